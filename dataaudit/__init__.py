@@ -1,0 +1,42 @@
+"""dataaudit: become one with the data before training a network on it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "Dataset",
+    "Finding",
+    "CheckResult",
+    "AuditResult",
+    "DataAuditError",
+    "InputError",
+    "inspect",
+    "run_checks",
+    "load_dataset",
+]
+
+_LAZY = {
+    "Dataset": ("dataaudit.dataset", "Dataset"),
+    "Finding": ("dataaudit.findings", "Finding"),
+    "CheckResult": ("dataaudit.findings", "CheckResult"),
+    "AuditResult": ("dataaudit.findings", "AuditResult"),
+    "DataAuditError": ("dataaudit.exceptions", "DataAuditError"),
+    "InputError": ("dataaudit.exceptions", "InputError"),
+    "inspect": ("dataaudit.audit", "inspect"),
+    "run_checks": ("dataaudit.audit", "run_checks"),
+    "load_dataset": ("dataaudit.io.loading", "load_dataset"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy so that `dataaudit --help` does not import pandas/sklearn.
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'dataaudit' has no attribute {name!r}")

@@ -1,0 +1,124 @@
+"""Run the registered checks on a dataset and collect an AuditResult."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from dataaudit import __version__
+from dataaudit.checks import AuditContext, make_check, ordered_checks
+from dataaudit.dataset import Dataset
+from dataaudit.exceptions import ConfigError
+from dataaudit.findings import AuditResult, CheckResult
+
+__all__ = ["run_checks", "inspect"]
+
+
+def _skip_reason(check_cls: Any, dataset: Dataset, context: AuditContext) -> str | None:
+    if check_cls.needs_test and context.test is None:
+        return "needs a test file (--test)"
+    if check_cls.needs_label and dataset.label is None:
+        return "needs a label column (--label)"
+    if check_cls.needs_classes:
+        if dataset.label is None:
+            return "needs a label column (--label)"
+        if dataset.task != "classification":
+            return "the label looks like a regression target, not classes"
+        if dataset.frame[dataset.label].nunique(dropna=True) < 2:
+            return "the label has a single class"
+    return None
+
+
+def run_checks(
+    dataset: Dataset,
+    *,
+    test: Dataset | None = None,
+    checks: Iterable[str] | None = None,
+    options: dict[str, dict[str, Any]] | None = None,
+    seed: int = 0,
+    strict: bool = False,
+) -> AuditResult:
+    """Run checks on ``dataset`` and return an AuditResult.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The (training) table.
+    test : Dataset, optional
+        A second table; enables ``train_test_overlap`` and ``train_test_drift``.
+    checks : iterable of str, optional
+        Names of the checks to run (default: all registered).
+    options : dict, optional
+        ``{check_name: {option: value}}``, passed to the check constructors.
+    seed : int
+        Seed for every randomized check; same input + same seed = same findings.
+    strict : bool
+        Re-raise a check's exception instead of recording it as ``errored``.
+    """
+    options = dict(options or {})
+    available = ordered_checks()
+    known = {c.name for c in available}
+    selected = set(checks) if checks is not None else known
+    unknown = sorted((selected | set(options)) - known)
+    if unknown:
+        raise ConfigError(f"Unknown check(s) {unknown}; known checks are {sorted(known)}.")
+    context = AuditContext(test=test, seed=seed)
+    results: list[CheckResult] = []
+    started = time.perf_counter()
+    for check_cls in available:
+        if check_cls.name not in selected:
+            continue
+        check = make_check(check_cls.name, options.get(check_cls.name))
+        reason = _skip_reason(check_cls, dataset, context)
+        if reason is not None:
+            results.append(CheckResult(check=check_cls.name, status="skipped", reason=reason))
+            continue
+        t0 = time.perf_counter()
+        try:
+            result = check.run(dataset, context)
+        except Exception as exc:  # a crashing check is recorded, never forgotten
+            if strict:
+                raise
+            result = CheckResult(
+                check=check_cls.name, status="errored", error=f"{type(exc).__name__}: {exc}"
+            )
+        result.seconds = time.perf_counter() - t0
+        results.append(result)
+    return AuditResult(
+        input=dataset.describe_input(),
+        checks=results,
+        version=__version__,
+        seconds=time.perf_counter() - started,
+        dataset=dataset,
+        test_dataset=test,
+    )
+
+
+def inspect(
+    path: str | Path,
+    label: str | None = None,
+    *,
+    test: str | Path | None = None,
+    id_column: str | None = None,
+    checks: Iterable[str] | None = None,
+    options: dict[str, dict[str, Any]] | None = None,
+    seed: int = 0,
+    strict: bool = False,
+) -> AuditResult:
+    """Load ``path`` (CSV, TSV or Parquet) and run every check on it.
+
+    Examples
+    --------
+    >>> result = inspect("data.csv", label="label")          # doctest: +SKIP
+    >>> [f.code for f in result.findings]                     # doctest: +SKIP
+    ['conflicting_labels', 'exact_duplicate', 'label_issue']
+    """
+    from dataaudit.io.loading import load_dataset
+
+    dataset = load_dataset(path, label=label, id_column=id_column)
+    test_dataset = None
+    if test is not None:
+        test_dataset = load_dataset(test, label=label, id_column=id_column, reference=dataset)
+    return run_checks(dataset, test=test_dataset, checks=checks, options=options, seed=seed, strict=strict)

@@ -1,0 +1,96 @@
+"""The check protocol and registry. Adding a check is one new module in this package plus its test."""
+
+from __future__ import annotations
+
+import inspect as _inspect
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from dataaudit.exceptions import ConfigError
+from dataaudit.findings import CheckResult, Finding
+
+if TYPE_CHECKING:
+    from dataaudit.dataset import Dataset
+
+__all__ = ["Check", "AuditContext", "register", "REGISTRY", "make_check"]
+
+REGISTRY: dict[str, type[Check]] = {}
+
+
+@dataclass
+class AuditContext:
+    """What a check may read besides its dataset: the test set, the seed, a cache shared by checks."""
+
+    test: Dataset | None = None
+    seed: int = 0
+    cache: dict[str, Any] = field(default_factory=dict)
+
+
+class Check:
+    """Base class of every check.
+
+    Subclasses set ``name`` (the key in findings.json ``checks`` and in option tables), ``codes``
+    (the finding codes they may emit), ``order`` (position in reports) and the requirement flags;
+    they take their options as keyword arguments with defaults and implement ``run``. The class
+    docstring's first line is shown in the report. ``run`` never prints; it returns a CheckResult
+    or raises (the runner records the error and goes on).
+    """
+
+    name: ClassVar[str] = ""
+    codes: ClassVar[tuple[str, ...]] = ()
+    order: ClassVar[int] = 100
+    needs_label: ClassVar[bool] = False  # skipped without a label column
+    needs_classes: ClassVar[bool] = False  # skipped unless the label has >= 2 classes
+    needs_test: ClassVar[bool] = False  # skipped without --test
+
+    def run(self, dataset: Dataset, context: AuditContext) -> CheckResult:
+        raise NotImplementedError
+
+    @classmethod
+    def description(cls) -> str:
+        doc = _inspect.getdoc(cls) or ""
+        return doc.splitlines()[0] if doc else ""
+
+    @classmethod
+    def option_names(cls) -> list[str]:
+        signature = _inspect.signature(cls.__init__)
+        return [p for p in signature.parameters if p != "self"]
+
+    # Helpers so that checks build results the same way.
+    def result(self, findings: list[Finding] | None = None, **kwargs: Any) -> CheckResult:
+        return CheckResult(check=self.name, findings=list(findings or []), **kwargs)
+
+    def skip(self, reason: str, **stats: Any) -> CheckResult:
+        return CheckResult(check=self.name, status="skipped", reason=reason, stats=stats)
+
+    def finding(self, code: str, severity: str, message: str, **kwargs: Any) -> Finding:
+        return Finding(check=self.name, code=code, severity=severity, message=message, **kwargs)  # type: ignore[arg-type]
+
+
+def register(cls: type[Check]) -> type[Check]:
+    """Class decorator: add a check to ``REGISTRY`` under its ``name``."""
+    if not cls.name:
+        raise TypeError(f"{cls.__name__} has no name")
+    if cls.name in REGISTRY and REGISTRY[cls.name] is not cls:
+        raise TypeError(f"check name {cls.name!r} registered twice")
+    if not (cls.__doc__ or "").strip():
+        raise TypeError(f"{cls.__name__} needs a docstring: its first line is shown in the report")
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+def make_check(name: str, options: dict[str, Any] | None = None) -> Check:
+    """Instantiate a registered check with options, with a clear error for unknown names/options."""
+    if name not in REGISTRY:
+        raise ConfigError(f"Unknown check {name!r}; known checks are {sorted(REGISTRY)}.")
+    cls = REGISTRY[name]
+    options = dict(options or {})
+    unknown = sorted(set(options) - set(cls.option_names()))
+    if unknown:
+        raise ConfigError(
+            f"Check {name!r} has no option(s) {unknown}; its options are {cls.option_names()}."
+        )
+    try:
+        return cls(**options)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"Bad options for check {name!r}: {exc}") from None

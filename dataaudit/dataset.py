@@ -1,0 +1,266 @@
+"""Dataset: the loaded table, its column roles, its label, and shared derived matrices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Dataset", "ROLES", "infer_roles", "infer_role"]
+
+# Column roles, in the order the report lists them.
+ROLES: tuple[str, ...] = (
+    "label",
+    "numeric",
+    "boolean",
+    "categorical",
+    "datetime",
+    "text",
+    "id",
+    "constant",
+)
+
+_BOOLEAN_TOKENS = {"true", "false", "yes", "no", "t", "f", "y", "n"}
+# A label with at most this many distinct values is treated as classes even when numeric.
+MAX_CLASSES = 50
+# Categorical columns contribute at most this many one-hot columns to the feature matrix.
+MAX_ONE_HOT = 10
+
+
+def _is_unique_key(values: pd.Series) -> bool:
+    non_null = values.dropna()
+    return len(non_null) >= 20 and len(non_null) == len(values) and non_null.is_unique
+
+
+def infer_role(values: pd.Series, name: str = "") -> str:
+    """Infer one column's role from its values (see ``ROLES``)."""
+    n_distinct = values.nunique(dropna=True)
+    if n_distinct <= 1:
+        return "constant"
+    if pd.api.types.is_bool_dtype(values):
+        return "boolean"
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return "datetime"
+    if pd.api.types.is_numeric_dtype(values):
+        if pd.api.types.is_integer_dtype(values) and _is_unique_key(values):
+            # Unique integers are an ID when they count up (1, 2, 3 ...) or are named like one.
+            lowered = name.lower()
+            named_like_id = lowered in {"id", "index", "key", "uuid"} or lowered.endswith(("_id", "id"))
+            if named_like_id or values.is_monotonic_increasing or values.is_monotonic_decreasing:
+                return "id"
+        return "numeric"
+    as_text = values.dropna().astype(str)
+    if as_text.empty:
+        return "constant"
+    sample = as_text.iloc[: 2000]
+    if set(sample.str.strip().str.lower().unique()) <= _BOOLEAN_TOKENS and n_distinct <= 2:
+        return "boolean"
+    if _looks_like_datetime(sample):
+        return "datetime"
+    if _is_unique_key(values):
+        mean_words = sample.str.count(r"\s+").mean() + 1
+        return "text" if mean_words >= 4 else "id"
+    mean_len = sample.str.len().mean()
+    mean_words = sample.str.count(r"\s+").mean() + 1
+    distinct_share = n_distinct / max(len(as_text), 1)
+    if (mean_words >= 4 or mean_len >= 40) and distinct_share > 0.5:
+        return "text"
+    return "categorical"
+
+
+def _looks_like_datetime(sample: pd.Series) -> bool:
+    head = sample.iloc[:200]
+    # Cheap pre-filter: dates contain digits and a separator and are short.
+    if not head.str.contains(r"\d{1,4}[-/.:]\d{1,2}", regex=True).mean() > 0.9:
+        return False
+    parsed = pd.to_datetime(head, errors="coerce", format="mixed")
+    return bool(parsed.notna().mean() >= 0.95)
+
+
+def infer_roles(frame: pd.DataFrame, label: str | None = None, id_column: str | None = None) -> dict[str, str]:
+    """Infer the role of every column; the label column gets ``"label"``, ``id_column`` gets ``"id"``."""
+    roles = {}
+    for column in frame.columns:
+        if column == label:
+            roles[column] = "label"
+        elif column == id_column:
+            roles[column] = "id"
+        else:
+            roles[column] = infer_role(frame[column], str(column))
+    return roles
+
+
+@dataclass
+class Dataset:
+    """A loaded table with a 0-based RangeIndex equal to the data-row numbers of the input file.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        Typed columns. Columns that were mostly numeric with stray strings are already numeric
+        here; the stray cells are listed in ``coerced``.
+    path : Path or None
+        Source file, when there is one.
+    label : str or None
+        Label column name.
+    roles : dict
+        Column name -> role (one of ``ROLES``).
+    sha256 : str
+        Hash of the input file bytes (of the frame when built in memory).
+    coerced : dict
+        Column -> {"rows": [...], "values": [...]} of non-numeric cells turned into NaN.
+    """
+
+    frame: pd.DataFrame
+    path: Path | None = None
+    label: str | None = None
+    roles: dict[str, str] = field(default_factory=dict)
+    sha256: str = ""
+    id_column: str | None = None
+    coerced: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    file_format: str = "memory"
+
+    def __post_init__(self) -> None:
+        if not self.roles:
+            self.roles = infer_roles(self.frame, self.label, self.id_column)
+        if not self.sha256:
+            hashed = pd.util.hash_pandas_object(self.frame, index=True).to_numpy()
+            import hashlib
+
+            self.sha256 = hashlib.sha256(hashed.tobytes()).hexdigest()
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, label: str | None = None, id_column: str | None = None,
+                   name: str = "memory") -> Dataset:
+        """Wrap an in-memory DataFrame (index reset to row numbers 0..n-1)."""
+        frame = frame.reset_index(drop=True)
+        frame.columns = [str(c) for c in frame.columns]
+        return cls(frame=frame, path=Path(name) if name != "memory" else None, label=label,
+                   id_column=id_column)
+
+    # ---- basic views -------------------------------------------------------------------------
+    @property
+    def n_rows(self) -> int:
+        return len(self.frame)
+
+    @property
+    def name(self) -> str:
+        return self.path.name if self.path is not None else "memory"
+
+    @property
+    def columns(self) -> list[str]:
+        return [str(c) for c in self.frame.columns]
+
+    @property
+    def feature_columns(self) -> list[str]:
+        """Every column except the label."""
+        return [c for c in self.columns if c != self.label]
+
+    def columns_with_role(self, *roles: str) -> list[str]:
+        return [c for c in self.columns if self.roles.get(c) in roles]
+
+    @property
+    def numeric_columns(self) -> list[str]:
+        return self.columns_with_role("numeric")
+
+    @property
+    def categorical_columns(self) -> list[str]:
+        return self.columns_with_role("categorical", "boolean")
+
+    @property
+    def y(self) -> pd.Series | None:
+        return None if self.label is None else self.frame[self.label]
+
+    # ---- label -------------------------------------------------------------------------------
+    @cached_property
+    def task(self) -> str | None:
+        """``"classification"``, ``"regression"`` or None when there is no label."""
+        if self.label is None:
+            return None
+        y = self.frame[self.label]
+        if pd.api.types.is_float_dtype(y):
+            finite = y.dropna()
+            is_whole = bool(np.all(np.mod(finite.to_numpy(), 1) == 0)) if len(finite) else True
+            if not is_whole or finite.nunique() > MAX_CLASSES:
+                return "regression"
+        elif pd.api.types.is_integer_dtype(y) and y.nunique() > MAX_CLASSES:
+            return "regression"
+        return "classification"
+
+    @cached_property
+    def label_codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """(codes, classes): integer class index per row (-1 where the label is missing), sorted classes."""
+        if self.label is None:
+            raise ValueError("dataset has no label column")
+        y = self.frame[self.label]
+        codes, classes = pd.factorize(y, sort=True)
+        return codes.astype(np.int64), np.asarray(classes)
+
+    @property
+    def classes(self) -> np.ndarray:
+        return self.label_codes[1]
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+    # ---- derived matrices shared by checks ----------------------------------------------------
+    @cached_property
+    def numeric_matrix(self) -> np.ndarray:
+        """float64 (n_rows, n_numeric) of the numeric columns, ±inf turned into NaN."""
+        cols = self.numeric_columns
+        if not cols:
+            return np.empty((self.n_rows, 0))
+        values = self.frame[cols].to_numpy(dtype=np.float64, na_value=np.nan)
+        values[~np.isfinite(values)] = np.nan
+        return values
+
+    @cached_property
+    def feature_matrix(self) -> tuple[np.ndarray, list[str]]:
+        """float32 (n_rows, d) for distance- and model-based checks, plus column names.
+
+        Numeric and boolean columns are standardized (median-imputed first, a constant column keeps
+        scale 1); each categorical column adds one-hot columns for its ``MAX_ONE_HOT`` most frequent
+        values. ID, constant, text, datetime and label columns are left out.
+        """
+        blocks: list[np.ndarray] = []
+        names: list[str] = []
+        numeric = self.numeric_matrix
+        if numeric.shape[1]:
+            medians = np.nanmedian(numeric, axis=0) if len(numeric) else np.zeros(numeric.shape[1])
+            medians = np.where(np.isnan(medians), 0.0, medians)
+            filled = np.where(np.isnan(numeric), medians, numeric)
+            mean = filled.mean(axis=0)
+            std = filled.std(axis=0)
+            std[std == 0] = 1.0  # a constant column keeps scale 1 instead of dividing by zero
+            blocks.append(((filled - mean) / std).astype(np.float32))
+            names.extend(self.numeric_columns)
+        for column in self.categorical_columns:
+            values = self.frame[column]
+            top = values.value_counts(dropna=True).index[:MAX_ONE_HOT]
+            codes = pd.Categorical(values, categories=top).codes
+            onehot = np.zeros((self.n_rows, len(top)), dtype=np.float32)
+            present = codes >= 0
+            onehot[np.flatnonzero(present), codes[present]] = 1.0
+            blocks.append(onehot)
+            names.extend(f"{column}={v}" for v in top)
+        if not blocks:
+            return np.empty((self.n_rows, 0), dtype=np.float32), []
+        return np.hstack(blocks), names
+
+    def describe_input(self) -> dict[str, Any]:
+        """The ``input`` block of findings.json."""
+        return {
+            "path": str(self.path) if self.path is not None else None,
+            "sha256": self.sha256,
+            "n_rows": int(self.n_rows),
+            "n_columns": int(self.frame.shape[1]),
+            "label": self.label,
+            "format": self.file_format,
+            "roles": dict(self.roles),
+            "task": self.task,
+        }

@@ -1,0 +1,1 @@
+"""Input and output: loading tables, writing outputs atomically, saving and loading artifacts."""

@@ -1,0 +1,67 @@
+"""Atomic writes: every output is written to a temporary file in the same folder, then renamed."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+__all__ = ["atomic_path", "atomic_write_text", "atomic_write_bytes", "atomic_write_json", "atomic_savez"]
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | Path, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary path next to ``target``; rename it over ``target`` only on success."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix + ".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+@contextlib.contextmanager
+def atomic_open(target: str | Path, mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]:
+    """Open a temporary file for writing; it replaces ``target`` when the block ends without error."""
+    with atomic_path(target) as tmp, open(tmp, mode, **kwargs) as handle:
+        yield handle
+
+
+def atomic_write_text(target: str | Path, text: str) -> Path:
+    with atomic_open(target, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+    return Path(target)
+
+
+def atomic_write_bytes(target: str | Path, data: bytes) -> Path:
+    with atomic_open(target, "wb") as handle:
+        handle.write(data)
+    return Path(target)
+
+
+def atomic_write_json(target: str | Path, data: Any) -> Path:
+    from dataaudit.findings import to_jsonable
+
+    text = json.dumps(to_jsonable(data), indent=2, ensure_ascii=False, allow_nan=False)
+    return atomic_write_text(target, text + "\n")
+
+
+def atomic_savez(target: str | Path, **arrays: np.ndarray) -> Path:
+    """``np.savez_compressed`` atomically; refuses object arrays so nothing needs pickle to load."""
+    for name, array in arrays.items():
+        if np.asarray(array).dtype == object:
+            raise TypeError(f"array {name!r} has dtype object; artifacts never hold pickled objects")
+    with atomic_open(target, "wb") as handle:
+        np.savez_compressed(handle, **arrays)
+    return Path(target)
