@@ -1,0 +1,94 @@
+"""The dataaudit command line: thin commands that parse, call the library and format.
+
+Each command lives in ``dataaudit/commands/<name>.py`` and imports heavy modules inside its body,
+so ``dataaudit --help`` starts fast. Errors are shown in one place: ``cli_errors``.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+
+__all__ = ["app", "main", "cli_errors", "STATE"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+app = typer.Typer(
+    name="dataaudit",
+    help="Become one with the data: audit a labelled table, prepare it, train a small MLP on it.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+# Global options set by the callback (read by cli_errors).
+STATE: dict[str, bool] = {"debug": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        from dataaudit import __version__
+
+        typer.echo(f"dataaudit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    STATE["debug"] = debug
+
+
+def cli_errors(func: F) -> F:
+    """Run a command; show a DataAuditError as one line on stderr and exit with code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from dataaudit.exceptions import DataAuditError
+
+        try:
+            return func(*args, **kwargs)
+        except DataAuditError as exc:
+            if STATE["debug"]:
+                raise
+            message = " ".join(str(exc).split())
+            typer.echo(f"{type(exc).__name__}: {message}", err=True)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            typer.echo("Interrupted.", err=True)
+            raise typer.Exit(130) from None
+        except MemoryError:
+            if STATE["debug"]:
+                raise
+            typer.echo("MemoryError: out of memory; try --chunksize or a smaller sample.", err=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _register_commands() -> None:
+    import importlib
+    import pkgutil
+
+    import dataaudit.commands as commands
+
+    for module in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if not module.name.startswith("_"):
+            importlib.import_module(f"dataaudit.commands.{module.name}").register(app)
+
+
+_register_commands()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(app())
