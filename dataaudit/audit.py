@@ -120,5 +120,6 @@ def inspect(
     dataset = load_dataset(path, label=label, id_column=id_column)
     test_dataset = None
     if test is not None:
-        test_dataset = load_dataset(test, label=label, id_column=id_column, reference=dataset)
+        test_dataset = load_dataset(test, label=label, id_column=id_column, reference=dataset,
+                                    require_label=False)
     return run_checks(dataset, test=test_dataset, checks=checks, options=options, seed=seed, strict=strict)

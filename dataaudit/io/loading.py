@@ -222,6 +222,7 @@ def load_dataset(
     id_column: str | None = None,
     encoding: str | None = None,
     reference: Dataset | None = None,
+    require_label: bool = True,
 ) -> Dataset:
     """Load a table and infer column roles.
 
@@ -237,6 +238,8 @@ def load_dataset(
         Text encoding to use instead of detecting one.
     reference : Dataset, optional
         A dataset whose column roles this one should share (a test file for a training file).
+    require_label : bool
+        When False, a file without the label column loads with ``label=None`` (an unlabelled test file).
 
     Raises
     ------
@@ -247,6 +250,8 @@ def load_dataset(
     path = Path(path)
     frame, file_format = read_table(path, encoding)
     frame.columns = [str(c) for c in frame.columns]
+    if label is not None and label not in frame.columns and not require_label:
+        label = None
     for name, role in (("label", label), ("ID", id_column)):
         if role is not None and role not in frame.columns:
             flag = "--label" if name == "label" else "--id"

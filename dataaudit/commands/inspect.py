@@ -1,0 +1,146 @@
+"""`dataaudit inspect`: run every check on a table and write findings, rows, expectations, report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from dataaudit.cli import cli_errors
+
+SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def parse_image_shape(value: str | None) -> tuple[int, int] | None:
+    """``"8x8"`` -> (8, 8)."""
+    if value is None:
+        return None
+    from dataaudit.exceptions import ConfigError
+
+    parts = value.lower().replace("×", "x").split("x")
+    try:
+        height, width = (int(p) for p in parts)
+    except ValueError:
+        raise ConfigError(f"--image-shape must look like HxW (e.g. 8x8), got {value!r}.") from None
+    if height <= 0 or width <= 0:
+        raise ConfigError(f"--image-shape must be positive, got {value!r}.")
+    return height, width
+
+
+def parse_check_options(pairs: list[str] | None) -> dict[str, dict[str, Any]]:
+    """``["near_duplicates.relative_threshold=0.3"]`` -> ``{"near_duplicates": {"relative_threshold": 0.3}}``."""
+    import json
+
+    from dataaudit.exceptions import ConfigError
+
+    options: dict[str, dict[str, Any]] = {}
+    for pair in pairs or []:
+        key, sep, raw = pair.partition("=")
+        check, dot, option = key.strip().partition(".")
+        if not sep or not dot or not check or not option:
+            raise ConfigError(f"--set expects CHECK.OPTION=VALUE (e.g. outliers.contamination=0.01), got {pair!r}.")
+        try:
+            value: Any = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        options.setdefault(check, {})[option] = value
+    return options
+
+
+def print_summary(result: Any, outputs: Any, console: Any) -> None:
+    """The console summary: one line per finding, worst first, then skipped/errored checks."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    info = result.input
+    console.print(
+        f"[bold]{escape(str(info.get('path')))}[/]: {info.get('n_rows'):,} rows × {info.get('n_columns')} "
+        f"columns, label {escape(repr(info.get('label')))}, {result.seconds:.1f} s"
+    )
+    table = Table(show_lines=False, header_style="bold")
+    for column in ("severity", "code", "rows", "message"):
+        table.add_column(column, overflow="fold")
+    for finding in result.findings:
+        style = SEVERITY_STYLE.get(finding.severity, "")
+        table.add_row(
+            f"[{style}]{finding.severity}[/]",
+            finding.code,
+            f"{len(finding.rows):,}" if finding.rows else "",
+            escape(finding.message),
+        )
+    if result.findings:
+        console.print(table)
+    else:
+        console.print("[green]No findings.[/]")
+    for check in result.checks:
+        if check.status == "skipped":
+            console.print(f"[dim]skipped {check.check}: {escape(check.reason or '')}[/]")
+        elif check.status == "errored":
+            console.print(f"[bold red]errored {check.check}: {escape(check.error or '')}[/]")
+    summary = result.summary()["by_severity"]
+    console.print(
+        f"{summary['error']} errors, {summary['warning']} warnings, {summary['info']} info → "
+        f"[bold]{escape(str(outputs.folder))}[/] (report: {escape(str(outputs.report))})"
+    )
+
+
+def exit_code(result: Any, fail_on: str | None) -> int:
+    """1 when a finding is at or above ``fail_on`` severity, else 0."""
+    from dataaudit.findings import severity_rank
+
+    worst = result.worst_severity()
+    if fail_on is None or worst is None:
+        return 0
+    return 1 if severity_rank(worst) <= severity_rank(fail_on) else 0
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("inspect")
+    @cli_errors
+    def inspect_command(
+        data: Path = typer.Argument(..., help="CSV, TSV or Parquet file to audit."),
+        label: str | None = typer.Option(None, "--label", "-l", help="Label column (label checks are skipped without it)."),
+        out: Path | None = typer.Option(None, "--out", "-o", help="Output folder [default: reports/<stem>/]."),
+        test: Path | None = typer.Option(None, "--test", help="A test file: checks train/test overlap and drift."),
+        id_column: str | None = typer.Option(None, "--id", help="Column identifying rows (kept out of features)."),
+        image_shape: str | None = typer.Option(None, "--image-shape", help="Draw rows as HxW images in the report, e.g. 8x8."),
+        fail_on: str | None = typer.Option(None, "--fail-on", help="Exit 1 when a finding is at or above this severity: warning or error."),
+        seed: int = typer.Option(0, "--seed", help="Seed for randomized checks (same seed, same findings)."),
+        checks: list[str] | None = typer.Option(None, "--check", help="Run only this check (repeatable)."),
+        set_options: list[str] | None = typer.Option(None, "--set", help="Check option CHECK.OPTION=VALUE (repeatable)."),
+        encoding: str | None = typer.Option(None, "--encoding", help="Text encoding of a CSV that is not UTF-8."),
+        strict: bool = typer.Option(False, "--strict", help="Stop at the first check that crashes."),
+        no_report: bool = typer.Option(False, "--no-report", help="Skip report.html."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
+    ) -> None:
+        """Audit a table: duplicates, suspect labels, imbalance, outliers, missing values, leaky columns ...
+
+        Writes findings.json, rows.csv, expectations.json and report.html to --out.
+
+        Example: dataaudit inspect data.csv --label label --fail-on error
+        """
+        from rich.console import Console
+
+        from dataaudit.audit import run_checks
+        from dataaudit.exceptions import ConfigError
+        from dataaudit.io.audit_outputs import default_out_dir, write_audit_outputs
+        from dataaudit.io.loading import load_dataset
+
+        if fail_on is not None and fail_on not in ("warning", "error"):
+            raise ConfigError(f"--fail-on must be 'warning' or 'error', got {fail_on!r}.")
+        shape = parse_image_shape(image_shape)
+        options = parse_check_options(set_options)
+        dataset = load_dataset(data, label=label, id_column=id_column, encoding=encoding)
+        test_dataset = None
+        if test is not None:
+            test_dataset = load_dataset(test, label=label, id_column=id_column, encoding=encoding,
+                                        reference=dataset, require_label=False)
+        result = run_checks(dataset, test=test_dataset, checks=checks or None, options=options, seed=seed,
+                            strict=strict)
+        outputs = write_audit_outputs(result, out or default_out_dir(data), image_shape=shape,
+                                      report=not no_report)
+        if not quiet:
+            print_summary(result, outputs, Console(highlight=False))
+        raise typer.Exit(exit_code(result, fail_on))
+

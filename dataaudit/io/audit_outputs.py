@@ -1,0 +1,101 @@
+"""Write what ``inspect`` produces: findings.json, rows.csv, expectations.json, report.html."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from dataaudit.io.outputs import atomic_path, atomic_write_json, atomic_write_text
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from dataaudit.findings import AuditResult
+
+__all__ = ["AuditOutputs", "rows_frame", "write_audit_outputs", "default_out_dir"]
+
+
+@dataclass(frozen=True)
+class AuditOutputs:
+    """Paths of the files one inspect run wrote."""
+
+    folder: Path
+    findings: Path
+    rows: Path
+    expectations: Path | None
+    report: Path | None
+
+
+def default_out_dir(data: str | Path) -> Path:
+    """``reports/<dataset-stem>/`` (DESIGN.md)."""
+    return Path("reports") / Path(data).stem
+
+
+def rows_frame(result: AuditResult) -> pd.DataFrame:
+    """One line per input row: ``row``, then ``is_<code>`` (0/1) and ``<code>_score`` per row-level code.
+
+    Row-level codes are those whose check gave per-row scores or whose findings list rows; a score
+    is in [0, 1], lower = worse (empty when the check gave no scores).
+    """
+    import pandas as pd
+
+    n_rows = int(result.input.get("n_rows", 0))
+    columns: dict[str, Any] = {"row": np.arange(n_rows, dtype=np.int64)}
+    for check in result.checks:
+        codes: list[str] = list(check.row_scores)
+        codes += [f.code for f in check.findings if f.rows and f.code not in codes]
+        for code in codes:
+            flags = np.zeros(n_rows, dtype=np.int8)
+            for finding in check.findings:
+                if finding.code == code and finding.rows:
+                    rows = np.asarray(finding.rows, dtype=np.int64)
+                    flags[rows[(rows >= 0) & (rows < n_rows)]] = 1
+            columns[f"is_{code}"] = flags
+            scores = check.row_scores.get(code)
+            if scores is not None and len(scores) == n_rows:
+                columns[f"{code}_score"] = np.round(np.asarray(scores, dtype=np.float64), 6)
+            else:
+                columns[f"{code}_score"] = np.full(n_rows, np.nan)
+    return pd.DataFrame(columns)
+
+
+def _write_rows_csv(result: AuditResult, target: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    table = pa.Table.from_pandas(rows_frame(result), preserve_index=False)
+    with atomic_path(target) as tmp:
+        pacsv.write_csv(table, tmp, write_options=pacsv.WriteOptions(quoting_style="none"))
+
+
+def write_audit_outputs(
+    result: AuditResult,
+    out: str | Path,
+    *,
+    image_shape: tuple[int, int] | None = None,
+    expectations: bool = True,
+    report: bool = True,
+    sections: tuple[Any, ...] = (),
+) -> AuditOutputs:
+    """Write findings.json, rows.csv, expectations.json and report.html into ``out`` (atomically each)."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    findings_path = atomic_write_json(folder / "findings.json", result.to_dict())
+    rows_path = folder / "rows.csv"
+    _write_rows_csv(result, rows_path)
+    expectations_path = None
+    if expectations and result.dataset is not None:
+        from dataaudit.expectations import build_suite
+
+        suite = build_suite(result.dataset, name=f"{result.dataset.name} expectations")
+        expectations_path = atomic_write_json(folder / "expectations.json", suite)
+    report_path = None
+    if report:
+        from dataaudit.report.render import render_report
+
+        html = render_report(result, image_shape=image_shape, sections=sections)
+        report_path = atomic_write_text(folder / "report.html", html)
+    return AuditOutputs(folder, findings_path, rows_path, expectations_path, report_path)
