@@ -1,0 +1,244 @@
+"""Missing values: empty cells, placeholder strings, numeric sentinels, infinities, missing labels."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from dataaudit.checks._base import AuditContext, Check, register
+from dataaudit.checks._stats import (
+    fmt_share,
+    is_placeholder,
+    json_value,
+    listed_rows,
+    numeric_matrix,
+    sample_index,
+    take_rows,
+)
+from dataaudit.findings import CheckResult, Finding
+
+if TYPE_CHECKING:
+    from dataaudit.dataset import Dataset
+
+# Values that data exports commonly use for "unknown" in numeric columns.
+KNOWN_SENTINELS = frozenset({-1.0, -9.0, -99.0, -999.0, -9999.0, -99999.0, 999.0, 9999.0, 99999.0, 999999.0})
+# Rows used to estimate the spread of a column when judging a sentinel candidate.
+_SPREAD_SAMPLE = 200_000
+
+
+@register
+class MissingValues(Check):
+    """Missing values: empty cells, placeholders such as "?" or -999, infinities, missing labels.
+
+    Parameters
+    ----------
+    warn_share : float
+        A column with more than this share of missing cells is a warning; below, info.
+    sentinel_min_share : float
+        A repeated numeric value is a sentinel candidate when it fills at least this share of rows.
+    sentinel_min_gap : float
+        ... and lies at least this many interquartile ranges beyond the column's other values.
+    """
+
+    name = "missing_values"
+    codes = ("missing_values", "infinite_values")
+    order = 60
+
+    def __init__(self, warn_share: float = 0.05, sentinel_min_share: float = 0.005,
+                 sentinel_min_gap: float = 3.0) -> None:
+        if not 0 <= warn_share <= 1:
+            raise ValueError(f"warn_share must be in [0, 1], got {warn_share}")
+        self.warn_share = warn_share
+        self.sentinel_min_share = sentinel_min_share
+        self.sentinel_min_gap = sentinel_min_gap
+
+    def run(self, dataset: Dataset, context: AuditContext) -> CheckResult:
+        n_rows = dataset.n_rows
+        findings: list[Finding] = []
+        frame = dataset.frame
+        if n_rows == 0:
+            return self.skip("the table has no rows")
+        missing_counts = frame.isna().sum()
+        per_column: dict[str, dict[str, Any]] = {}
+        if dataset.label is not None:
+            label_missing = np.flatnonzero(frame[dataset.label].isna().to_numpy())
+            if len(label_missing):
+                rows, sampled = listed_rows(label_missing, context.seed)
+                findings.append(self.finding(
+                    "missing_values", "error",
+                    f"{len(label_missing)} rows ({fmt_share(len(label_missing) / n_rows)}) have no label "
+                    f"in column {dataset.label!r}.",
+                    rows=rows, columns=[dataset.label],
+                    details={"kind": "missing_label", "n_missing": len(label_missing),
+                             "share": len(label_missing) / n_rows, "rows_sampled": sampled,
+                             "action": "drop these rows before training, or label them"},
+                ))
+        for column in dataset.feature_columns:
+            n_missing = int(missing_counts[column])
+            placeholders = self._coerced_placeholders(dataset, column)
+            per_column[column] = {"n_missing": n_missing, "share": n_missing / n_rows}
+            if n_missing:
+                findings.append(self._missing_finding(dataset, column, n_missing, placeholders, context.seed))
+            if dataset.roles.get(column) in ("categorical", "boolean", "text", "constant"):
+                found = self._category_placeholders(dataset, column, context.seed)
+                if found is not None:
+                    findings.append(found)
+        findings.extend(self._sentinels(dataset, context.seed))
+        findings.extend(self._infinities(dataset, context.seed))
+        stats = {
+            "n_cells_missing": int(missing_counts.drop(labels=[dataset.label], errors="ignore").sum()),
+            "per_column": per_column,
+        }
+        return self.result(findings, stats=stats)
+
+    # ---- empty cells ---------------------------------------------------------------------------
+    @staticmethod
+    def _coerced_placeholders(dataset: Dataset, column: str) -> dict[str, int]:
+        """Placeholder strings the loader turned into NaN in a numeric column, with their counts."""
+        counts: dict[str, int] = {}
+        for value in dataset.coerced.get(column, {}).get("values", []):
+            if is_placeholder(value):
+                counts[str(value)] = counts.get(str(value), 0) + 1
+        return counts
+
+    def _missing_finding(self, dataset: Dataset, column: str, n_missing: int,
+                         placeholders: dict[str, int], seed: int) -> Finding:
+        n_rows = dataset.n_rows
+        share = n_missing / n_rows
+        missing_rows = np.flatnonzero(dataset.frame[column].isna().to_numpy())
+        rows, sampled = listed_rows(missing_rows, seed)
+        if n_missing == n_rows:
+            severity, message = "warning", f"Column {column!r} is empty in every row."
+            action = "drop this column"
+        else:
+            severity = "warning" if share > self.warn_share else "info"
+            message = f"Column {column!r} is missing in {n_missing} rows ({fmt_share(share)})."
+            action = ("impute (median / most frequent, fitted on train only) and add a missing-indicator "
+                      "column, or drop the column if most of it is missing")
+        if placeholders:
+            written = ", ".join(f"{v!r} x{c}" for v, c in sorted(placeholders.items(), key=lambda kv: -kv[1]))
+            message += f" Some are written as placeholders: {written}."
+        return self.finding(
+            "missing_values", severity, message, rows=rows, columns=[column],
+            details={"kind": "all_empty" if n_missing == n_rows else "missing", "n_missing": n_missing,
+                     "share": share, "rows_sampled": sampled, "placeholders": placeholders,
+                     "action": action},
+        )
+
+    # ---- placeholders kept as categories -----------------------------------------------------
+    def _category_placeholders(self, dataset: Dataset, column: str, seed: int) -> Finding | None:
+        values = dataset.frame[column]
+        if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+            return None
+        counts = values.value_counts(dropna=True)
+        found = {str(v): int(c) for v, c in counts.items() if is_placeholder(v)}
+        if not found:
+            return None
+        mask = values.isin(list(found)).to_numpy()
+        hits = np.flatnonzero(mask)
+        rows, sampled = listed_rows(hits, seed)
+        share = len(hits) / dataset.n_rows
+        written = ", ".join(f"{v!r} x{c}" for v, c in sorted(found.items(), key=lambda kv: -kv[1]))
+        return self.finding(
+            "missing_values", "warning" if share > self.warn_share else "info",
+            f"Column {column!r} uses placeholder(s) {written} for missing values "
+            f"({len(hits)} rows, {fmt_share(share)}).",
+            rows=rows, columns=[column],
+            details={"kind": "placeholder", "placeholders": found, "n_missing": len(hits), "share": share,
+                     "rows_sampled": sampled,
+                     "action": "treat these values as missing (read them as NaN), then impute"},
+        )
+
+    # ---- numeric sentinels --------------------------------------------------------------------
+    def _sentinels(self, dataset: Dataset, seed: int) -> list[Finding]:
+        findings: list[Finding] = []
+        matrix = numeric_matrix(dataset)
+        n_rows = dataset.n_rows
+        min_count = max(3, math.ceil(self.sentinel_min_share * n_rows))
+        if matrix.shape[1] == 0 or n_rows < min_count + 3:
+            return findings
+        index = sample_index(n_rows, _SPREAD_SAMPLE, seed)
+        with warnings.catch_warnings():
+            # An all-empty column has no min/max; NumPy warns and returns NaN, which is skipped below.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            lows = np.nanmin(matrix, axis=0)
+            highs = np.nanmax(matrix, axis=0)
+        for j, column in enumerate(dataset.numeric_columns):
+            values = matrix[:, j]
+            for value in dict.fromkeys((lows[j], highs[j])):
+                if not np.isfinite(value):
+                    continue
+                hits = values == value
+                count = int(hits.sum())
+                if count < min_count:
+                    continue
+                rest = take_rows(values, index)
+                rest = rest[np.isfinite(rest) & (rest != value)]
+                if rest.size < 3:
+                    continue
+                gap = self._gap(float(value), rest)
+                if gap is None:
+                    continue
+                rows, sampled = listed_rows(np.flatnonzero(hits), seed)
+                share = count / n_rows
+                findings.append(self.finding(
+                    "missing_values", "warning" if share > self.warn_share else "info",
+                    f"Column {column!r} has the value {json_value(value)} in {count} rows "
+                    f"({fmt_share(share)}), far outside its other values: it looks like a code for missing.",
+                    rows=rows, columns=[column],
+                    details={"kind": "sentinel", "placeholder": json_value(value), "n_missing": count,
+                             "share": share, "gap_iqr": gap, "rest_min": float(rest.min()),
+                             "rest_max": float(rest.max()), "rows_sampled": sampled,
+                             "action": f"treat {json_value(value)} as missing in {column!r}, then impute"},
+                ))
+        return findings
+
+    def _gap(self, value: float, rest: np.ndarray) -> float | None:
+        """How far ``value`` lies beyond the rest of the column, in IQRs; None when it is not a sentinel."""
+        low, high = float(rest.min()), float(rest.max())
+        if low <= value <= high:
+            return None  # inside the range of the other values: an ordinary frequent value
+        q1, q3 = np.percentile(rest, [25, 75])
+        iqr = float(q3 - q1)
+        if iqr == 0.0:
+            iqr = float(np.std(rest))
+        if iqr == 0.0:
+            return None  # the rest is itself constant (e.g. a 0/1 column): nothing to compare with
+        distance = (low - value) if value < low else (value - high)
+        gap = distance / iqr
+        if gap >= self.sentinel_min_gap:
+            return gap
+        # -1 (or -999 ...) below a column that is otherwise never negative is a classic code.
+        if value in KNOWN_SENTINELS and value < 0 <= low:
+            return gap
+        return None
+
+    # ---- infinities ---------------------------------------------------------------------------
+    def _infinities(self, dataset: Dataset, seed: int) -> list[Finding]:
+        findings: list[Finding] = []
+        for column in dataset.feature_columns:
+            values = dataset.frame[column]
+            if not pd.api.types.is_float_dtype(values):
+                continue  # only float columns can hold inf
+            array = values.to_numpy(dtype=np.float64, na_value=np.nan)
+            pos = np.isposinf(array)
+            neg = np.isneginf(array)
+            n_inf = int(pos.sum() + neg.sum())
+            if not n_inf:
+                continue
+            rows, sampled = listed_rows(np.flatnonzero(pos | neg), seed)
+            findings.append(self.finding(
+                "infinite_values", "warning",
+                f"Column {column!r} has {n_inf} infinite values ({int(pos.sum())} +inf, {int(neg.sum())} -inf).",
+                rows=rows, columns=[column],
+                details={"n_inf": n_inf, "n_pos_inf": int(pos.sum()), "n_neg_inf": int(neg.sum()),
+                         "share": n_inf / dataset.n_rows, "rows_sampled": sampled,
+                         "action": "find where the division by zero or overflow happened upstream; "
+                         "treat these cells as missing or clip them before training"},
+            ))
+        return findings
+
