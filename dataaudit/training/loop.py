@@ -1,0 +1,482 @@
+"""The training loop: data in, a fitted MLP and its history out. Read it top to bottom.
+
+``fit`` shuffles the training set once per epoch (seeded), walks it in contiguous mini-batches,
+evaluates on a fixed train subset and the validation set every ``eval_every`` steps (default
+once per epoch), keeps the best weights by validation loss and stops early after ``patience``
+evaluations without improvement. Each evaluation is one history row and one log line::
+
+    step 200 | train loss 0.4132 | val loss 0.4550 | val acc 0.912 | 3.1 ms/step
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dataaudit.exceptions import ArtifactError, ConfigError, InputError
+from dataaudit.training.config import TrainConfig
+from dataaudit.training.optim import lr_at
+
+__all__ = [
+    "TrainData",
+    "FitResult",
+    "fit",
+    "build_model",
+    "evaluate",
+    "format_log_line",
+    "ARTIFACT_FORMAT_VERSION",
+]
+
+ARTIFACT_FORMAT_VERSION = 1  # the artifacts format this trainer reads
+TRAIN_EVAL_ROWS = 10_000  # the "train loss" of a history row is measured on this many fixed rows
+PROBE_ROWS = 1_000  # rows used to measure dead units at each evaluation
+TASKS = ("classification", "regression")
+
+
+# ---------------------------------------------------------------------------------------- data
+@dataclass
+class TrainData:
+    """Train/validation(/test) arrays for ``fit``.
+
+    ``y`` holds class indices ``0..n_classes-1`` (classification) or floats (regression).
+    ``n_classes`` is inferred from the labels when not given.
+    """
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+    task: str = "classification"
+    n_classes: int | None = None
+    classes: list[Any] | None = None  # class names in index order, when known
+    label_name: str | None = None
+    source: str = "arrays"  # where the arrays came from (an artifacts folder path, or "arrays")
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise InputError(f"task={self.task!r} must be one of {list(TASKS)}.")
+        splits = [("train", self.X_train, self.y_train), ("val", self.X_val, self.y_val)]
+        if (self.X_test is None) != (self.y_test is None):
+            raise InputError("Give both X_test and y_test, or neither.")
+        if self.X_test is not None:
+            splits.append(("test", self.X_test, self.y_test))
+        width = None
+        for name, X, y in splits:
+            X = np.asarray(X)
+            y = np.asarray(y)
+            where = f"{name} split of {self.source}"
+            if X.ndim != 2:
+                raise InputError(f"X of the {where} must be 2-D (n, d), got shape {X.shape}.")
+            if y.ndim != 1 or len(y) != len(X):
+                raise InputError(f"y of the {where} must be 1-D with {len(X)} entries, got shape {y.shape}.")
+            if not np.issubdtype(X.dtype, np.floating):
+                raise InputError(f"X of the {where} must be float32/float64, got {X.dtype}.")
+            if not np.all(np.isfinite(X)):
+                raise InputError(f"X of the {where} holds NaN or infinite values; impute or drop them first.")
+            if width is None:
+                width = X.shape[1]
+            elif X.shape[1] != width:
+                raise InputError(f"X of the {where} has {X.shape[1]} columns, train has {width}.")
+            if len(X) == 0 and name != "test":
+                raise InputError(f"The {where} is empty; training needs rows in train and val.")
+        if self.task == "classification":
+            for name, _, y in splits:
+                y = np.asarray(y)
+                if not np.issubdtype(y.dtype, np.integer):
+                    raise InputError(
+                        f"y of the {name} split of {self.source} must hold integer class indices, got {y.dtype}."
+                    )
+            largest = max(int(np.max(y)) if len(y) else -1 for _, _, y in splits)
+            smallest = min(int(np.min(y)) if len(y) else 0 for _, _, y in splits)
+            if smallest < 0:
+                raise InputError(f"Class indices must be >= 0; {self.source} has {smallest}.")
+            if self.n_classes is None:
+                self.n_classes = max(largest + 1, 2)
+            elif largest >= self.n_classes:
+                raise InputError(
+                    f"Class index {largest} found in {self.source}, but there are only {self.n_classes} classes."
+                )
+        else:
+            for name, _, y in splits:
+                if not np.all(np.isfinite(np.asarray(y, dtype=np.float64))):
+                    raise InputError(f"y of the {name} split of {self.source} holds NaN or infinite targets.")
+
+    @property
+    def n_features(self) -> int:
+        """Input width ``d``."""
+        return int(np.asarray(self.X_train).shape[1])
+
+    @property
+    def n_outputs(self) -> int:
+        """Network output width: the number of classes, or 1 for regression."""
+        return int(self.n_classes) if self.task == "classification" else 1  # type: ignore[arg-type]
+
+    @classmethod
+    def from_artifacts(cls, path: str | Path) -> TrainData:
+        """Load the arrays written by ``dataaudit fit-transform``.
+
+        Parameters
+        ----------
+        path : str or Path
+            The ARTIFACTS folder (``manifest.json``, ``train.npz``, ``val.npz``, optional ``test.npz``).
+
+        Raises
+        ------
+        ArtifactError
+            If the folder, manifest or arrays are missing, foreign, or of another format version.
+        """
+        folder = Path(path)
+        manifest = read_manifest(folder)
+        label = manifest["label"]
+        task = label["task"]
+        classes = list(label.get("classes") or []) if task == "classification" else None
+        arrays = {}
+        for split in ("train", "val", "test"):
+            file = folder / f"{split}.npz"
+            if not file.exists():
+                if split == "test":
+                    continue
+                raise ArtifactError(
+                    f"{file} is missing; the artifacts folder is incomplete. Re-run dataaudit fit-transform."
+                )
+            arrays[split] = _load_split(file, task)
+        try:
+            return cls(
+                X_train=arrays["train"][0],
+                y_train=arrays["train"][1],
+                X_val=arrays["val"][0],
+                y_val=arrays["val"][1],
+                X_test=arrays["test"][0] if "test" in arrays else None,
+                y_test=arrays["test"][1] if "test" in arrays else None,
+                task=task,
+                n_classes=len(classes) if classes else None,
+                classes=classes,
+                label_name=label.get("name"),
+                source=str(folder),
+            )
+        except InputError as exc:
+            raise ArtifactError(f"Artifacts in {folder} are inconsistent: {exc}") from None
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """Read and vet ``folder/manifest.json`` (format version, label name and task)."""
+    if not folder.is_dir():
+        raise ArtifactError(
+            f"Artifacts folder {folder} does not exist; create it with `dataaudit fit-transform DATA --label COL --out {folder}`."
+        )
+    file = folder / "manifest.json"
+    if not file.is_file():
+        raise ArtifactError(
+            f"{folder} has no manifest.json, so it is not a dataaudit artifacts folder; "
+            "create one with `dataaudit fit-transform`."
+        )
+    try:
+        manifest = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ArtifactError(f"{file} is not readable JSON ({exc}); re-run dataaudit fit-transform.") from None
+    if not isinstance(manifest, dict) or "format_version" not in manifest:
+        raise ArtifactError(f"{file} has no format_version; it was not written by dataaudit.")
+    version = manifest["format_version"]
+    if version != ARTIFACT_FORMAT_VERSION:
+        raise ArtifactError(
+            f"{file} has format_version {version!r}; this dataaudit reads version {ARTIFACT_FORMAT_VERSION}. "
+            "Re-run dataaudit fit-transform with this version."
+        )
+    label = manifest.get("label")
+    if not isinstance(label, dict) or label.get("task") not in TASKS:
+        raise ArtifactError(
+            f"{file} must have label.task set to 'classification' or 'regression', got {label!r}."
+        )
+    return manifest
+
+
+def _load_split(file: Path, task: str) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        with np.load(file, allow_pickle=False) as npz:
+            missing = [k for k in ("X", "y", "row") if k not in npz.files]
+            if missing:
+                raise ArtifactError(f"{file} lacks array(s) {missing}; expected X, y and row.")
+            X, y = npz["X"], npz["y"]
+    except ArtifactError:
+        raise
+    except (OSError, ValueError) as exc:  # not a zip, or object arrays that would need pickle
+        raise ArtifactError(f"{file} is not a readable .npz without pickle ({exc}).") from None
+    if not np.issubdtype(X.dtype, np.floating):
+        raise ArtifactError(f"{file}: X has dtype {X.dtype}; expected float32 or float64.")
+    if task == "classification" and not np.issubdtype(y.dtype, np.integer):
+        raise ArtifactError(f"{file}: y has dtype {y.dtype}; classification expects int64 class indices.")
+    return X, y
+
+
+# --------------------------------------------------------------------------------------- model
+def build_model(
+    config: TrainConfig,
+    n_inputs: int,
+    n_outputs: int,
+    task: str,
+    y_train: np.ndarray | None = None,
+) -> Any:
+    """The MLP described by ``config`` on the chosen backend, with its optimizer attached.
+
+    Both backends share the initialization (same seed, same weights) and the interface:
+    ``predict_proba``/``predict``, ``get_params``/``set_params``, ``train_step(X, y, lr)``.
+    """
+    kwargs = dict(
+        hidden=config.hidden,
+        activation=config.activation,
+        dropout=config.dropout,
+        batch_norm=config.batch_norm,
+        task=task,
+        dtype=config.dtype,
+        seed=config.seed,
+        y_train=y_train,
+        l1=config.l1,
+        l2=config.l2,
+    )
+    if config.backend == "torch":
+        from dataaudit.training.mlp_torch import TorchMLP
+
+        model: Any = TorchMLP(n_inputs, n_outputs, **kwargs)  # type: ignore[arg-type]
+    else:
+        from dataaudit.training.mlp_numpy import NumpyMLP
+
+        model = NumpyMLP(n_inputs, n_outputs, **kwargs)  # type: ignore[arg-type]
+    model.configure_optimizer(
+        config.optimizer,
+        momentum=config.momentum,
+        nesterov=config.nesterov,
+        weight_decay=config.weight_decay,
+    )
+    return model
+
+
+def evaluate(model: Any, X: np.ndarray, y: np.ndarray, task: str) -> dict[str, float]:
+    """Data loss (no L1/L2) and metrics in eval mode.
+
+    Returns ``{"loss", "accuracy"}`` for classification (mean cross-entropy) and
+    ``{"loss", "rmse", "r2"}`` for regression (loss = mean squared error).
+    """
+    y = np.asarray(y)
+    if len(y) == 0:
+        return {"loss": float("nan"), "accuracy": float("nan")} if task == "classification" else {
+            "loss": float("nan"), "rmse": float("nan"), "r2": float("nan")}
+    if task == "classification":
+        proba = model.predict_proba(X)
+        picked = proba[np.arange(len(y)), y]
+        loss = float(-np.mean(np.log(np.maximum(picked, 1e-300))))
+        accuracy = float(np.mean(proba.argmax(axis=1) == y))
+        return {"loss": loss, "accuracy": accuracy}
+    pred = model.predict(X)
+    residual = pred - y.astype(np.float64)
+    mse = float(np.mean(residual**2))
+    variance = float(np.var(y))
+    r2 = 1.0 - mse / variance if variance > 0 else float("nan")
+    return {"loss": mse, "rmse": math.sqrt(mse), "r2": r2}
+
+
+# ----------------------------------------------------------------------------------------- fit
+@dataclass
+class FitResult:
+    """What ``fit`` returns. ``model`` holds the best weights (also in ``params``)."""
+
+    model: Any
+    history: list[dict[str, Any]]
+    best_step: int
+    best_val_loss: float
+    best_val_metric: float  # val accuracy (classification) or val R² (regression) at best_step
+    params: dict[str, np.ndarray]
+    checkpoints: list[dict[str, np.ndarray]] = field(default_factory=list)
+    ema_params: dict[str, np.ndarray] | None = None
+    seconds: float = 0.0
+    stopped: str = "max_epochs"  # max_epochs | early_stopping | diverged
+    steps: int = 0
+    config: TrainConfig | None = None
+
+
+def format_log_line(row: dict[str, Any]) -> str:
+    """``step 200 | train loss 0.4132 | val loss 0.4550 | val acc 0.912 | 3.1 ms/step``."""
+    parts = [f"step {row['step']}", f"train loss {row['train_loss']:.4f}", f"val loss {row['val_loss']:.4f}"]
+    if "val_acc" in row:
+        parts.append(f"val acc {row['val_acc']:.3f}")
+    elif "val_r2" in row:
+        parts.append(f"val r2 {row['val_r2']:.3f}")
+    parts.append(f"{row['ms_per_step']:.1f} ms/step")
+    return " | ".join(parts)
+
+
+def fit(
+    config: TrainConfig,
+    data: TrainData,
+    on_log: Callable[[dict[str, Any]], None] | None = None,
+) -> FitResult:
+    """Train an MLP on ``data`` as ``config`` says; return the best model and the history.
+
+    Parameters
+    ----------
+    config : TrainConfig
+    data : TrainData
+    on_log : callable, optional
+        Called with each history row right after it is measured (see ``format_log_line``).
+
+    Returns
+    -------
+    FitResult
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 4)); y = (X[:, 0] > 0).astype(np.int64)
+    >>> data = TrainData(X[:150], y[:150], X[150:], y[150:])
+    >>> fit(TrainConfig(hidden=(16,), max_epochs=20), data).best_val_metric > 0.9
+    True
+    """
+    from dataaudit.training.checks import dead_unit_share
+
+    if not isinstance(config, TrainConfig):
+        raise ConfigError(f"config must be a TrainConfig, got {type(config).__name__}.")
+    started = time.perf_counter()
+    task = data.task
+    dtype = np.dtype(config.dtype)
+    # One contiguous copy in the model's dtype, so batches are cheap slices.
+    X_train = np.ascontiguousarray(data.X_train, dtype=dtype)
+    y_train = np.asarray(data.y_train, dtype=np.int64 if task == "classification" else dtype)
+    X_val = np.ascontiguousarray(data.X_val, dtype=dtype)
+    y_val = np.asarray(data.y_val)
+    model = build_model(config, data.n_features, data.n_outputs, task, y_train)
+
+    rng = np.random.default_rng(config.seed)
+    n = len(X_train)
+    batch_size = min(config.batch_size, n)
+    steps_per_epoch = math.ceil(n / batch_size)
+    total_steps = steps_per_epoch * config.max_epochs
+    eval_every = config.eval_every or steps_per_epoch
+    eval_rows = np.sort(rng.choice(n, size=min(n, TRAIN_EVAL_ROWS), replace=False))
+    X_train_eval, y_train_eval = X_train[eval_rows], y_train[eval_rows]
+    probe = X_train_eval[:PROBE_ROWS]
+    metric_key = "accuracy" if task == "classification" else "r2"
+
+    history: list[dict[str, Any]] = []
+    checkpoints: deque[dict[str, np.ndarray]] = deque(maxlen=config.checkpoints or None)
+    best_val_loss, best_val_metric, best_step = math.inf, float("nan"), 0
+    best_params = model.get_params()
+    ema = model.get_params() if config.ema_decay is not None else None
+    evals_without_improvement = 0
+    stopped = "max_epochs"
+    step = 0
+    step_seconds, steps_since_eval = 0.0, 0
+    running_loss, running_count = 0.0, 0
+
+    for _epoch in range(config.max_epochs):
+        order = rng.permutation(n)
+        X_epoch, y_epoch = X_train[order], y_train[order]  # one shuffle copy per epoch
+        for start in range(0, n, batch_size):
+            stop = min(start + batch_size, n)
+            if config.batch_norm and stop - start < 2:
+                continue  # batch statistics of one row are undefined
+            lr = lr_at(
+                step, lr=config.lr, schedule=config.schedule, total_steps=total_steps,
+                warmup_steps=config.warmup_steps, step_size=config.step_size, gamma=config.gamma,
+            )
+            evaluating = (step + 1) % eval_every == 0 or step + 1 == total_steps
+            before = model.get_params() if evaluating else None
+            tick = time.perf_counter()
+            loss = model.train_step(X_epoch[start:stop], y_epoch[start:stop], lr)
+            step_seconds += time.perf_counter() - tick
+            steps_since_eval += 1
+            step += 1
+            running_loss += loss
+            running_count += 1
+            if not math.isfinite(loss):
+                stopped = "diverged"
+                break
+            if ema is not None:
+                decay = config.ema_decay
+                for key, value in model.get_params().items():
+                    ema[key] *= decay
+                    ema[key] += (1.0 - decay) * value
+            if not evaluating:
+                continue
+
+            # ---- evaluation: one history row, one log line
+            after = model.get_params()
+            train_metrics = evaluate(model, X_train_eval, y_train_eval, task)
+            val_metrics = evaluate(model, X_val, y_val, task)
+            row: dict[str, Any] = {
+                "step": step,
+                "epoch": round(step / steps_per_epoch, 3),
+                "lr": lr,
+                "train_loss": train_metrics["loss"],
+                "val_loss": val_metrics["loss"],
+                "batch_loss": running_loss / max(running_count, 1),
+            }
+            if task == "classification":
+                row["train_acc"] = train_metrics["accuracy"]
+                row["val_acc"] = val_metrics["accuracy"]
+            else:
+                row["train_r2"] = train_metrics["r2"]
+                row["val_r2"] = val_metrics["r2"]
+            row["ms_per_step"] = 1000.0 * step_seconds / max(steps_since_eval, 1)
+            row["seconds"] = time.perf_counter() - started
+            row["update_ratio"] = _update_ratios(before, after, model.weight_keys)  # type: ignore[arg-type]
+            row["dead_units"] = dead_unit_share(config.activation, model.hidden_activations(probe))
+            history.append(row)
+            if on_log is not None:
+                on_log(row)
+            step_seconds, steps_since_eval = 0.0, 0
+            running_loss, running_count = 0.0, 0
+            if config.checkpoints:
+                checkpoints.append(after)
+
+            if not math.isfinite(row["val_loss"]):
+                stopped = "diverged"
+                break
+            if row["val_loss"] < best_val_loss:
+                best_val_loss, best_step = row["val_loss"], step
+                best_val_metric = val_metrics[metric_key]
+                best_params = after
+                evals_without_improvement = 0
+            else:
+                evals_without_improvement += 1
+                if config.patience and evals_without_improvement >= config.patience:
+                    stopped = "early_stopping"
+                    break
+        if stopped != "max_epochs":
+            break
+
+    model.set_params(best_params)
+    return FitResult(
+        model=model,
+        history=history,
+        best_step=best_step,
+        best_val_loss=best_val_loss,
+        best_val_metric=best_val_metric,
+        params=best_params,
+        checkpoints=list(checkpoints),
+        ema_params=ema,
+        seconds=time.perf_counter() - started,
+        stopped=stopped,
+        steps=step,
+        config=config,
+    )
+
+
+def _update_ratios(
+    before: dict[str, np.ndarray], after: dict[str, np.ndarray], keys: list[str]
+) -> dict[str, float]:
+    """std(update) / std(weights) per weight matrix (the recipe's ~1e-3 rule of thumb)."""
+    ratios = {}
+    for key in keys:
+        scale = float(np.std(after[key], dtype=np.float64))
+        change = float(np.std(after[key].astype(np.float64) - before[key], dtype=np.float64))
+        ratios[key] = change / scale if scale > 0 else float("nan")
+    return ratios
