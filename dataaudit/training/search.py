@@ -34,6 +34,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -640,7 +641,16 @@ class _Runner:
                 self._pool.submit(_pool_trial, d, keep_params): i for i, d in enumerate(dicts)
             }
             for future in as_completed(futures):
-                yield futures[future], future.result()
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool as exc:
+                    raise ConfigError(
+                        f"A search worker process died ({exc}). With workers > 1 the calling script"
+                        " must start the search under `if __name__ == '__main__':` (processes are"
+                        " spawned); a worker may also have run out of memory. Use workers=None to"
+                        " train serially."
+                    ) from None
+                yield futures[future], outcome
         elif self._client is not None:
             distributed = _import_distributed()
             data = self.data
