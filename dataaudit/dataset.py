@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -36,10 +37,17 @@ def _is_unique_key(values: pd.Series) -> bool:
     return len(non_null) >= 20 and len(non_null) == len(values) and non_null.is_unique
 
 
+def _is_constant(values: pd.Series) -> bool:
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        # min == max is one pass and no hashing, unlike nunique, on big float columns
+        low, high = values.min(skipna=True), values.max(skipna=True)
+        return bool(pd.isna(low) or low == high)
+    return values.nunique(dropna=True) <= 1
+
+
 def infer_role(values: pd.Series, name: str = "") -> str:
     """Infer one column's role from its values (see ``ROLES``)."""
-    n_distinct = values.nunique(dropna=True)
-    if n_distinct <= 1:
+    if _is_constant(values):
         return "constant"
     if pd.api.types.is_bool_dtype(values):
         return "boolean"
@@ -56,6 +64,7 @@ def infer_role(values: pd.Series, name: str = "") -> str:
     as_text = values.dropna().astype(str)
     if as_text.empty:
         return "constant"
+    n_distinct = values.nunique(dropna=True)
     sample = as_text.iloc[: 2000]
     if set(sample.str.strip().str.lower().unique()) <= _BOOLEAN_TOKENS and n_distinct <= 2:
         return "boolean"
@@ -231,13 +240,26 @@ class Dataset:
         names: list[str] = []
         numeric = self.numeric_matrix
         if numeric.shape[1]:
-            medians = np.nanmedian(numeric, axis=0) if len(numeric) else np.zeros(numeric.shape[1])
-            medians = np.where(np.isnan(medians), 0.0, medians)
-            filled = np.where(np.isnan(numeric), medians, numeric)
-            mean = filled.mean(axis=0)
-            std = filled.std(axis=0)
-            std[std == 0] = 1.0  # a constant column keeps scale 1 instead of dividing by zero
-            blocks.append(((filled - mean) / std).astype(np.float32))
+            block = numeric.astype(np.float32)
+            # Statistics from a row sample: exact enough to impute and scale for distances and
+            # models, and O(sample) instead of full sorts and passes over millions of rows.
+            sample_rows = np.sort(
+                np.random.default_rng(0).choice(self.n_rows, min(self.n_rows, 200_000), replace=False)
+            )
+            missing = np.isnan(block)
+            if missing.any():
+                with np.errstate(all="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns give NaN, set to 0
+                    medians = np.nanmedian(numeric[sample_rows], axis=0)
+                medians = np.where(np.isnan(medians), 0.0, medians).astype(np.float32)
+                block[missing] = np.broadcast_to(medians, block.shape)[missing]
+            sample = block[sample_rows].astype(np.float64)
+            mean = sample.mean(axis=0)
+            std = sample.std(axis=0)
+            std[~(std > 0)] = 1.0  # a constant column keeps scale 1 instead of dividing by zero
+            block -= mean.astype(np.float32)
+            block /= std.astype(np.float32)
+            blocks.append(block)
             names.extend(self.numeric_columns)
         for column in self.categorical_columns:
             values = self.frame[column]

@@ -199,6 +199,10 @@ def _coerce_mostly_numeric(frame: pd.DataFrame, skip: set[str]) -> dict[str, dic
         non_null = values.dropna()
         if non_null.empty:
             continue
+        # Cheap pre-test on a sample so that real text columns don't pay a full parse.
+        head = pd.to_numeric(non_null.iloc[:2000].astype(str).str.strip(), errors="coerce")
+        if head.notna().mean() < NUMERIC_SHARE / 2:
+            continue
         stripped = non_null.astype(str).str.strip()
         numbers = pd.to_numeric(stripped, errors="coerce")
         parsed_share = float(numbers.notna().mean())

@@ -1,0 +1,42 @@
+# Set-up is part of every target: a fresh clone needs only `make demo` or `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+# pip prints "Location ... is ignored" for local mirror folders it cannot use; keep the output short.
+PIPQ   := $(PIP) install --quiet --disable-pip-version-check
+
+.PHONY: demo test bench lint typecheck clean install
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Runtime install (what `make demo` needs).
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIPQ) --upgrade pip
+	$(PIPQ) -e .
+	touch $@
+
+# Test install: dev tools plus the optional extras the tests exercise (torch 2.13.0 is the CPU
+# build on this machine's disk; any other version would pull a multi-GB CUDA build).
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIPQ) -e '.[dev,dask]' 'torch==2.13.0'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	$(BIN)/dataaudit demo
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/run_all.py
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check dataaudit tests benchmarks
+	$(BIN)/mypy dataaudit
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
