@@ -1,0 +1,146 @@
+"""Group-aware, stratified, seeded train/validation/test assignment.
+
+Whole groups (feature-identical rows, near-duplicate groups) go to one split, so no group
+straddles a split. Within each stratum (class for classification, a quantile bin of the target
+for regression, one stratum without a label) the groups are shuffled with the seed and laid end
+to end; a group goes to the split whose share of the stratum its first row falls in. With
+singleton groups this is an exact stratified split (the same cut points as a shuffled
+``train_test_split(stratify=y)``); large groups can only move a boundary by their size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dataaudit.exceptions import ConfigError
+
+__all__ = ["parse_fractions", "group_ids", "assign_splits", "SPLIT_NAMES"]
+
+SPLIT_NAMES: tuple[str, str, str] = ("train", "val", "test")
+# Regression targets are stratified by this many quantile bins.
+N_REGRESSION_BINS = 10
+
+
+def parse_fractions(value: str | tuple[float, ...] | list[float]) -> tuple[float, float, float]:
+    """``"0.8,0.1,0.1"`` (or a sequence) -> (train, val, test) fractions summing to 1.
+
+    Raises
+    ------
+    ConfigError
+        Wrong count, negative values, a zero train fraction or a sum other than 1.
+    """
+    if isinstance(value, str):
+        parts = [p for p in value.replace(" ", "").split(",") if p]
+        try:
+            numbers = [float(p) for p in parts]
+        except ValueError:
+            raise ConfigError(f"--split {value!r} must be three numbers like 0.8,0.1,0.1.") from None
+    else:
+        numbers = [float(v) for v in value]
+    if len(numbers) == 2:
+        numbers.append(0.0)
+    if len(numbers) != 3 or any(not np.isfinite(v) or v < 0 for v in numbers) or numbers[0] <= 0:
+        raise ConfigError(
+            f"split {value!r} must be train,val,test fractions (e.g. 0.8,0.1,0.1): three "
+            "non-negative numbers with train > 0."
+        )
+    if abs(sum(numbers) - 1.0) > 1e-6:
+        raise ConfigError(f"split fractions {numbers} sum to {sum(numbers):.6g}; they must sum to 1.")
+    return numbers[0], numbers[1], numbers[2]
+
+
+def group_ids(n_rows: int, *groupings: list[np.ndarray] | list[list[int]] | np.ndarray) -> np.ndarray:
+    """One group id per row such that rows sharing any grouping share an id (union of groupings).
+
+    Each grouping is either an int array of length ``n_rows`` (equal values = same group, e.g.
+    a feature hash) or a list of row lists. Connected components join overlapping groups.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    sources: list[np.ndarray] = []
+    targets: list[np.ndarray] = []
+    for grouping in groupings:
+        if isinstance(grouping, np.ndarray):
+            codes = pd.factorize(grouping)[0]
+            first = pd.Series(np.arange(n_rows)).groupby(codes).transform("first").to_numpy()
+            linked = first != np.arange(n_rows)
+            sources.append(np.flatnonzero(linked))
+            targets.append(first[linked])
+        else:
+            for group in grouping:
+                members = np.asarray(group, dtype=np.int64)
+                members = members[(members >= 0) & (members < n_rows)]
+                if len(members) > 1:
+                    sources.append(members[1:])
+                    targets.append(np.full(len(members) - 1, members[0]))
+    if not sources or not sum(len(s) for s in sources):
+        return np.arange(n_rows, dtype=np.int64)
+    src = np.concatenate(sources)
+    dst = np.concatenate(targets)
+    graph = coo_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n_rows, n_rows))
+    _, labels = connected_components(graph, directed=False)
+    return labels.astype(np.int64)
+
+
+def _strata(y: np.ndarray | None, task: str | None, n: int) -> np.ndarray:
+    if y is None or task is None:
+        return np.zeros(n, dtype=np.int64)
+    if task == "regression":
+        values = pd.Series(np.asarray(y, dtype=np.float64))
+        bins = pd.qcut(values.rank(method="first"), q=min(N_REGRESSION_BINS, max(n, 1)), labels=False)
+        return bins.fillna(-1).to_numpy(dtype=np.int64)
+    return pd.factorize(pd.Series(y))[0].astype(np.int64)
+
+
+def assign_splits(
+    groups: np.ndarray,
+    y: np.ndarray | None,
+    fractions: tuple[float, float, float],
+    *,
+    task: str | None = "classification",
+    seed: int = 0,
+) -> np.ndarray:
+    """Assign every row to train (0), val (1) or test (2), keeping groups together.
+
+    Parameters
+    ----------
+    groups : ndarray of shape (n,)
+        Group id per row (``group_ids``).
+    y : ndarray of shape (n,) or None
+        Labels used for stratification (a group is stratified by its first row's label).
+    fractions : (train, val, test)
+        Target shares (``parse_fractions``).
+    task : "classification", "regression" or None
+    seed : int
+        Same inputs and seed give the same assignment.
+
+    Returns
+    -------
+    ndarray of int8, shape (n,)
+    """
+    n = len(groups)
+    if n == 0:
+        return np.zeros(0, dtype=np.int8)
+    strata = _strata(y, task, n)
+    frame = pd.DataFrame({"group": groups, "stratum": strata})
+    per_group = frame.groupby("group", sort=True).agg(size=("stratum", "size"), stratum=("stratum", "first"))
+    rng = np.random.default_rng(seed)
+    # Shuffle groups, then lay them end to end within their stratum (stable sort keeps the shuffle).
+    order = rng.permutation(len(per_group))
+    shuffled = per_group.iloc[order]
+    shuffled = shuffled.iloc[np.argsort(shuffled["stratum"].to_numpy(), kind="stable")]
+    sizes = shuffled["size"].to_numpy()
+    stratum = shuffled["stratum"].to_numpy()
+    cumulative = np.cumsum(sizes)
+    stratum_start = pd.Series(cumulative - sizes).groupby(stratum).transform("min").to_numpy()
+    stratum_total = pd.Series(sizes).groupby(stratum).transform("sum").to_numpy()
+    start_in_stratum = (cumulative - sizes) - stratum_start
+    # Cut points like train_test_split: round the val and test counts, train gets the rest.
+    n_test = np.floor(stratum_total * fractions[2] + 0.5)
+    n_val = np.floor(stratum_total * fractions[1] + 0.5)
+    cut_train = stratum_total - n_test - n_val
+    assignment = np.where(start_in_stratum < cut_train, 0, np.where(start_in_stratum < cut_train + n_val, 1, 2))
+    group_split = pd.Series(assignment.astype(np.int8), index=shuffled.index)
+    return group_split.reindex(groups).to_numpy(dtype=np.int8)
