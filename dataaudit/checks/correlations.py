@@ -1,0 +1,118 @@
+"""Highly correlated numeric features: redundant columns that add nothing but conditioning trouble."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from dataaudit.checks._base import AuditContext, Check, register
+from dataaudit.checks._stats import numeric_matrix, sample_index, take_rows
+from dataaudit.findings import CheckResult
+
+if TYPE_CHECKING:
+    from dataaudit.dataset import Dataset
+
+# The report draws a heatmap from stats["matrix"] only up to this many columns.
+MAX_MATRIX_COLUMNS = 50
+# |r| at or above this means one column is (almost) a copy or a rescaling of the other.
+DUPLICATE_R = 0.999
+
+
+@register
+class Correlations(Check):
+    """High correlation: pairs of numeric columns that (almost) determine each other.
+
+    Parameters
+    ----------
+    threshold : float
+        Report pairs with absolute Pearson correlation at or above this.
+    sample_rows : int
+        Correlations are computed on at most this many randomly chosen rows (seeded).
+    """
+
+    name = "correlations"
+    codes = ("high_correlation",)
+    order = 85
+
+    def __init__(self, threshold: float = 0.95, sample_rows: int = 200_000) -> None:
+        if not 0 < threshold <= 1:
+            raise ValueError(f"threshold must be in (0, 1], got {threshold}")
+        self.threshold = threshold
+        self.sample_rows = sample_rows
+
+    def run(self, dataset: Dataset, context: AuditContext) -> CheckResult:
+        columns = dataset.numeric_columns
+        if len(columns) < 2:
+            return self.skip("needs at least two numeric columns")
+        index = sample_index(dataset.n_rows, self.sample_rows, context.seed)
+        matrix = take_rows(numeric_matrix(dataset), index)
+        corr = pairwise_correlation(matrix)
+        stats: dict[str, Any] = {
+            "columns": columns,
+            "n_rows_used": int(matrix.shape[0]),
+            "sampled": index is not None,
+            "threshold": self.threshold,
+        }
+        if len(columns) <= MAX_MATRIX_COLUMNS:
+            stats["matrix"] = np.round(corr, 4)
+        upper_i, upper_j = np.triu_indices(len(columns), k=1)
+        r = corr[upper_i, upper_j]
+        high = np.flatnonzero(np.abs(np.nan_to_num(r)) >= self.threshold)
+        if not len(high):
+            return self.result(stats=stats)
+        order = high[np.argsort(-np.abs(r[high]), kind="stable")]
+        pairs = [{"a": columns[upper_i[k]], "b": columns[upper_j[k]], "r": float(r[k])} for k in order]
+        involved = list(dict.fromkeys(name for p in pairs for name in (p["a"], p["b"])))
+        stats["n_pairs"] = len(pairs)
+        duplicate_like = [p for p in pairs if abs(p["r"]) >= DUPLICATE_R]
+        shown = ", ".join(f"{p['a']!r}~{p['b']!r} (r={p['r']:.3f})" for p in pairs[:5])
+        finding = self.finding(
+            "high_correlation", "warning" if duplicate_like else "info",
+            f"{len(pairs)} pair(s) of numeric columns have |r| >= {self.threshold}: {shown}"
+            f"{' ...' if len(pairs) > 5 else ''}.",
+            columns=involved,
+            details={"pairs": pairs[:200], "n_pairs": len(pairs), "threshold": self.threshold,
+                     "n_rows_used": int(matrix.shape[0]),
+                     "action": "drop one column of each pair, or decorrelate with PCA whitening "
+                     "(dataaudit fit-transform --whiten pca); a copy of another column may also be a leak"},
+        )
+        return self.result([finding], stats=stats)
+
+
+def pairwise_correlation(matrix: np.ndarray) -> np.ndarray:
+    """Pearson correlation of the columns of ``matrix`` (rows with NaN in a pair are left out).
+
+    Columns without NaN use one BLAS product; pairs involving a column with NaN are recomputed
+    on their complete rows. Constant columns get NaN.
+    """
+    n_cols = matrix.shape[1]
+    missing = np.isnan(matrix)
+    has_missing = missing.any(axis=0)
+    corr = np.full((n_cols, n_cols), np.nan)
+    complete = np.flatnonzero(~has_missing)
+    if len(complete) and matrix.shape[0] > 1:
+        block = matrix[:, complete]
+        centered = block - block.mean(axis=0)
+        norms = np.sqrt((centered**2).sum(axis=0))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sub = (centered.T @ centered) / np.outer(norms, norms)
+        corr[np.ix_(complete, complete)] = sub
+    for j in np.flatnonzero(has_missing):
+        for k in range(n_cols):
+            if k == j or (has_missing[k] and k < j):
+                continue
+            keep = ~(missing[:, j] | missing[:, k])
+            corr[j, k] = corr[k, j] = _pearson(matrix[keep, j], matrix[keep, k])
+    np.fill_diagonal(corr, 1.0)
+    corr[~np.isfinite(corr)] = np.nan
+    return np.clip(corr, -1.0, 1.0)
+
+
+def _pearson(x: np.ndarray, y: np.ndarray) -> float:
+    if len(x) < 3:
+        return float("nan")
+    x = x - x.mean()
+    y = y - y.mean()
+    denominator = np.sqrt((x @ x) * (y @ y))
+    return float(x @ y / denominator) if denominator > 0 else float("nan")
