@@ -78,6 +78,8 @@ def print_summary(result: Any, outputs: Any, console: Any) -> None:
             console.print(f"[dim]skipped {check.check}: {escape(check.reason or '')}[/]")
         elif check.status == "errored":
             console.print(f"[bold red]errored {check.check}: {escape(check.error or '')}[/]")
+    phases = {"load": result.extra.get("load_seconds", 0.0), "checks": result.seconds, **outputs.seconds}
+    console.print("[dim]timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items()) + "[/]")
     summary = result.summary()["by_severity"]
     console.print(
         f"{summary['error']} errors, {summary['warning']} warnings, {summary['info']} info → "
@@ -120,6 +122,8 @@ def register(app: typer.Typer) -> None:
 
         Example: dataaudit inspect data.csv --label label --fail-on error
         """
+        import time
+
         from rich.console import Console
 
         from dataaudit.audit import run_checks
@@ -131,13 +135,16 @@ def register(app: typer.Typer) -> None:
             raise ConfigError(f"--fail-on must be 'warning' or 'error', got {fail_on!r}.")
         shape = parse_image_shape(image_shape)
         options = parse_check_options(set_options)
+        started = time.perf_counter()
         dataset = load_dataset(data, label=label, id_column=id_column, encoding=encoding)
         test_dataset = None
         if test is not None:
             test_dataset = load_dataset(test, label=label, id_column=id_column, encoding=encoding,
                                         reference=dataset, require_label=False)
+        load_seconds = time.perf_counter() - started
         result = run_checks(dataset, test=test_dataset, checks=checks or None, options=options, seed=seed,
                             strict=strict)
+        result.extra["load_seconds"] = load_seconds
         outputs = write_audit_outputs(result, out or default_out_dir(data), image_shape=shape,
                                       report=not no_report)
         if not quiet:

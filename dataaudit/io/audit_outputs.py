@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ class AuditOutputs:
     rows: Path
     expectations: Path | None
     report: Path | None
+    seconds: dict[str, float]
 
 
 def default_out_dir(data: str | Path) -> Path:
@@ -83,19 +85,26 @@ def write_audit_outputs(
     """Write findings.json, rows.csv, expectations.json and report.html into ``out`` (atomically each)."""
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
     findings_path = atomic_write_json(folder / "findings.json", result.to_dict())
     rows_path = folder / "rows.csv"
     _write_rows_csv(result, rows_path)
+    seconds["findings_and_rows"] = time.perf_counter() - started
     expectations_path = None
     if expectations and result.dataset is not None:
         from dataaudit.expectations import build_suite
 
+        started = time.perf_counter()
         suite = build_suite(result.dataset, name=f"{result.dataset.name} expectations")
         expectations_path = atomic_write_json(folder / "expectations.json", suite)
+        seconds["expectations"] = time.perf_counter() - started
     report_path = None
     if report:
         from dataaudit.report.render import render_report
 
+        started = time.perf_counter()
         html = render_report(result, image_shape=image_shape, sections=sections)
         report_path = atomic_write_text(folder / "report.html", html)
-    return AuditOutputs(folder, findings_path, rows_path, expectations_path, report_path)
+        seconds["report"] = time.perf_counter() - started
+    return AuditOutputs(folder, findings_path, rows_path, expectations_path, report_path, seconds)
