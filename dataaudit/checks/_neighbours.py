@@ -1,0 +1,67 @@
+"""Helpers shared by the duplicate checks: which columns make a row's identity, cached groups."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from dataaudit.grouping import exact_duplicate_groups
+
+if TYPE_CHECKING:
+    from dataaudit.checks._base import AuditContext
+    from dataaudit.dataset import Dataset
+
+# How many groups or pairs a finding lists in full in its details.
+MAX_LISTED = 1000
+
+
+def identity_columns(dataset: Dataset, *, ignore_id_columns: bool = True) -> list[str]:
+    """Columns that say whether two rows are "the same": all but the label and ID columns.
+
+    ID columns are unique per row by definition, so comparing them would hide every copy.
+    """
+    return [
+        c for c in dataset.columns
+        if c != dataset.label
+        and not (ignore_id_columns and (dataset.roles.get(c) == "id" or c == dataset.id_column))
+    ]
+
+
+def feature_copy_groups(dataset: Dataset, context: AuditContext, columns: list[str]) -> list[list[int]]:
+    """``exact_duplicate_groups(dataset.frame, columns)``, computed once per run and shared by checks."""
+    key = "exact_duplicate_groups:" + json.dumps([dataset.sha256, dataset.n_rows, columns])
+    cached = context.cache.get(key)
+    if cached is None:
+        cached = exact_duplicate_groups(dataset.frame, columns)
+        context.cache[key] = cached
+    return cached
+
+
+def later_members(groups: list[list[int]]) -> np.ndarray:
+    """Every member of every group except its first occurrence, ascending."""
+    rows = [m for group in groups for m in group[1:]]
+    return np.sort(np.asarray(rows, dtype=np.int64))
+
+
+def flag_scores(n_rows: int, flagged: np.ndarray) -> np.ndarray:
+    """Per-row score for rows.csv: 0.0 for flagged rows, 1.0 for the others."""
+    scores = np.ones(n_rows, dtype=np.float64)
+    scores[flagged] = 0.0
+    return scores
+
+
+def joint_feature_matrix(train: Dataset, test: Dataset, columns: list[str]) -> np.ndarray:
+    """Feature matrix of train rows followed by test rows, encoded with the training set's roles.
+
+    Both parts are standardized and one-hot encoded together, so distances between a training
+    row and a test row mean the same as distances within the training set.
+    """
+    from dataaudit.dataset import Dataset as _Dataset
+
+    frame = pd.concat([train.frame[columns], test.frame[columns]], ignore_index=True)
+    # Roles come from the training set; the sha256 is not needed for a throwaway matrix.
+    joint = _Dataset(frame=frame, roles={c: train.roles[c] for c in columns}, sha256="joint")
+    return joint.feature_matrix[0]

@@ -1,0 +1,468 @@
+"""Duplicate groups: exact copies of table rows and near copies in a feature space.
+
+The ``duplicates``, ``near_duplicates`` and ``train_test_overlap`` checks and the leakage-safe split
+(duplicate groups never straddle splits) all use these two functions, so they agree on what a
+group is.
+
+Exact groups hash every row column by column (``pandas.util.hash_array`` /
+``hash_pandas_object``, O(n)), sort the hashes and then compare hash-equal rows cell by cell, so a
+hash collision can never merge different rows. NaN equals NaN and -0.0 equals 0.0.
+
+Near groups link two rows whose Euclidean distance is at most ``relative_threshold`` times the
+typical nearest-neighbour distance (the median, over a seeded sample of rows, of the distance to
+the nearest row that is not an identical copy) and take connected components of those links, so
+groups have any size. Candidate pairs come from an exact radius search for small inputs and from
+Euclidean locality-sensitive hashing (random projections quantized into buckets, several tables,
+a sort-and-window pass per table) for large ones; every candidate pair is verified with an exact
+distance, so precision does not depend on the hashing, only recall does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from dataaudit.exceptions import ConfigError, InputError
+
+__all__ = [
+    "exact_duplicate_groups",
+    "near_duplicate_groups",
+    "near_pairs",
+    "typical_nn_distance",
+    "hash_rows",
+    "NearDuplicateInfo",
+    "DEFAULT_RELATIVE_THRESHOLD",
+    "EXACT_SEARCH_MAX_ROWS",
+]
+
+# A pair is a near duplicate when closer than this share of the typical nearest-neighbour distance.
+# With n independent rows of effective dimension d one expects about n * t**d / 2 pairs closer than
+# t times the typical distance: for t = 0.02 that is < 0.01 for d >= 4 at n = 5,000 and for d >= 8
+# at n = 1,000,000, while copies with noise of 1e-3 x each column's std sit at ~0.002 x typical.
+DEFAULT_RELATIVE_THRESHOLD = 0.02
+# Below this many rows the radius search is exact (brute force); above it LSH finds candidates.
+EXACT_SEARCH_MAX_ROWS = 20_000
+# Rows sampled to estimate the typical nearest-neighbour distance.
+DEFAULT_SAMPLE_SIZE = 256
+# LSH parameters (see ``_lsh_candidates``): tables, projections per table, bucket width / radius,
+# and how many following rows in a sorted bucket each row is compared with.
+LSH_TABLES = 6
+LSH_PROJECTIONS = 5
+LSH_BUCKET_FACTOR = 8.0
+LSH_WINDOW = 16
+
+_HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+_KEY_MULTIPLIER = np.int64(1_000_003)
+
+
+# ---- exact groups --------------------------------------------------------------------------------
+def _column_hash(series: pd.Series) -> np.ndarray:
+    """uint64 hash per cell; floats are normalized so that -0.0 == 0.0 and every NaN is one NaN."""
+    if pd.api.types.is_float_dtype(series.dtype) and isinstance(series.dtype, np.dtype):
+        values = series.to_numpy(dtype=np.float64) + 0.0  # adding 0.0 turns -0.0 into 0.0
+        values[np.isnan(values)] = np.nan  # one NaN bit pattern, whatever the payload
+        return pd.util.hash_array(values)
+    return pd.util.hash_pandas_object(series, index=False).to_numpy(dtype=np.uint64)
+
+
+def hash_rows(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> np.ndarray:
+    """One uint64 hash per row of ``frame[columns]`` (all columns by default).
+
+    Equal rows (NaN equal to NaN) always get equal hashes; different rows almost never do.
+    """
+    columns = list(frame.columns) if columns is None else list(columns)
+    hashed = np.zeros(len(frame), dtype=np.uint64)
+    for position, column in enumerate(columns):
+        # Multiply-xor chaining (as in tuple hashing) so that column order matters.
+        hashed = (hashed * _HASH_MULTIPLIER) ^ _column_hash(frame[column]) ^ np.uint64(position + 1)
+    return hashed
+
+
+def _cells_equal(series: pd.Series, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Boolean per pair: is series[left[k]] equal to series[right[k]] (NaN equal to NaN)?"""
+    a = series.iloc[left].reset_index(drop=True)
+    b = series.iloc[right].reset_index(drop=True)
+    both_missing = (a.isna() & b.isna()).to_numpy(dtype=bool)
+    try:
+        equal = (a == b).fillna(False).to_numpy(dtype=bool)
+    except TypeError:  # cells that refuse to compare (e.g. unordered mixed objects) are different
+        equal = np.array([x == y for x, y in zip(a, b, strict=True)], dtype=bool)
+    return equal | both_missing
+
+
+def _cell_key(value: object) -> object:
+    return ("<missing>",) if pd.isna(value) else value  # type: ignore[call-overload]
+
+
+def _split_collided(frame: pd.DataFrame, columns: list[str], members: np.ndarray) -> list[list[int]]:
+    """Exact grouping of rows whose hashes are equal but whose cells are not all equal (a collision)."""
+    sub = frame[columns].iloc[members]
+    by_key: dict[tuple[object, ...], list[int]] = {}
+    for row, values in zip(members.tolist(), sub.itertuples(index=False, name=None), strict=True):
+        by_key.setdefault(tuple(_cell_key(v) for v in values), []).append(int(row))
+    return [group for group in by_key.values() if len(group) > 1]
+
+
+def exact_duplicate_groups(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> list[list[int]]:
+    """Groups of rows that are equal in ``columns`` (all columns by default).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table. Rows are identified by position (0-based), which equals the data-row number
+        for a ``Dataset.frame``.
+    columns : sequence of str, optional
+        Columns to compare; default all. An empty list makes every row equal.
+
+    Returns
+    -------
+    list of list of int
+        Every group with at least two rows, members ascending, groups ordered by first member.
+        NaN equals NaN and -0.0 equals 0.0.
+
+    Raises
+    ------
+    InputError
+        When a requested column is not in ``frame``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> exact_duplicate_groups(pd.DataFrame({"a": [1, 2, 1, 1], "b": [None, 0, None, 3]}))
+    [[0, 2]]
+    """
+    columns = list(frame.columns) if columns is None else list(columns)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"Columns {missing} are not in the table; its columns are {list(frame.columns)}. "
+            "Pass existing column names."
+        )
+    n = len(frame)
+    if n < 2:
+        return []
+    hashes = hash_rows(frame, columns)
+    order = np.argsort(hashes, kind="stable")  # stable: members stay in ascending row order
+    sorted_hashes = hashes[order]
+    starts = np.flatnonzero(np.r_[True, sorted_hashes[1:] != sorted_hashes[:-1]])
+    sizes = np.diff(np.r_[starts, n])
+    multi = sizes > 1
+    if not multi.any():
+        return []
+    run_starts, run_sizes = starts[multi], sizes[multi]
+    # Compare every member with its run's first row, column by column (cheap, vectorized).
+    run_of_member = np.repeat(np.arange(len(run_starts)), run_sizes)
+    offsets = np.arange(int(run_sizes.sum())) - np.repeat(np.cumsum(run_sizes) - run_sizes, run_sizes)
+    member_pos = np.repeat(run_starts, run_sizes) + offsets
+    members = order[member_pos]
+    firsts = order[np.repeat(run_starts, run_sizes)]
+    equal = np.ones(len(members), dtype=bool)
+    for column in columns:
+        equal &= _cells_equal(frame[column], firsts, members)
+    clean_runs = np.ones(len(run_starts), dtype=bool)
+    clean_runs[run_of_member[~equal]] = False
+    groups: list[list[int]] = []
+    for k in range(len(run_starts)):
+        block = order[run_starts[k]: run_starts[k] + run_sizes[k]]
+        if clean_runs[k]:
+            groups.append(block.tolist())
+        else:
+            groups.extend(_split_collided(frame, columns, block))
+    groups.sort(key=lambda g: g[0])
+    return groups
+
+
+# ---- near groups ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class NearDuplicateInfo:
+    """How ``near_duplicate_groups`` decided, for reports and tests.
+
+    Attributes
+    ----------
+    threshold : float
+        Distance at or below which two rows are linked (``relative_threshold * typical_nn_distance``).
+    typical_nn_distance : float
+        Median distance from a sampled row to its nearest non-identical row.
+    relative_threshold : float
+        The relative threshold used.
+    method : str
+        ``"exact"`` (brute-force radius search) or ``"lsh"``.
+    n_candidates : int
+        Candidate pairs whose exact distance was computed.
+    n_pairs : int
+        Verified pairs within the threshold.
+    group_max_distance : list of float
+        Per group (same order as the groups): the largest distance between two members.
+    nearest_distance : ndarray of float, shape (n_rows,)
+        Distance to the nearest row found within the threshold; ``inf`` where none.
+    """
+
+    threshold: float
+    typical_nn_distance: float
+    relative_threshold: float
+    method: str
+    n_candidates: int
+    n_pairs: int
+    group_max_distance: list[float] = field(default_factory=list)
+    nearest_distance: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+
+def _as_matrix(X: np.ndarray) -> np.ndarray:
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise InputError(f"Expected a 2-D feature matrix (rows x features), got shape {X.shape}.")
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    if not np.isfinite(X).all():
+        raise InputError(
+            "The feature matrix has NaN or infinite values; impute or drop them before searching "
+            "for near duplicates (Dataset.feature_matrix is already imputed)."
+        )
+    return X
+
+
+def pair_distances(X: np.ndarray, left: np.ndarray, right: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
+    """Euclidean distance of each (left[k], right[k]) pair, from differences (no cancellation)."""
+    out = np.empty(len(left), dtype=np.float64)
+    for start in range(0, len(left), chunk):
+        stop = start + chunk
+        diff = X[left[start:stop]].astype(np.float64) - X[right[start:stop]]
+        out[start:stop] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+    return out
+
+
+def typical_nn_distance(X: np.ndarray, *, sample_size: int = DEFAULT_SAMPLE_SIZE, seed: int = 0) -> float:
+    """Median distance from a seeded sample of rows to their nearest non-identical row.
+
+    Identical copies are skipped, so exact duplicates do not shrink the scale. Returns 0.0 when
+    all rows are identical or there are fewer than two rows. When ``n_rows <= sample_size`` every
+    row is used, so the result does not depend on row order.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    X = _as_matrix(X)
+    n = len(X)
+    if n < 2:
+        return 0.0
+    rng = np.random.default_rng(seed)
+    queries = np.arange(n) if n <= sample_size else np.sort(rng.choice(n, sample_size, replace=False))
+    k = min(n, 8)
+    index = NearestNeighbors(n_neighbors=k, algorithm="brute").fit(X)
+    _, neighbours = index.kneighbors(X[queries], n_neighbors=k)
+    # Recompute the distances exactly: the GEMM trick in brute force loses tiny distances.
+    left = np.repeat(queries, k)
+    dist = pair_distances(X, left, neighbours.ravel()).reshape(len(queries), k)
+    dist[neighbours == queries[:, None]] = np.inf
+    dist[dist <= 0.0] = np.inf  # identical copies
+    nearest = dist.min(axis=1)
+    nearest = nearest[np.isfinite(nearest)]
+    if len(nearest) == 0:
+        # Every sampled row sits in a crowd of identical copies: measure on the distinct rows.
+        copies = [m for g in exact_duplicate_groups(pd.DataFrame(X)) for m in g[1:]]
+        distinct = np.setdiff1d(np.arange(n), np.asarray(copies, dtype=np.int64))
+        if len(distinct) < 2 or len(distinct) == n:
+            return 0.0
+        return typical_nn_distance(X[distinct], sample_size=sample_size, seed=seed)
+    return float(np.median(nearest))
+
+
+def _exact_candidates(X: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.neighbors import NearestNeighbors
+
+    # Slightly enlarged radius: the brute-force distances are approximate, the verification is not.
+    search = radius * 1.01 + 1e-6 * max(radius, 1e-12)
+    index = NearestNeighbors(radius=search, algorithm="brute").fit(X)
+    neighbourhoods = index.radius_neighbors(X, radius=search, return_distance=False)
+    sizes = np.fromiter((len(a) for a in neighbourhoods), dtype=np.int64, count=len(X))
+    left = np.repeat(np.arange(len(X)), sizes)
+    right = np.concatenate(neighbourhoods) if len(X) else np.empty(0, dtype=np.int64)
+    return left, right.astype(np.int64)
+
+
+def _lsh_candidates(X: np.ndarray, radius: float, rng: np.random.Generator, *, tables: int,
+                    projections: int, bucket_factor: float, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs from Euclidean LSH: rows sharing a bucket in some table.
+
+    Each table projects the rows on ``projections`` Gaussian directions and cuts every projection
+    into buckets of width ``bucket_factor * radius`` with a random offset; a pair at distance
+    ``r <= radius`` shares a bucket in one direction with probability about
+    ``1 - 0.8 * r / width`` (>= 0.9 here), far rows almost never share all of them. Rows are sorted
+    by (bucket, one more projection) and each is paired with the next ``window`` rows of its bucket,
+    which bounds the work even when a bucket is crowded.
+    """
+    n, d = X.shape
+    width = bucket_factor * radius
+    lefts: list[np.ndarray] = []
+    rights: list[np.ndarray] = []
+    for _ in range(tables):
+        directions = rng.standard_normal((d, projections + 1)).astype(X.dtype)
+        projected = X @ directions
+        shift = rng.uniform(0.0, width, projections)
+        buckets = np.floor((projected[:, :projections] + shift) / width).astype(np.int64)
+        key = buckets[:, 0].copy()
+        for column in range(1, projections):
+            key = key * _KEY_MULTIPLIER + buckets[:, column]  # wraps on overflow; verified later
+        order = np.lexsort((projected[:, projections], key))
+        sorted_key = key[order]
+        for step in range(1, window + 1):
+            same = np.flatnonzero(sorted_key[step:] == sorted_key[:-step])
+            if len(same) == 0:
+                break
+            lefts.append(order[same])
+            rights.append(order[same + step])
+    if not lefts:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    return np.concatenate(lefts), np.concatenate(rights)
+
+
+def near_pairs(X: np.ndarray, radius: float, *, method: Literal["auto", "exact", "lsh"] = "auto",
+               seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, int]:
+    """All pairs (i < j) with distance <= ``radius``: (left, right, distance, method, n_candidates).
+
+    ``method="exact"`` is a brute-force radius search (fine below ~20,000 rows); ``"lsh"`` finds
+    candidates by hashing (recall measured in benchmarks/bench_duplicates.py); ``"auto"`` picks
+    exact up to ``EXACT_SEARCH_MAX_ROWS`` rows. Every returned distance is computed exactly.
+    """
+    X = _as_matrix(X)
+    n = len(X)
+    if method == "auto":
+        method = "exact" if n <= EXACT_SEARCH_MAX_ROWS else "lsh"
+    if method not in ("exact", "lsh"):
+        raise ConfigError(f"Unknown near-duplicate search method {method!r}; use 'auto', 'exact' or 'lsh'.")
+    empty = np.empty(0, dtype=np.int64)
+    if n < 2 or X.shape[1] == 0 or radius < 0:
+        return empty, empty, np.empty(0), method, 0
+    if radius == 0.0:
+        # Only identical rows can be linked: group them exactly instead of searching.
+        groups = exact_duplicate_groups(pd.DataFrame(X))
+        left = np.array([g[0] for g in groups for _ in g[1:]], dtype=np.int64)
+        right = np.array([m for g in groups for m in g[1:]], dtype=np.int64)
+        return left, right, np.zeros(len(left)), method, len(left)
+    if method == "exact":
+        left, right = _exact_candidates(X, radius)
+    else:
+        left, right = _lsh_candidates(
+            X, radius, np.random.default_rng(seed), tables=LSH_TABLES, projections=LSH_PROJECTIONS,
+            bucket_factor=LSH_BUCKET_FACTOR, window=LSH_WINDOW,
+        )
+    low, high = np.minimum(left, right), np.maximum(left, right)
+    keep = low != high
+    codes = np.unique(low[keep] * np.int64(n) + high[keep])
+    low, high = codes // n, codes % n
+    distance = pair_distances(X, low, high)
+    within = distance <= radius
+    return low[within], high[within], distance[within], method, len(codes)
+
+
+def _components(n: int, left: np.ndarray, right: np.ndarray) -> list[list[int]]:
+    """Connected components with at least two rows, members ascending, ordered by first member."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if len(left) == 0:
+        return []
+    graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    order = np.argsort(labels, kind="stable")
+    sorted_labels = labels[order]
+    starts = np.flatnonzero(np.r_[True, sorted_labels[1:] != sorted_labels[:-1]])
+    sizes = np.diff(np.r_[starts, n])
+    groups = [order[s: s + k].tolist() for s, k in zip(starts, sizes, strict=True) if k > 1]
+    groups.sort(key=lambda g: g[0])
+    return groups
+
+
+def _diameter(X: np.ndarray, members: list[int], linked: float, limit: int = 500) -> float:
+    """Largest distance between two members (the largest link for very large groups)."""
+    if len(members) > limit:
+        return linked
+    block = X[members].astype(np.float64)
+    diff = block[:, None, :] - block[None, :, :]
+    return float(np.sqrt((diff * diff).sum(axis=2)).max())
+
+
+def near_duplicate_groups(
+    X: np.ndarray,
+    *,
+    relative_threshold: float = DEFAULT_RELATIVE_THRESHOLD,
+    seed: int = 0,
+    method: Literal["auto", "exact", "lsh"] = "auto",
+    sample_size: int = DEFAULT_SAMPLE_SIZE,
+) -> tuple[list[list[int]], NearDuplicateInfo]:
+    """Groups of rows of ``X`` that are near copies of each other.
+
+    Two rows are linked when their Euclidean distance is at most ``relative_threshold`` times the
+    typical nearest-neighbour distance (see ``typical_nn_distance``); groups are the connected
+    components of the links, so they can have any size. Identical rows are linked too (distance 0).
+
+    Parameters
+    ----------
+    X : ndarray, shape (n_rows, n_features)
+        Finite, comparably scaled features (e.g. ``Dataset.feature_matrix[0]``).
+    relative_threshold : float, default 0.02
+        Link distance as a share of the typical nearest-neighbour distance.
+    seed : int, default 0
+        Seeds the sample for the typical distance and the LSH projections; same input and seed,
+        same groups.
+    method : {"auto", "exact", "lsh"}, default "auto"
+        Candidate search; ``"auto"`` is exact up to 20,000 rows, LSH above.
+    sample_size : int, default 256
+        Rows sampled to estimate the typical nearest-neighbour distance.
+
+    Returns
+    -------
+    groups : list of list of int
+        Row positions, members ascending, groups ordered by first member.
+    info : NearDuplicateInfo
+        Threshold, typical distance, method, per-group largest distance, per-row nearest distance.
+
+    Raises
+    ------
+    ConfigError
+        For a relative threshold outside (0, 1] or an unknown method.
+    InputError
+        For a matrix that is not 2-D or has non-finite values.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 5))
+    >>> X[199] = X[3] + 1e-4
+    >>> near_duplicate_groups(X)[0]
+    [[3, 199]]
+    """
+    if not 0.0 < relative_threshold <= 1.0:
+        raise ConfigError(
+            f"relative_threshold must be in (0, 1], got {relative_threshold!r}; "
+            f"the default is {DEFAULT_RELATIVE_THRESHOLD}."
+        )
+    X = _as_matrix(X)
+    n = len(X)
+    typical = typical_nn_distance(X, sample_size=sample_size, seed=seed)
+    threshold = relative_threshold * typical
+    left, right, distance, used, n_candidates = near_pairs(X, threshold, method=method, seed=seed)
+    nearest = np.full(n, np.inf)
+    np.minimum.at(nearest, left, distance)
+    np.minimum.at(nearest, right, distance)
+    groups = _components(n, left, right)
+    group_max: list[float] = []
+    if groups:
+        link_max = np.zeros(n)
+        np.maximum.at(link_max, left, distance)
+        for members in groups:
+            group_max.append(_diameter(X, members, float(link_max[members].max())))
+    info = NearDuplicateInfo(
+        threshold=float(threshold),
+        typical_nn_distance=float(typical),
+        relative_threshold=float(relative_threshold),
+        method=used,
+        n_candidates=int(n_candidates),
+        n_pairs=int(len(left)),
+        group_max_distance=group_max,
+        nearest_distance=nearest,
+    )
+    return groups, info
