@@ -1,0 +1,87 @@
+"""The findings.json contract and rows.csv."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dataaudit.audit import run_checks
+from dataaudit.dataset import Dataset
+from dataaudit.findings import AuditResult, CheckResult, Finding
+from dataaudit.io.audit_outputs import rows_frame
+
+
+def small_result() -> AuditResult:
+    return AuditResult(
+        input={"path": "d.csv", "sha256": "x", "n_rows": 4, "n_columns": 2, "label": "y"},
+        checks=[
+            CheckResult(check="duplicates", findings=[
+                Finding("duplicates", "exact_duplicate", "warning", "1 row is a copy.", rows=(3,),
+                        details={"groups": [[1, 3]]}),
+            ], row_scores={"exact_duplicate": np.array([1.0, 1.0, 1.0, 0.0])}),
+            CheckResult(check="outliers", findings=[
+                Finding("outliers", "outlier", "info", "1 outlier.", rows=(0,)),
+            ]),
+            CheckResult(check="label_issues", status="skipped", reason="needs a label column (--label)"),
+        ],
+        version="0.1.0",
+    )
+
+
+def test_contract_keys_and_roundtrip(tmp_path):
+    result = small_result()
+    data = result.to_dict()
+    assert list(data) == ["dataaudit_version", "input", "summary", "checks", "findings"]
+    assert data["summary"] == {"n_findings": 2, "by_severity": {"error": 0, "warning": 1, "info": 1}}
+    assert data["checks"][0]["status"] == "flagged"
+    assert set(data["checks"][0]) >= {"check", "status", "seconds", "error"}
+    finding = data["findings"][0]
+    assert finding == {"check": "duplicates", "code": "exact_duplicate", "severity": "warning",
+                       "message": "1 row is a copy.", "rows": [3], "columns": [],
+                       "details": {"groups": [[1, 3]]}}
+    path = tmp_path / "findings.json"
+    path.write_text(result.to_json())
+    again = AuditResult.load(path)
+    assert again.to_dict() == json.loads(result.to_json())
+
+
+def test_findings_sorted_worst_first():
+    result = small_result()
+    result.checks.append(CheckResult(check="leak", findings=[Finding("leak", "label_leakage", "error", "x")]))
+    assert [f.severity for f in result.findings] == ["error", "warning", "info"]
+
+
+def test_bad_severity_is_refused():
+    with pytest.raises(ValueError):
+        Finding("c", "x", "fatal", "m")
+
+
+def test_rows_frame_flags_and_scores():
+    frame = rows_frame(small_result())
+    assert list(frame.columns) == ["row", "is_exact_duplicate", "exact_duplicate_score", "is_outlier", "outlier_score"]
+    assert frame["is_exact_duplicate"].tolist() == [0, 0, 0, 1]
+    assert frame["exact_duplicate_score"].tolist() == [1.0, 1.0, 1.0, 0.0]
+    assert frame["is_outlier"].tolist() == [1, 0, 0, 0]
+    assert frame["outlier_score"].isna().all()
+
+
+def test_crashing_check_is_recorded_not_fatal(monkeypatch):
+    from dataaudit.checks import REGISTRY, load_all
+
+    load_all()
+    cls = REGISTRY["constant_columns"]
+
+    def boom(self, dataset, context):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(cls, "run", boom)
+    dataset = Dataset.from_frame(pd.DataFrame({"a": [1, 2, 3], "y": [0, 1, 0]}), label="y")
+    result = run_checks(dataset, checks=["constant_columns", "duplicates"])
+    statuses = {c.check: (c.status, c.error) for c in result.checks}
+    assert statuses["constant_columns"] == ("errored", "RuntimeError: kaboom")
+    assert statuses["duplicates"][0] in ("passed", "flagged")
+    with pytest.raises(RuntimeError):
+        run_checks(dataset, checks=["constant_columns"], strict=True)
