@@ -1,17 +1,329 @@
-"""The recipe's sanity checks, run before and during training."""
+"""The recipe's sanity checks ("A Recipe for Training Neural Networks", steps 2 and 4).
+
+Each check returns one JSON-ready record::
+
+    {"name": "init_loss", "status": "pass" | "warn" | "fail",
+     "value": ..., "expected": ..., "reason": "plain words"}
+
+Before training: ``init_loss`` (loss at init vs the label entropy), ``gradient_check`` (analytic
+vs centred finite differences in float64), ``overfit_tiny_batch`` (~20 examples to 100% train
+accuracy). After training: ``input_independent_baseline`` (zeroed inputs must do worse),
+``update_ratio`` (per-layer update-to-weight ratio, ~1e-3 healthy), ``dead_units`` and
+``train_val_gap`` (underfitting / overfitting / fine). A check that crashes yields a ``warn``
+record saying so; the others still run.
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
-__all__ = ["dead_unit_share"]
+from dataaudit.exceptions import DataAuditError
+
+if TYPE_CHECKING:
+    from dataaudit.training.config import TrainConfig
+    from dataaudit.training.loop import FitResult, TrainData
+
+__all__ = [
+    "check_result",
+    "check_init_loss",
+    "check_gradients",
+    "check_overfit_tiny_batch",
+    "check_input_independent_baseline",
+    "check_update_ratio",
+    "check_dead_units",
+    "check_train_val_gap",
+    "checks_before_training",
+    "checks_after_training",
+    "run_recipe_checks",
+    "dead_unit_share",
+    "prior_loss",
+    "GRADIENT_TOLERANCE",
+]
+
+GRADIENT_TOLERANCE = 1e-6  # relative error of analytic vs numerical gradients (float64)
+GRADIENT_STEP = 1e-5  # centred difference step: small truncation error, round-off ~1e-11
+UPDATE_RATIO_BAND = (1e-4, 3e-2)  # healthy std(update)/std(weight); the recipe's target is ~1e-3
+STATUSES = ("pass", "warn", "fail")
+
+
+def check_result(name: str, status: str, value: Any, expected: Any, reason: str) -> dict[str, Any]:
+    """One check record (``status`` is pass, warn or fail)."""
+    if status not in STATUSES:
+        raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
+    return {"name": name, "status": status, "value": value, "expected": expected, "reason": reason}
+
+
+def _guarded(name: str, func: Callable[[], dict[str, Any]], *, torch: bool = False) -> dict[str, Any]:
+    """Run one check; a crash becomes a ``warn`` record carrying the error (the run goes on)."""
+    from dataaudit.training.loop import compute_threads
+
+    try:
+        # The checks run tiny batches, where one BLAS thread is fastest (see loop.SMALL_STEP_MACS).
+        with compute_threads(1, torch=torch):
+            return func()
+    except (DataAuditError, ArithmeticError, ValueError, FloatingPointError, MemoryError) as exc:
+        return check_result(name, "warn", None, None, f"The check could not run: {type(exc).__name__}: {exc}")
+
+
+def _model_data(config: TrainConfig, data: TrainData, *, dtype: str | None = None) -> tuple[Any, Any]:
+    from dataaudit.training.loop import build_model
+
+    cfg = config.replace(dtype=dtype) if dtype else config
+    model = build_model(cfg, data.n_features, data.n_outputs, data.task, np.asarray(data.y_train))
+    return cfg, model
+
+
+def prior_loss(data: TrainData) -> float:
+    """Loss of the best input-independent prediction: label entropy (classes) or variance (regression)."""
+    y = np.asarray(data.y_train)
+    if data.task == "classification":
+        p = np.bincount(y, minlength=data.n_outputs) / len(y)
+        p = p[p > 0]
+        return float(-(p * np.log(p)).sum())
+    return float(np.var(y.astype(np.float64)))
+
+
+def _subset(data: TrainData, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(len(data.y_train), size=min(n, len(data.y_train)), replace=False)
+    return np.asarray(data.X_train)[rows], np.asarray(data.y_train)[rows]
+
+
+# ------------------------------------------------------------------------ before training
+def check_init_loss(config: TrainConfig, data: TrainData, n_rows: int = 2048) -> dict[str, Any]:
+    """Loss of the freshly initialized model vs the loss of predicting the priors.
+
+    The output bias starts at the log class priors (the target mean for regression) and the
+    last layer's weights are small, so the loss at init should be the label entropy (the
+    variance), not ``-log(1/C)``; a much higher value means a broken init or unscaled inputs.
+    """
+    _, model = _model_data(config, data)
+    X, y = _subset(data, n_rows, config.seed)
+    total, _ = model.loss_and_grads(X.astype(model_dtype(model)), y, dropout=False, update_stats=False)
+    value = total - model.regularization_loss()
+    expected = prior_loss(data)
+    uniform = math.log(data.n_outputs) if data.task == "classification" else None
+    gap = abs(value - expected)
+    scale = max(expected, 1e-12)
+    what = (
+        f"the label entropy {expected:.4f} (bias = log class priors; -log(1/C) = {uniform:.4f})"
+        if uniform is not None
+        else f"the target variance {expected:.4g} (bias = target mean)"
+    )
+    if gap <= max(0.1 * scale, 0.02):
+        return check_result("init_loss", "pass", value, expected, f"Loss at init {value:.4f} matches {what}.")
+    status = "warn" if gap <= 0.5 * scale else "fail"
+    return check_result(
+        "init_loss", status, value, expected,
+        f"Loss at init {value:.4f} is far from {what}: check the initialization and that the inputs are "
+        "standardized (large inputs give confident, wrong predictions at init).",
+    )
+
+
+def model_dtype(model: Any) -> np.dtype:
+    """The NumPy dtype a model computes in."""
+    return np.dtype(getattr(model, "np_dtype", getattr(model, "dtype", np.float64)))
+
+
+def check_gradients(
+    config: TrainConfig,
+    data: TrainData,
+    *,
+    n_rows: int = 8,
+    entries_per_param: int = 10,
+    tolerance: float = GRADIENT_TOLERANCE,
+) -> dict[str, Any]:
+    """Analytic gradients vs centred finite differences, float64, dropout off.
+
+    For each parameter tensor, up to ``entries_per_param`` random entries are perturbed by
+    ±``GRADIENT_STEP``; the error of a tensor is ``|a - n| / (|a| + |n|)`` over those entries
+    (vector norms, floored at 1e-7 so exact zeros compare as equal). The value is the worst tensor.
+    """
+    cfg, model = _model_data(config.replace(dropout=0.0), data, dtype="float64")
+    X, y = _subset(data, n_rows, cfg.seed)
+    X = X.astype(np.float64)
+
+    def loss() -> float:
+        return model.loss_and_grads(X, y, dropout=False, update_stats=False)[0]
+
+    _, grads = model.loss_and_grads(X, y, dropout=False, update_stats=False)
+    analytic = {k: np.asarray(v, dtype=np.float64).copy() for k, v in grads.items()}
+    rng = np.random.default_rng(cfg.seed)
+    errors: dict[str, float] = {}
+    for key, reference in analytic.items():
+        flat_size = reference.size
+        picks = rng.choice(flat_size, size=min(entries_per_param, flat_size), replace=False)
+        numeric = np.empty(len(picks))
+        for j, flat in enumerate(picks):
+            index = np.unravel_index(flat, reference.shape)
+            original = _get(model, key, index)
+            _set(model, key, index, original + GRADIENT_STEP)
+            plus = loss()
+            _set(model, key, index, original - GRADIENT_STEP)
+            minus = loss()
+            _set(model, key, index, original)
+            numeric[j] = (plus - minus) / (2 * GRADIENT_STEP)
+        picked = reference.reshape(-1)[picks]
+        denominator = max(float(np.linalg.norm(picked) + np.linalg.norm(numeric)), 1e-7)
+        errors[key] = float(np.linalg.norm(picked - numeric)) / denominator
+    worst_key = max(errors, key=lambda k: errors[k])
+    worst = errors[worst_key]
+    value = {"max_relative_error": worst, "per_parameter": errors}
+    expected = f"< {tolerance:g}"
+    if worst < tolerance:
+        return check_result(
+            "gradient_check", "pass", value, expected,
+            f"Backward pass agrees with finite differences (worst relative error {worst:.1e} in {worst_key}).",
+        )
+    status = "warn" if worst < 1e-3 else "fail"
+    hint = (
+        "Probably a ReLU kink crossed by the finite-difference step; rerun with another seed."
+        if status == "warn"
+        else "The backward pass is wrong: do not trust training until this is fixed."
+    )
+    return check_result(
+        "gradient_check", status, value, expected,
+        f"Relative error {worst:.1e} in {worst_key} exceeds {tolerance:g}. {hint}",
+    )
+
+
+def _get(model: Any, key: str, index: tuple[int, ...]) -> float:
+    param = model.params[key]
+    if isinstance(param, np.ndarray):
+        return float(param[index])
+    return float(param.detach()[index])
+
+
+def _set(model: Any, key: str, index: tuple[int, ...], value: float) -> None:
+    param = model.params[key]
+    if isinstance(param, np.ndarray):
+        param[index] = value
+    else:  # a torch tensor that requires grad: write through .data
+        param.data[index] = value
+
+
+def check_overfit_tiny_batch(
+    config: TrainConfig, data: TrainData, *, n_rows: int = 20, max_steps: int = 500
+) -> dict[str, Any]:
+    """Train on ~20 examples without regularization; the model must reach 100% train accuracy.
+
+    Regression passes at R² ≥ 0.99 on the tiny batch. Uses the configured optimizer and peak
+    learning rate with a constant schedule, full-batch steps.
+    """
+    from dataaudit.training.loop import build_model, evaluate
+
+    cfg = config.replace(dropout=0.0, weight_decay=0.0, l1=0.0, l2=0.0)
+    X, y = _subset(data, n_rows, cfg.seed)
+    model = build_model(cfg, data.n_features, data.n_outputs, data.task, y)
+    X = np.ascontiguousarray(X, dtype=model_dtype(model))
+    classification = data.task == "classification"
+    metric, target, steps = 0.0, 1.0 if classification else 0.99, 0
+    for steps in range(1, max_steps + 1):
+        model.train_step(X, y, cfg.lr)
+        if steps % 10 == 0 or steps == max_steps:
+            scores = evaluate(model, X, y, data.task)
+            metric = scores["accuracy"] if classification else scores["r2"]
+            if metric >= target:
+                break
+    what = "train accuracy" if classification else "train R²"
+    value = {what.replace(" ", "_").replace("²", "2"): metric, "steps": steps, "rows": len(y)}
+    if metric >= target:
+        return check_result(
+            "overfit_tiny_batch", "pass", value, target,
+            f"Memorized {len(y)} examples ({what} {metric:.3f}) in {steps} steps.",
+        )
+    status = "warn" if metric >= 0.9 * target else "fail"
+    return check_result(
+        "overfit_tiny_batch", status, value, target,
+        f"Could not memorize {len(y)} examples in {steps} steps ({what} {metric:.3f}): "
+        "too small a model, too low a learning rate, a bug, or identical inputs with different labels.",
+    )
+
+
+def checks_before_training(config: TrainConfig, data: TrainData) -> list[dict[str, Any]]:
+    """init_loss, gradient_check and overfit_tiny_batch."""
+    torch = config.backend == "torch"
+    return [
+        _guarded("init_loss", lambda: check_init_loss(config, data), torch=torch),
+        _guarded("gradient_check", lambda: check_gradients(config, data), torch=torch),
+        _guarded("overfit_tiny_batch", lambda: check_overfit_tiny_batch(config, data), torch=torch),
+    ]
+
+
+# ------------------------------------------------------------------------- after training
+def check_input_independent_baseline(
+    config: TrainConfig, data: TrainData, result: FitResult, *, max_steps: int = 200
+) -> dict[str, Any]:
+    """Train the same model on all-zero inputs; the real model must beat it on validation.
+
+    If it does not, the network is not using its inputs (broken features, leaky shuffling,
+    labels unrelated to the features).
+    """
+    from dataaudit.training.loop import build_model, evaluate
+
+    y_train = np.asarray(data.y_train)
+    model = build_model(config, data.n_features, data.n_outputs, data.task, y_train)
+    dtype = model_dtype(model)
+    batch = min(config.batch_size, len(y_train))
+    zeros = np.zeros((batch, data.n_features), dtype=dtype)
+    rng = np.random.default_rng(config.seed)
+    steps = max(1, min(result.steps, max_steps))
+    for _ in range(steps):
+        rows = rng.integers(0, len(y_train), size=batch)
+        model.train_step(zeros, y_train[rows], config.lr)
+    zero_val = np.zeros((len(data.y_val), data.n_features), dtype=dtype)
+    zero_loss = evaluate(model, zero_val, np.asarray(data.y_val), data.task)["loss"]
+    real_loss = result.best_val_loss
+    value = {"val_loss_real": real_loss, "val_loss_zeroed_inputs": zero_loss}
+    expected = "val loss with real inputs < val loss with zeroed inputs"
+    if real_loss < 0.9 * zero_loss:
+        return check_result(
+            "input_independent_baseline", "pass", value, expected,
+            f"Real inputs help: val loss {real_loss:.4f} vs {zero_loss:.4f} with inputs zeroed.",
+        )
+    status = "warn" if real_loss < zero_loss else "fail"
+    return check_result(
+        "input_independent_baseline", status, value, expected,
+        f"The model barely beats (or loses to) an input-independent baseline: val loss {real_loss:.4f} "
+        f"vs {zero_loss:.4f} with inputs zeroed. The features may carry little signal, or they "
+        "are not reaching the network.",
+    )
+
+
+def check_update_ratio(history: list[dict[str, Any]]) -> dict[str, Any]:
+    """Median std(update)/std(weight) per layer over the evaluations; ~1e-3 is healthy."""
+    rows = [r["update_ratio"] for r in history if r.get("update_ratio")]
+    if not rows:
+        return check_result("update_ratio", "warn", None, "~1e-3", "No evaluation recorded update ratios.")
+    medians = {k: float(np.nanmedian([r[k] for r in rows])) for k in rows[0]}
+    low, high = UPDATE_RATIO_BAND
+    expected = f"~1e-3 (healthy {low:g} … {high:g})"
+    too_high = [k for k, v in medians.items() if v > high]
+    too_low = [k for k, v in medians.items() if not v >= low]
+    if not too_high and not too_low:
+        return check_result(
+            "update_ratio", "pass", medians, expected,
+            "Updates are a healthy fraction of the weights in every layer.",
+        )
+    problems = []
+    if too_high:
+        problems.append(f"{', '.join(too_high)} change too fast (lower the learning rate)")
+    if too_low:
+        problems.append(f"{', '.join(too_low)} barely change (raise the learning rate)")
+    worst = max(abs(math.log10(v) + 3) if v > 0 else 99.0 for v in medians.values())
+    status = "fail" if worst > 3 else "warn"
+    return check_result("update_ratio", status, medians, expected, "; ".join(problems) + ".")
 
 
 def dead_unit_share(activation: str, activations: list[np.ndarray]) -> list[float]:
     """Per hidden layer, the share of units that never respond on the probe rows.
 
-    ReLU family and GELU: the unit's output is <= 0 (ReLU, GELU) or negative (leaky) on every row;
-    tanh / sigmoid: the unit is saturated (|tanh| > 0.99, sigmoid < 0.01 or > 0.99) on every row.
+    ReLU family and GELU: the unit's output is <= 0 on every row; tanh / sigmoid: the unit is
+    saturated (|tanh| > 0.99, sigmoid < 0.01 or > 0.99) on every row.
     """
     shares = []
     for a in activations:
@@ -26,3 +338,93 @@ def dead_unit_share(activation: str, activations: list[np.ndarray]) -> list[floa
             dead = np.all((a < 0.01) | (a > 0.99), axis=0)
         shares.append(float(np.mean(dead)))
     return shares
+
+
+def check_dead_units(history: list[dict[str, Any]], activation: str) -> dict[str, Any]:
+    """Share of hidden units that are dead (ReLU family) or saturated (tanh/sigmoid) at the end."""
+    rows = [r["dead_units"] for r in history if r.get("dead_units") is not None]
+    if not rows or not rows[-1]:
+        return check_result("dead_units", "pass", [], "< 0.1 per layer", "The model has no hidden layer.")
+    shares = rows[-1]
+    worst = max(shares)
+    kind = "dead" if activation in ("relu", "leaky_relu", "gelu") else "saturated"
+    expected = "< 0.1 per layer"
+    text = ", ".join(f"layer {i}: {s:.0%}" for i, s in enumerate(shares))
+    if worst < 0.1:
+        return check_result("dead_units", "pass", shares, expected, f"Few {kind} units ({text}).")
+    status = "warn" if worst < 0.5 else "fail"
+    return check_result(
+        "dead_units", status, shares, expected,
+        f"Many {kind} units ({text}): lower the learning rate, standardize the inputs, or try "
+        "leaky_relu / batch norm.",
+    )
+
+
+def check_train_val_gap(data: TrainData, result: FitResult) -> dict[str, Any]:
+    """Plain-words diagnosis at the best step: underfitting, overfitting or fine.
+
+    Underfitting: the train loss removes less than half of the loss of predicting the priors.
+    Overfitting: val loss exceeds train loss by more than 20% of that prior loss, or (classes)
+    val accuracy trails train accuracy by more than 5 points.
+    """
+    rows = [r for r in result.history if r["step"] == result.best_step]
+    if not rows:
+        return check_result("train_val_gap", "warn", None, None, "No evaluation was recorded.")
+    row = rows[0]
+    baseline = max(prior_loss(data), 1e-12)
+    train_loss, val_loss = row["train_loss"], row["val_loss"]
+    gap = val_loss - train_loss
+    value: dict[str, Any] = {"train_loss": train_loss, "val_loss": val_loss, "gap": gap, "prior_loss": baseline}
+    acc_gap = None
+    if "train_acc" in row:
+        acc_gap = row["train_acc"] - row["val_acc"]
+        value.update(train_acc=row["train_acc"], val_acc=row["val_acc"])
+    expected = "train loss well below the prior loss, val loss close to train loss"
+    if train_loss > 0.5 * baseline:
+        value["diagnosis"] = "underfitting"
+        return check_result(
+            "train_val_gap", "warn", value, expected,
+            f"Underfitting: train loss {train_loss:.4f} is still more than half of the {baseline:.4f} "
+            "you get by predicting the label distribution. Use a bigger model, train longer, or raise "
+            "the learning rate; check the features carry signal.",
+        )
+    if gap > 0.2 * baseline or (acc_gap is not None and acc_gap > 0.05):
+        value["diagnosis"] = "overfitting"
+        detail = f"val loss {val_loss:.4f} vs train loss {train_loss:.4f}"
+        if acc_gap is not None:
+            detail += f", val accuracy {row['val_acc']:.3f} vs train {row['train_acc']:.3f}"
+        return check_result(
+            "train_val_gap", "warn", value, expected,
+            f"Overfitting: {detail}. Get more data, add dropout or weight decay, or use a smaller model.",
+        )
+    value["diagnosis"] = "fine"
+    return check_result(
+        "train_val_gap", "pass", value, expected,
+        f"Fine: val loss {val_loss:.4f} is close to train loss {train_loss:.4f}, well below the "
+        f"{baseline:.4f} of predicting the label distribution.",
+    )
+
+
+def checks_after_training(config: TrainConfig, data: TrainData, result: FitResult) -> list[dict[str, Any]]:
+    """input_independent_baseline, update_ratio, dead_units and train_val_gap."""
+    torch = config.backend == "torch"
+    return [
+        _guarded(
+            "input_independent_baseline",
+            lambda: check_input_independent_baseline(config, data, result),
+            torch=torch,
+        ),
+        _guarded("update_ratio", lambda: check_update_ratio(result.history)),
+        _guarded("dead_units", lambda: check_dead_units(result.history, config.activation)),
+        _guarded("train_val_gap", lambda: check_train_val_gap(data, result)),
+    ]
+
+
+def run_recipe_checks(
+    config: TrainConfig, data: TrainData, result: FitResult | None = None
+) -> list[dict[str, Any]]:
+    """All checks that apply: the before-training ones, plus the after-training ones given ``result``."""
+    records = checks_before_training(config, data)
+    if result is not None:
+        records += checks_after_training(config, data, result)
+    return records

@@ -62,6 +62,7 @@ class TrainConfig:
     seed: int = 0  # seeds init, shuffling and dropout
     backend: str = "numpy"  # numpy | torch (torch uses CUDA when available)
     dtype: str = "float32"  # float32 for speed; float64 for gradient checks
+    threads: int = 0  # BLAS (and torch) threads while training; 0 = automatic (1 for small steps)
     extra: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # free-form notes
 
     def __post_init__(self) -> None:
@@ -87,7 +88,7 @@ class TrainConfig:
         for name in ("weight_decay", "l1", "l2"):
             if getattr(self, name) < 0:
                 problems.append(f"{name}={getattr(self, name)!r} must be >= 0")
-        for name in ("warmup_steps", "patience", "eval_every", "checkpoints"):
+        for name in ("warmup_steps", "patience", "eval_every", "checkpoints", "threads"):
             if getattr(self, name) < 0:
                 problems.append(f"{name}={getattr(self, name)!r} must be >= 0")
         for name in ("step_size", "batch_size", "max_epochs"):

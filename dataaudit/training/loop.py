@@ -10,11 +10,12 @@ evaluations without improvement. Each evaluation is one history row and one log 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,9 @@ ARTIFACT_FORMAT_VERSION = 1  # the artifacts format this trainer reads
 TRAIN_EVAL_ROWS = 10_000  # the "train loss" of a history row is measured on this many fixed rows
 PROBE_ROWS = 1_000  # rows used to measure dead units at each evaluation
 TASKS = ("classification", "regression")
+# Below this many multiply-adds per step, BLAS threads cost more in hand-offs than they save
+# (and on a busy machine an idle-spinning second thread slows each small matmul ~10x).
+SMALL_STEP_MACS = 30_000_000
 
 
 # ---------------------------------------------------------------------------------------- data
@@ -340,10 +344,44 @@ def fit(
     >>> fit(TrainConfig(hidden=(16,), max_epochs=20), data).best_val_metric > 0.9
     True
     """
-    from dataaudit.training.checks import dead_unit_share
-
     if not isinstance(config, TrainConfig):
         raise ConfigError(f"config must be a TrainConfig, got {type(config).__name__}.")
+    widths = (data.n_features, *config.hidden, data.n_outputs)
+    macs = min(config.batch_size, len(data.y_train)) * sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=True))
+    threads = config.threads or (1 if macs < SMALL_STEP_MACS else 0)
+    with compute_threads(threads, torch=config.backend == "torch"):
+        return _fit(config, data, on_log)
+
+
+@contextlib.contextmanager
+def compute_threads(threads: int, *, torch: bool = False) -> Iterator[None]:
+    """Limit BLAS/OpenMP (and torch intra-op) threads to ``threads`` inside the block; 0 = leave as is."""
+    if threads <= 0:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    previous = None
+    if torch:
+        import torch as torch_module
+
+        previous = torch_module.get_num_threads()
+        torch_module.set_num_threads(threads)
+    try:
+        with threadpool_limits(limits=threads):
+            yield
+    finally:
+        if previous is not None:
+            torch_module.set_num_threads(previous)
+
+
+def _fit(
+    config: TrainConfig,
+    data: TrainData,
+    on_log: Callable[[dict[str, Any]], None] | None,
+) -> FitResult:
+    from dataaudit.training.checks import dead_unit_share
+
     started = time.perf_counter()
     task = data.task
     dtype = np.dtype(config.dtype)
