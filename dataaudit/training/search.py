@@ -32,6 +32,7 @@ import math
 import os
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -60,6 +61,7 @@ __all__ = [
 ]
 
 SEARCH_FORMAT_VERSION = 1
+DASK_CONNECT_TIMEOUT = "30s"  # how long to wait for a Dask scheduler address to answer
 
 # How each searched parameter is sampled: log-uniform for scale parameters, uniform otherwise.
 _LOG_SCALE: dict[str, bool] = {"lr": True, "weight_decay": True, "width": False, "dropout": False}
@@ -590,7 +592,7 @@ class _Runner:
             self.kind = f"dask LocalCluster ({n_workers} workers)"
         elif isinstance(scheduler, str) and scheduler:
             try:
-                self._client = distributed.Client(scheduler, timeout="30s")
+                self._client = distributed.Client(scheduler, timeout=DASK_CONNECT_TIMEOUT)
             except (OSError, TimeoutError) as exc:
                 raise ConfigError(
                     f"Could not connect to the Dask scheduler at {scheduler!r}: {exc}. Start one with"
@@ -609,7 +611,7 @@ class _Runner:
             np.asarray(getattr(data, name)) for name in ("X_train", "y_train", "X_val", "y_val")
         ]
         # Scatter once, to every worker; trials then reference these futures instead of the arrays.
-        self._scattered = self._client.scatter(arrays, broadcast=True)
+        self._scattered = self._client.scatter(arrays, broadcast=True, hash=False)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -618,12 +620,9 @@ class _Runner:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
-        if self._client is not None and self._scattered:
-            try:
-                self._client.cancel(self._scattered)
-            except Exception:  # noqa: BLE001 - best-effort cleanup of a cluster we may not own
-                pass
-            self._scattered = []
+        # Dropping the futures releases the scattered arrays on the cluster (cancelling them could
+        # race with another search on the same client scattering equal data).
+        self._scattered = []
         if self._owns_client and self._client is not None:
             self._client.close()
         self._client = None
@@ -663,7 +662,7 @@ class _Runner:
                     *self._scattered,
                     data.task,
                     data.n_classes,
-                    pure=False,
+                    key=f"dataaudit-trial-{uuid.uuid4().hex}",  # readable on the dashboard
                 )
                 dask_futures[future] = i
             for future in distributed.as_completed(list(dask_futures)):
