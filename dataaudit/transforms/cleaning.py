@@ -108,7 +108,7 @@ def pre_split_removals(
     """Rows removed before the split: ``{row: reason}`` (missing labels, exact duplicates)."""
     removed: dict[int, str] = {int(r): "missing_label" for r in np.flatnonzero(label_missing)}
     if policy.drop_exact_duplicates:
-        duplicated = pd.Series(hashes.full).duplicated(keep="first").to_numpy()
+        duplicated = pd.Series(hashes.full).duplicated(keep="first").to_numpy().copy()
         duplicated &= ~label_missing
         for r in np.flatnonzero(duplicated):
             removed.setdefault(int(r), "exact_duplicate")
