@@ -1,0 +1,195 @@
+"""Tests of near_duplicate_groups and the ``near_duplicates`` check."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import dataaudit.checks.near_duplicates  # noqa: F401  (registers the check)
+from dataaudit.checks import AuditContext, make_check
+from dataaudit.dataset import Dataset
+from dataaudit.exceptions import ConfigError, InputError
+from dataaudit.grouping import near_duplicate_groups, near_pairs, typical_nn_distance
+
+
+def run_near(frame: pd.DataFrame, label: str | None = None, seed: int = 0, **options: object):
+    dataset = Dataset.from_frame(frame, label=label)
+    return make_check("near_duplicates", options).run(dataset, AuditContext(seed=seed))
+
+
+def planted(n_base: int, n_copies: int, d: int, seed: int = 0, noise: float = 1e-3):
+    """Gaussian rows plus near copies (noise x column std) of distinct sources, appended at the end."""
+    rng = np.random.default_rng(seed)
+    base = rng.standard_normal((n_base, d)) * rng.uniform(0.1, 100, d)
+    sources = rng.choice(n_base, n_copies, replace=False)
+    copies = base[sources] + rng.standard_normal((n_copies, d)) * base.std(axis=0) * noise
+    truth = {frozenset({int(s), n_base + k}) for k, s in enumerate(sources)}
+    return np.vstack([base, copies]), truth
+
+
+def precision_recall(groups: list[list[int]], truth: set[frozenset[int]]) -> tuple[float, float]:
+    found = {frozenset(g) for g in groups}
+    hits = len(found & truth)
+    return hits / max(len(found), 1), hits / len(truth)
+
+
+# ---- near_duplicate_groups -----------------------------------------------------------------------
+def test_tiny_matrix_exact_groups_and_info():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 4))
+    X[60] = X[5] + 1e-4
+    X[61] = X[5] - 1e-4  # a group of three
+    X[90] = X[7]  # an identical row is linked too (distance 0)
+    groups, info = near_duplicate_groups(X)
+    assert groups == [[5, 60, 61], [7, 90]]
+    assert info.method == "exact"
+    assert info.threshold == pytest.approx(0.02 * info.typical_nn_distance)
+    assert info.group_max_distance[0] == pytest.approx(np.sqrt(4 * 2e-4**2), rel=1e-6)
+    assert info.group_max_distance[1] == 0.0
+    assert info.nearest_distance[90] == 0.0 and np.isinf(info.nearest_distance[0])
+
+
+def test_typical_distance_skips_identical_rows():
+    X = np.array([[0.0], [0.0], [1.0], [3.0]])
+    # Nearest non-identical rows: 0->1, 0->1, 1->0 (1.0), 3->1 (2.0): median 1.0.
+    assert typical_nn_distance(X) == 1.0
+    assert typical_nn_distance(np.zeros((5, 2))) == 0.0
+
+
+def test_all_identical_rows_form_one_group():
+    groups, info = near_duplicate_groups(np.ones((6, 3)))
+    assert groups == [[0, 1, 2, 3, 4, 5]] and info.threshold == 0.0
+
+
+def test_single_row_and_empty_inputs():
+    assert near_duplicate_groups(np.ones((1, 3)))[0] == []
+    assert near_duplicate_groups(np.empty((0, 3)))[0] == []
+
+
+def test_bad_inputs_raise():
+    with pytest.raises(ConfigError, match="relative_threshold"):
+        near_duplicate_groups(np.ones((3, 2)), relative_threshold=0.0)
+    with pytest.raises(InputError, match="NaN"):
+        near_duplicate_groups(np.array([[1.0], [np.nan]]))
+    with pytest.raises(InputError, match="2-D"):
+        near_duplicate_groups(np.ones(3))
+    with pytest.raises(ConfigError, match="method"):
+        near_pairs(np.ones((3, 2)), 1.0, method="kd")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("method", ["exact", "lsh"])
+def test_planted_near_copies_quality(method):
+    X, truth = planted(3000, 150, 20)
+    groups, info = near_duplicate_groups(X, method=method, seed=0)
+    precision, recall = precision_recall(groups, truth)
+    assert precision >= 0.95 and recall >= 0.95
+    assert info.method == method
+
+
+def test_lsh_matches_exact_search_and_is_deterministic():
+    X, _ = planted(4000, 200, 12, seed=3)
+    exact, _ = near_duplicate_groups(X, method="exact")
+    lsh_a, info_a = near_duplicate_groups(X, method="lsh", seed=7)
+    lsh_b, info_b = near_duplicate_groups(X, method="lsh", seed=7)
+    assert lsh_a == lsh_b and info_a.n_candidates == info_b.n_candidates
+    assert lsh_a == exact
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 2**16), n=st.integers(2, 60))
+def test_groups_are_order_independent_and_symmetric(seed, n):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 3))
+    copies = rng.integers(0, n, size=max(1, n // 5))
+    X = np.vstack([X, X[copies] + rng.standard_normal((len(copies), 3)) * 1e-5])
+    permutation = rng.permutation(len(X))
+    groups, info = near_duplicate_groups(X)
+    shuffled, info_shuffled = near_duplicate_groups(X[permutation])
+    assert {frozenset(int(permutation[k]) for k in g) for g in shuffled} == {frozenset(g) for g in groups}
+    assert info_shuffled.typical_nn_distance == pytest.approx(info.typical_nn_distance)
+    # Symmetric: every linked pair is linked the same way from either row.
+    left, right, distance, _, _ = near_pairs(X, info.threshold)
+    back_left, back_right, back_distance, _, _ = near_pairs(X[::-1], info.threshold)
+    m = len(X) - 1
+    pairs = {(int(a), int(b)) for a, b in zip(left, right, strict=True)}
+    back = {(min(m - int(a), m - int(b)), max(m - int(a), m - int(b)))
+            for a, b in zip(back_left, back_right, strict=True)}
+    assert pairs == back
+    np.testing.assert_allclose(np.sort(distance), np.sort(back_distance))
+
+
+# ---- the check -----------------------------------------------------------------------------------
+def frame_of(X: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame({f"x{i}": X[:, i] for i in range(X.shape[1])})
+
+
+def test_check_tiny_fixture_and_exact_copies_left_to_duplicates():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((80, 3))
+    X[40] = X[2] * (1 + 1e-5)  # near copy of row 2
+    X[41] = X[2]  # exact copy of row 2: reported by `duplicates`, not here
+    X[50] = X[9]  # exact copy, no near copy: nothing here
+    frame = frame_of(X)
+    frame["label"] = rng.choice(["a", "b"], 80)
+    frame.loc[41, "label"] = frame.loc[2, "label"]
+    result = run_near(frame, label="label")
+    (finding,) = result.findings
+    assert finding.code == "near_duplicate" and finding.severity == "warning"
+    assert finding.details["groups"] == [[2, 40]]
+    assert finding.rows == (40,)
+    assert finding.details["method"] == "exact"
+    assert finding.details["threshold"] == pytest.approx(0.02 * finding.details["typical_nn_distance"])
+    assert finding.details["group_max_distance"][0] == pytest.approx(
+        np.linalg.norm(Dataset.from_frame(frame, label="label").feature_matrix[0][40]
+                       - Dataset.from_frame(frame, label="label").feature_matrix[0][2]), abs=1e-5)
+    assert finding.message.startswith("1 row is a near copy of earlier rows (1 group;")
+    scores = result.row_scores["near_duplicate"]
+    assert scores.shape == (80,) and scores.min() >= 0 and scores.max() <= 1
+    assert scores[[2, 41, 9, 50]].tolist() == [0.0, 0.0, 0.0, 0.0]
+    assert 0 < scores[40] < 0.02 and scores[0] == 1.0
+    assert result.stats["n_exact_copies_skipped"] == 2
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "uniform", "categorical"])
+def test_clean_independent_rows_are_not_flagged(kind):
+    rng = np.random.default_rng(0)
+    if kind == "gaussian":
+        frame = frame_of(rng.standard_normal((5000, 20)))
+    elif kind == "uniform":
+        frame = frame_of(rng.uniform(size=(5000, 10)))
+    else:
+        frame = frame_of(rng.standard_normal((5000, 8)))
+        for name, k in (("colour", 4), ("size", 3), ("shop", 12)):
+            frame[name] = rng.choice([f"{name}_{i}" for i in range(k)], 5000)
+    result = run_near(frame)
+    assert result.findings == [] and result.status == "passed"
+    assert result.row_scores["near_duplicate"].min() == 1.0
+
+
+def test_check_quality_with_categorical_columns():
+    X, truth = planted(4000, 200, 15, seed=1)
+    frame = frame_of(X)
+    rng = np.random.default_rng(1)
+    colour = rng.choice(["red", "green", "blue"], 4000)
+    frame["colour"] = np.r_[colour, colour[[min(t) for t in sorted(truth, key=max)]]]
+    result = run_near(frame, seed=5)
+    precision, recall = precision_recall(result.findings[0].details["groups"], truth)
+    assert precision >= 0.95 and recall >= 0.95
+
+
+def test_check_skips_without_features_and_validates_options():
+    frame = pd.DataFrame({"text": [f"a long sentence number {i} here" for i in range(30)]})
+    result = run_near(frame)
+    assert result.status == "skipped"
+    with pytest.raises(ConfigError, match="relative_threshold"):
+        make_check("near_duplicates", {"relative_threshold": 2.0})
+    with pytest.raises(ConfigError, match="method"):
+        make_check("near_duplicates", {"method": "kd"})
+
+
+def test_check_single_row():
+    result = run_near(pd.DataFrame({"a": [1.0], "b": [2.0]}))
+    assert result.findings == []
