@@ -1,0 +1,66 @@
+"""`dataaudit fit-transform`: clean, split leakage-safely, fit the transforms on train, save artifacts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from dataaudit.cli import cli_errors
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``fit-transform`` command to ``app``."""
+
+    @app.command("fit-transform")
+    @cli_errors
+    def fit_transform_command(
+        data: Path = typer.Argument(..., help="Input table (CSV, TSV or Parquet)."),
+        label: str = typer.Option(..., "--label", help="Label column."),
+        out: Path = typer.Option(..., "--out", help="Artifact folder to write (replaced atomically)."),
+        findings: Path | None = typer.Option(None, "--findings", help="findings.json of `dataaudit inspect` on DATA."),
+        drop: list[str] | None = typer.Option(None, "--drop", help="Column to leave out (repeatable)."),
+        scale: str = typer.Option("standard", "--scale", help="none | center | standard."),
+        whiten: str = typer.Option("none", "--whiten", help="none | pca | zca."),
+        pca_components: str | None = typer.Option(None, "--pca-components", help="K components or a variance fraction like 0.99."),
+        epsilon: float = typer.Option(1e-5, "--epsilon", help="Added to eigenvalues before 1/sqrt."),
+        split: str = typer.Option("0.8,0.1,0.1", "--split", help="train,val,test fractions (stratified, seeded)."),
+        val: Path | None = typer.Option(None, "--val", help="Your own validation file (with --test)."),
+        test: Path | None = typer.Option(None, "--test", help="Your own test file (with --val)."),
+        seed: int = typer.Option(0, "--seed", help="Seed of the split and samples."),
+        suspects: str = typer.Option("keep", "--suspects", help="keep | drop | relabel suspect labels (train/val only)."),
+        suspect_threshold: float = typer.Option(0.1, "--suspect-threshold", help="Act on label_issue scores below this."),
+        keep_duplicates: bool = typer.Option(False, "--keep-duplicates", help="Do not drop exact duplicates."),
+        no_near_duplicates: bool = typer.Option(False, "--no-near-duplicates", help="Do not group near duplicates."),
+        dtype: str = typer.Option("float32", "--dtype", help="float32 | float64 for the saved X."),
+        chunksize: int | None = typer.Option(None, "--chunksize", help="Stream the CSV in chunks of N rows."),
+        id_column: str | None = typer.Option(None, "--id", help="Row-identifier column (never a feature)."),
+    ) -> None:
+        """Clean, split, encode, standardize and whiten (fit on train only); save JSON + .npz artifacts.
+
+        Example: dataaudit fit-transform data.csv --label label --whiten zca --out artifacts/
+        """
+        from dataaudit.transforms.pipeline import TransformConfig, fit_transform
+
+        config = TransformConfig(
+            split=split, seed=seed, val=str(val) if val else None, test=str(test) if test else None,
+            drop_exact_duplicates=not keep_duplicates, suspects=suspects,
+            suspect_threshold=suspect_threshold, near_duplicates=not no_near_duplicates,
+            drop=tuple(drop or ()), id_column=id_column, scale=scale, whiten=whiten,
+            pca_components=pca_components, epsilon=epsilon, dtype=dtype, chunksize=chunksize,
+        )
+        summary = fit_transform(data, label, out, findings=findings, config=config)
+        sizes = summary.sizes
+        typer.echo(
+            f"{summary.n_input:,} rows -> train {sizes['train']:,} | val {sizes['val']:,} | "
+            f"test {sizes['test']:,} | quarantined {summary.n_quarantined:,} "
+            f"{summary.quarantine_by_reason or ''}".rstrip()
+        )
+        typer.echo(f"{summary.n_features} features; relabelled {summary.n_relabelled}; {summary.seconds:.1f} s")
+        deviation = summary.verification.get("whitened_cov_max_abs_deviation")
+        if deviation is not None:
+            typer.echo(f"whitened train covariance: max |C - I| = {deviation:.2e}")
+        dropped = summary.manifest.get("dropped_columns") or {}
+        for column, reason in dropped.items():
+            typer.echo(f"dropped column {column!r}: {reason}")
+        typer.echo(f"artifacts written to {summary.out}")

@@ -1,0 +1,48 @@
+"""`dataaudit transform`: validate new data against the saved expectations, apply the saved transform."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from dataaudit.cli import cli_errors
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``transform`` command to ``app``."""
+
+    @app.command("transform")
+    @cli_errors
+    def transform_command(
+        data: Path = typer.Argument(..., help="New table with the training columns."),
+        artifacts: Path = typer.Option(..., "--artifacts", help="Artifact folder of fit-transform."),
+        out: Path = typer.Option(..., "--out", help="Output .npz (X, row, and y when the label is present)."),
+        on_invalid: str = typer.Option("fail", "--on-invalid", help="fail (exit 1) | quarantine the offending rows."),
+    ) -> None:
+        """Validate DATA with the saved Great Expectations suite, then transform it.
+
+        Example: dataaudit transform new.csv --artifacts artifacts/ --out new.npz --on-invalid quarantine
+        """
+        from dataaudit.exceptions import ValidationFailed
+        from dataaudit.transforms.pipeline import transform
+
+        try:
+            outcome = transform(data, artifacts, out, on_invalid=on_invalid)
+        except ValidationFailed as exc:
+            report = getattr(exc, "report", None)
+            lines = report.lines() if report is not None else [str(exc)]
+            typer.echo(f"ValidationFailed: {data}: {len(lines)} expectation(s) violated:", err=True)
+            for line in lines:
+                typer.echo(f"  - {line}", err=True)
+            typer.echo("Fix the data or pass --on-invalid quarantine.", err=True)
+            raise typer.Exit(1) from None
+        for violation in outcome.validation.violations:
+            typer.echo(f"violation: {violation.message}")
+        typer.echo(
+            f"{outcome.n_rows:,} rows: {outcome.n_transformed:,} transformed -> {outcome.out}, "
+            f"{outcome.n_quarantined:,} quarantined"
+            + (f" -> {outcome.quarantine_path}" if outcome.quarantine_path else "")
+        )
+        if outcome.unknown_categories:
+            typer.echo(f"unseen categories (encoded as all-zero): {outcome.unknown_categories}")
