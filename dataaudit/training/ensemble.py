@@ -118,6 +118,7 @@ class EnsembleModel:
 
     def outputs(self, X: np.ndarray) -> np.ndarray:
         """Averaged class probabilities ``(n, C)`` or averaged predictions ``(n,)``."""
+        total: np.ndarray
         if self.task == "classification":
             total = np.zeros((len(X), self.n_outputs), dtype=np.float64)
             for model in self.models:

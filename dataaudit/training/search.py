@@ -56,6 +56,7 @@ __all__ = [
     "sample_configs",
     "narrow_space",
     "save_search",
+    "format_trial_line",
     "load_search",
     "SEARCH_FORMAT_VERSION",
 ]
@@ -805,6 +806,33 @@ def random_search(
         runner=runner_kind,
         seconds=time.perf_counter() - start,
     )
+
+
+def format_trial_line(trial: Trial) -> str:
+    """One log line per finished trial, in the trainer's ``a | b | c`` style.
+
+    Examples
+    --------
+    >>> t = Trial(3, 0, TrainConfig(hidden=(128,), lr=1.2e-3, weight_decay=3e-5, dropout=0.125),
+    ...           {}, 0.455, 0.912, 200, 1.34)
+    >>> format_trial_line(t)
+    'trial 3 (round 0) | lr 1.20e-03 | wd 3.00e-05 | hidden 128 | dropout 0.12 | val loss 0.4550 | val acc 0.912 | 1.3 s'
+    """
+    parts = [
+        f"trial {trial.index} (round {trial.round})",
+        f"lr {trial.config.lr:.2e}",
+        f"wd {trial.config.weight_decay:.2e}",
+        f"hidden {','.join(str(w) for w in trial.config.hidden) or 'linear'}",
+        f"dropout {trial.config.dropout:.2f}",
+    ]
+    if trial.error is not None:
+        parts.append(f"failed: {trial.error}")
+    else:
+        parts.append(f"val loss {trial.val_loss:.4f}")
+        if trial.val_accuracy is not None:
+            parts.append(f"val acc {trial.val_accuracy:.3f}")
+    parts.append(f"{trial.seconds:.1f} s")
+    return " | ".join(parts)
 
 
 # --------------------------------------------------------------------------- saving

@@ -14,6 +14,7 @@ from dataaudit.training.search import (
     SearchResult,
     SearchSpace,
     Trial,
+    format_trial_line,
     load_search,
     narrow_space,
     random_search,
@@ -268,3 +269,14 @@ def test_search_section_lists_trials_best_first_and_escapes() -> None:
     assert positions == sorted(positions)
     with pytest.raises(ConfigError):
         search_section(None, None)
+
+
+def test_format_trial_line() -> None:
+    config = TrainConfig(hidden=(128, 64), lr=1.2e-3, weight_decay=3e-5, dropout=0.125)
+    ok = Trial(3, 1, config, {}, 0.455, 0.912, 200, 1.34)
+    assert format_trial_line(ok) == (
+        "trial 3 (round 1) | lr 1.20e-03 | wd 3.00e-05 | hidden 128,64 | dropout 0.12"
+        " | val loss 0.4550 | val acc 0.912 | 1.3 s"
+    )
+    failed = Trial(4, 1, config, {}, math.inf, None, None, 0.2, error="FloatingPointError: x")
+    assert format_trial_line(failed).endswith("| failed: FloatingPointError: x | 0.2 s")
