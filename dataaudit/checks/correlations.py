@@ -81,38 +81,24 @@ class Correlations(Check):
 
 
 def pairwise_correlation(matrix: np.ndarray) -> np.ndarray:
-    """Pearson correlation of the columns of ``matrix`` (rows with NaN in a pair are left out).
+    """Pearson correlation of the columns of ``matrix``, each pair on the rows where both are present.
 
-    Columns without NaN use one BLAS product; pairs involving a column with NaN are recomputed
-    on their complete rows. Constant columns get NaN.
+    Pairwise-complete sums come from a few matrix products over the observed-cell mask, so NaN
+    costs no per-pair loop. Columns are centred first (on their own means) to avoid cancellation.
+    Constant columns and pairs with fewer than 3 shared rows get NaN.
     """
-    n_cols = matrix.shape[1]
-    missing = np.isnan(matrix)
-    has_missing = missing.any(axis=0)
-    corr = np.full((n_cols, n_cols), np.nan)
-    complete = np.flatnonzero(~has_missing)
-    if len(complete) and matrix.shape[0] > 1:
-        block = matrix[:, complete]
-        centered = block - block.mean(axis=0)
-        norms = np.sqrt((centered**2).sum(axis=0))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            sub = (centered.T @ centered) / np.outer(norms, norms)
-        corr[np.ix_(complete, complete)] = sub
-    for j in np.flatnonzero(has_missing):
-        for k in range(n_cols):
-            if k == j or (has_missing[k] and k < j):
-                continue
-            keep = ~(missing[:, j] | missing[:, k])
-            corr[j, k] = corr[k, j] = _pearson(matrix[keep, j], matrix[keep, k])
+    observed = np.isfinite(matrix)
+    mask = observed.astype(np.float64)
+    count = observed.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centred = np.where(observed, matrix - np.nansum(matrix, axis=0) / np.maximum(count, 1), 0.0)
+        n = mask.T @ mask  # rows shared by each pair
+        sums = centred.T @ mask  # [j, k]: sum of column j over the rows where k is present
+        squares = (centred**2).T @ mask
+        cross = centred.T @ centred
+        covariance = cross - sums * sums.T / n
+        variance_j = squares - sums**2 / n
+        corr = covariance / np.sqrt(variance_j * variance_j.T)
+    corr[(n < 3) | ~np.isfinite(corr)] = np.nan
     np.fill_diagonal(corr, 1.0)
-    corr[~np.isfinite(corr)] = np.nan
     return np.clip(corr, -1.0, 1.0)
-
-
-def _pearson(x: np.ndarray, y: np.ndarray) -> float:
-    if len(x) < 3:
-        return float("nan")
-    x = x - x.mean()
-    y = y - y.mean()
-    denominator = np.sqrt((x @ x) * (y @ y))
-    return float(x @ y / denominator) if denominator > 0 else float("nan")

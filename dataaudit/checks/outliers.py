@@ -26,8 +26,9 @@ class Outliers(Check):
     Two scores, no fixed contamination share:
 
     * multivariate: an IsolationForest fitted on a row sample of the standardized feature matrix
-      gives every row an anomaly score a in (0, 1]; a row is flagged when a lies ``min_robust_z``
-      robust standard deviations above the median row's score (and above ``min_anomaly``);
+      gives every row an anomaly score a in (0, 1]; a row is flagged when a lies ``forest_z``
+      upper-tail standard deviations above the median row's score (and above ``min_anomaly``),
+      the upper-tail deviation being (99th percentile - median) / 2.326 of the scores;
     * univariate: each numeric column with enough distinct values is centred on its median and
       scaled per side by its 1st/99th percentile (so a skewed column's long tail is not mistaken
       for outliers); a row is flagged when its most extreme |z| has a Bonferroni-adjusted
@@ -37,9 +38,9 @@ class Outliers(Check):
 
     Parameters
     ----------
-    min_robust_z : float
-        How far beyond the bulk of the anomaly scores, in robust standard deviations (MAD * 1.4826),
-        a row must lie to be flagged.
+    forest_z : float
+        How far beyond the bulk of the anomaly scores, in upper-tail standard deviations, a row
+        must lie to be flagged by the forest.
     min_anomaly : float
         Absolute floor on the anomaly score of a flagged row (0.5 = as isolated as a random row).
     n_estimators : int
@@ -59,13 +60,13 @@ class Outliers(Check):
     codes = ("outlier",)
     order = 50
 
-    def __init__(self, min_robust_z: float = 6.0, min_anomaly: float = 0.55, n_estimators: int = 100,
+    def __init__(self, forest_z: float = 4.0, min_anomaly: float = 0.55, n_estimators: int = 100,
                  fit_rows: int = 100_000, full_forest_rows: int = 200_000, min_estimators: int = 25,
                  alpha: float = 0.05) -> None:
         if not 0 < alpha < 1:
             raise ValueError(f"alpha must be in (0, 1), got {alpha}")
         self.alpha = alpha
-        self.min_robust_z = min_robust_z
+        self.forest_z = forest_z
         self.min_anomaly = min_anomaly
         self.n_estimators = n_estimators
         self.fit_rows = fit_rows
@@ -94,8 +95,10 @@ class Outliers(Check):
         bulk_index = sample_index(n_rows, _BULK_SAMPLE, context.seed + 1)
         bulk = anomaly if bulk_index is None else anomaly[bulk_index]
         median = float(np.median(bulk))
-        spread = float(np.median(np.abs(bulk - median))) * MAD_TO_STD
-        threshold = max(median + self.min_robust_z * spread, self.min_anomaly)
+        # The scores' upper tail is longer than Gaussian and longer still on skewed data, so the
+        # spread is measured on that tail rather than by the MAD of the whole distribution.
+        spread = float(np.percentile(bulk, 99) - median) / _TailZ._Z99
+        threshold = max(median + self.forest_z * spread, self.min_anomaly)
         tails = _TailZ.fit(numeric_matrix(dataset), dataset.numeric_columns, context.seed)
         z_max, p_adjusted = tails.row_extremes(numeric_matrix(dataset))
         flagged = np.flatnonzero((anomaly >= threshold) | (p_adjusted < self.alpha))

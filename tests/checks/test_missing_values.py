@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dataaudit.checks import AuditContext, load_all, make_check
+from dataaudit.dataset import Dataset
+from dataaudit.io.loading import load_dataset
+
+load_all()  # make_check looks checks up in the registry
+
+
+def _clean(n: int = 200) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({"a": rng.normal(50, 10, n), "b": rng.integers(0, 100, n),
+                         "c": rng.choice(["x", "y", "z"], n), "y": rng.integers(0, 2, n)})
+
+
+def _run(frame: pd.DataFrame, dataset: Dataset | None = None):
+    dataset = dataset or Dataset.from_frame(frame, label="y")
+    return make_check("missing_values").run(dataset, AuditContext())
+
+
+def test_clean_table_has_no_finding() -> None:
+    assert _run(_clean()).findings == []
+
+
+def test_missing_cells_one_finding_per_column_with_rows_and_severity() -> None:
+    frame = _clean()
+    frame.loc[[3, 7], "a"] = np.nan
+    frame.loc[:29, "c"] = None
+    result = _run(frame)
+    by_column = {f.columns[0]: f for f in result.findings}
+    assert set(by_column) == {"a", "c"}
+    assert by_column["a"].rows == (3, 7) and by_column["a"].severity == "info"
+    assert by_column["a"].details["n_missing"] == 2 and by_column["a"].details["share"] == 0.01
+    assert by_column["c"].severity == "warning" and by_column["c"].rows == tuple(range(30))
+
+
+def test_all_empty_column_and_missing_labels() -> None:
+    frame = _clean(50)
+    frame["empty"] = np.nan
+    frame["y"] = frame["y"].astype(float)
+    frame.loc[[4, 9], "y"] = np.nan
+    result = _run(frame)
+    kinds = {f.details["kind"]: f for f in result.findings}
+    assert kinds["all_empty"].columns == ("empty",) and kinds["all_empty"].severity == "warning"
+    assert kinds["missing_label"].severity == "error" and kinds["missing_label"].rows == (4, 9)
+
+
+def test_sentinel_value_far_outside_the_column() -> None:
+    frame = _clean()
+    frame.loc[[5, 50, 150], "a"] = -999
+    (finding,) = _run(frame).findings
+    assert finding.details["kind"] == "sentinel" and finding.details["placeholder"] == -999
+    assert finding.rows == (5, 50, 150) and finding.columns == ("a",)
+
+
+def test_minus_one_in_a_non_negative_column_is_a_sentinel_but_a_common_value_is_not() -> None:
+    frame = _clean()
+    frame.loc[[1, 2, 3], "b"] = -1
+    (finding,) = _run(frame).findings
+    assert finding.details["placeholder"] == -1 and finding.rows == (1, 2, 3)
+    frame = _clean()
+    frame.loc[:9, "b"] = 100  # the top of the range repeated: an ordinary frequent value
+    assert _run(frame).findings == []
+
+
+def test_placeholder_strings_in_categorical_and_numeric_columns(tmp_path) -> None:
+    frame = _clean(60)
+    frame["c"] = frame["c"].astype(object)
+    frame.loc[[2, 8], "c"] = "?"
+    frame["a"] = frame["a"].astype(object)
+    frame.loc[[10], "a"] = "missing"
+    path = tmp_path / "data.csv"
+    frame.to_csv(path, index=False)
+    dataset = load_dataset(path, label="y")
+    findings = _run(frame, dataset).findings
+    by_column = {f.columns[0]: f for f in findings}
+    assert by_column["c"].details == {**by_column["c"].details, "kind": "placeholder", "placeholders": {"?": 2}}
+    assert by_column["c"].rows == (2, 8)
+    assert by_column["a"].details["placeholders"] == {"missing": 1} and by_column["a"].rows == (10,)
+
+
+def test_infinite_values_get_their_own_code() -> None:
+    frame = _clean()
+    frame["a"] = frame["a"].astype(float)
+    frame.loc[[0, 11], "a"] = [np.inf, -np.inf]
+    (finding,) = _run(frame).findings
+    assert finding.code == "infinite_values" and finding.rows == (0, 11)
+    assert finding.details["n_pos_inf"] == 1 and finding.details["n_neg_inf"] == 1
