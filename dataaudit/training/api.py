@@ -13,10 +13,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,11 +24,15 @@ from dataaudit.exceptions import ArtifactError
 from dataaudit.training.config import TrainConfig
 from dataaudit.training.loop import FitResult, TrainData, evaluate, fit
 
+if TYPE_CHECKING:
+    from dataaudit.report.section import Section
+
 __all__ = [
     "TrainingReport",
     "train_artifacts",
     "train_data",
     "save_training",
+    "render_training_page",
     "load_trained_model",
     "MODEL_FORMAT_VERSION",
 ]
@@ -230,12 +234,16 @@ def save_training(report: TrainingReport, out: str | Path, *, write_html: bool =
 
 
 def _standalone_html(report: TrainingReport) -> tuple[str, str]:
+    return render_training_page(report), "rendered with dataaudit.report.render"
+
+
+def render_training_page(report: TrainingReport, extra_sections: Sequence[Section] = ()) -> str:
+    """The standalone report page: the training section, then ``extra_sections`` (search, ensembles)."""
     from dataaudit.report.render import render_report
     from dataaudit.training.section import training_section
 
-    section = training_section(report)
     title = f"Training — {report.data.get('label') or Path(str(report.data.get('source'))).name}"
-    return render_report(None, sections=[section], title=title), "rendered with dataaudit.report.render"
+    return render_report(None, sections=[training_section(report), *extra_sections], title=title)
 
 
 def load_trained_model(folder: str | Path) -> Any:

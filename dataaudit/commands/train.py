@@ -1,0 +1,156 @@
+"""`dataaudit train`: train the MLP on fit-transform artifacts with the recipe's sanity checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from dataaudit.cli import cli_errors
+
+STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red"}
+
+
+def build_config(**options: Any) -> Any:
+    """A TrainConfig from the CLI options that were given (None = keep the default)."""
+    from dataaudit.training.config import TrainConfig
+
+    return TrainConfig.from_dict({k: v for k, v in options.items() if v is not None})
+
+
+def print_summary(report: Any, console: Any) -> None:
+    """Checks table, metrics and output paths."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title="Recipe checks", show_lines=False)
+    table.add_column("check")
+    table.add_column("status")
+    table.add_column("reason", overflow="fold")
+    for check in report.checks:
+        style = STATUS_STYLE.get(check["status"], "")
+        table.add_row(check["name"], f"[{style}]{check['status']}[/]", escape(check["reason"]))
+    if report.checks:
+        console.print(table)
+    m = report.metrics
+    parts = []
+    for split in ("train", "val", "test"):
+        if f"{split}_loss" in m:
+            text = f"{split} loss {m[f'{split}_loss']:.4f}"
+            if f"{split}_accuracy" in m:
+                text += f", acc {m[f'{split}_accuracy']:.4f}"
+            elif f"{split}_r2" in m:
+                text += f", R² {m[f'{split}_r2']:.4f}"
+            parts.append(text)
+    console.print(" | ".join(parts))
+    console.print(
+        f"diagnosis: [bold]{report.diagnosis}[/]; best step {m['best_step']} of {m['steps']} "
+        f"({m['stopped']}), {m['seconds']:.1f} s"
+    )
+    console.print(f"wrote {escape(str(report.out))}/: {', '.join(report.files.values())}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``train`` command to ``app``."""
+
+    @app.command("train")
+    @cli_errors
+    def train_command(
+        artifacts: Path = typer.Argument(..., help="Artifacts folder written by `dataaudit fit-transform`."),
+        backend: str | None = typer.Option(None, "--backend", help="numpy (default) | torch (CUDA when available)."),
+        hidden: str | None = typer.Option(None, "--hidden", help="Hidden layer widths, e.g. 256,256 (default 256,256)."),
+        activation: str | None = typer.Option(None, "--activation", help="relu | leaky_relu | tanh | sigmoid | gelu."),
+        lr: float | None = typer.Option(None, "--lr", help="Peak learning rate (default 1e-3)."),
+        epochs: int | None = typer.Option(None, "--epochs", help="Maximum epochs (default 50)."),
+        batch_size: int | None = typer.Option(None, "--batch-size", help="Mini-batch size (default 128)."),
+        dropout: float | None = typer.Option(None, "--dropout", help="Dropout probability (default 0)."),
+        weight_decay: float | None = typer.Option(None, "--weight-decay", help="Decoupled weight decay (default 0)."),
+        optimizer: str | None = typer.Option(None, "--optimizer", help="adam (default) | sgd (Nesterov momentum)."),
+        batch_norm: bool | None = typer.Option(None, "--batch-norm/--no-batch-norm", help="Batch normalization."),
+        seed: int | None = typer.Option(None, "--seed", help="Seed of init, shuffling and dropout (default 0)."),
+        out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default ARTIFACTS/training)."),
+        search: int | None = typer.Option(None, "--search", help="Random search with N trials first (coarse to fine)."),
+        ensemble: int | None = typer.Option(None, "--ensemble", help="Compare ensembles of K members on val."),
+        scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler ADDRESS, or 'local', for --search/--ensemble."),
+        workers: int | None = typer.Option(None, "--workers", help="Worker processes for --search/--ensemble."),
+        no_checks: bool = typer.Option(False, "--no-checks", help="Skip the recipe's sanity checks."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
+    ) -> None:
+        """Train an MLP on fit-transform artifacts, running the recipe's sanity checks.
+
+        Checks: loss at init, gradient check, overfit a tiny batch, input-independent baseline, update-to-weight ratios, dead units, train/val gap. Writes model.npz + model.json, history.json, training.json and report.html to --out.
+
+        Example: dataaudit train artifacts/ --hidden 256,256 --lr 1e-3 --epochs 30
+        """
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        from dataaudit.exceptions import ConfigError
+        from dataaudit.io.outputs import atomic_write_text
+        from dataaudit.training.api import render_training_page, train_artifacts
+        from dataaudit.training.loop import TrainData, format_log_line
+
+        config = build_config(
+            backend=backend, hidden=hidden, activation=activation, lr=lr, max_epochs=epochs,
+            batch_size=batch_size, dropout=dropout, weight_decay=weight_decay, optimizer=optimizer,
+            batch_norm=batch_norm, seed=seed,
+        )
+        for name, value in (("--search", search), ("--ensemble", ensemble), ("--workers", workers)):
+            if value is not None and value < 1:
+                raise ConfigError(f"{name} must be >= 1, got {value}.")
+        console = Console(highlight=False, quiet=quiet)
+        out_dir = out or artifacts / "training"
+        search_result = None
+        if search:
+            from dataaudit.training.search import format_trial_line, random_search, save_search
+
+            data = TrainData.from_artifacts(artifacts)
+            search_result = random_search(
+                data, config, n_trials=search, workers=workers, scheduler=scheduler, seed=config.seed,
+                on_trial=lambda trial: console.print(format_trial_line(trial)),
+            )
+            save_search(search_result, out_dir)
+            config = search_result.best_config
+            console.print(f"search: best trial {search_result.best.index}, val loss {search_result.best.val_loss:.4f}")
+
+        with Progress(
+            TextColumn("training"), BarColumn(), MofNCompleteColumn(), TextColumn("steps"),
+            TimeElapsedColumn(), console=console, transient=True, disable=quiet,
+        ) as progress:
+            task = progress.add_task("train", total=None)
+
+            def on_log(row: dict[str, Any]) -> None:
+                if row["epoch"] > 0 and progress.tasks[task].total is None:
+                    steps_per_epoch = row["step"] / row["epoch"]
+                    progress.update(task, total=round(steps_per_epoch * config.max_epochs))
+                progress.update(task, completed=row["step"])
+                progress.console.print(format_log_line(row))
+
+            report = train_artifacts(artifacts, config, out=out_dir, on_log=on_log, run_checks=not no_checks)
+
+        if ensemble:
+            from dataaudit.training.ensemble import compare_ensembles, save_ensemble
+            from dataaudit.training.search_section import search_section
+
+            data = TrainData.from_artifacts(artifacts)
+            ensemble_report = compare_ensembles(
+                data, config, k=ensemble, search=search_result, workers=workers, scheduler=scheduler
+            )
+            save_ensemble(ensemble_report, out_dir / "ensemble")
+            chosen = ensemble_report.row(ensemble_report.chosen)
+            console.print(f"ensembles: chose {chosen.kind} (val loss {chosen.val_loss:.4f}); test {ensemble_report.test}")
+            page = render_training_page(report, [search_section(search_result, ensemble_report)])
+            atomic_write_text(out_dir / "report.html", page)
+        elif search_result is not None:
+            from dataaudit.training.search_section import search_section
+
+            page = render_training_page(report, [search_section(search_result)])
+            atomic_write_text(out_dir / "report.html", page)
+        print_summary(report, console)
