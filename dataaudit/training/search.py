@@ -427,6 +427,9 @@ def _train_val_only(data: TrainData) -> TrainData:
         y_val=data.y_val,
         task=data.task,
         n_classes=data.n_classes,
+        classes=data.classes,
+        label_name=data.label_name,
+        source=data.source,
     )
 
 
