@@ -346,8 +346,9 @@ def validate(frame: pd.DataFrame, suite_dict: dict[str, Any]) -> ValidationRepor
         observed = result.get("observed_value")
         if observed is None and result.get("partial_unexpected_list"):
             observed = result["partial_unexpected_list"][:5]
-        if res.exception_info and res.exception_info.get("raised_exception"):
-            observed = res.exception_info.get("exception_message")
         message = _describe(config.type, column, observed, count, kwargs)
+        if not rows and not count and config.type != "expect_table_columns_to_match_ordered_list" and observed is None:
+            # GX raised inside the expectation (e.g. a range check on a text column).
+            message = f"column {column!r}: {config.type} could not be evaluated (wrong column type?)"
         violations.append(Violation(config.type, column, observed, rows, count, message))
     return ValidationReport(n_rows=len(frame), n_expectations=len(suite.expectations), violations=violations)

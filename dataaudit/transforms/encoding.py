@@ -63,7 +63,7 @@ def _datetime_parts(values: pd.Series) -> np.ndarray:
         valid = values[present]
         out[present, 0] = valid.dt.year.to_numpy(dtype=np.float64)
         out[present, 1] = valid.dt.month.to_numpy(dtype=np.float64)
-        out[present, 2] = valid.dt.dayofweek.to_numpy(dtype=np.float64)
+        out[present, 2] = valid.dt.day_of_week.to_numpy(dtype=np.float64)
         days = valid.to_numpy().astype("datetime64[D]")
         out[present, 3] = (days - _EPOCH).astype(np.float64)
     return out
@@ -257,7 +257,9 @@ class TabularEncoder:
         block = out[:, j : j + width]
         block[:] = 0
         keys = _category_keys(values)
-        codes = pd.Categorical(keys, categories=categories).codes.astype(np.int64)
+        # get_indexer maps unseen values to -1 (pd.Categorical would warn about them).
+        codes = pd.Index(categories, dtype=object).get_indexer(keys.to_numpy(dtype=object)).astype(np.int64)
+        codes[keys.isna().to_numpy()] = -1
         is_missing = keys.isna().to_numpy()
         unseen = (codes < 0) & ~is_missing
         rows = np.flatnonzero(codes >= 0)

@@ -980,7 +980,12 @@ def _coerce_to_schema(frame: pd.DataFrame, schema: dict[str, Any]) -> list[Any]:
         bad = (values.notna() & parsed.isna()).to_numpy()
         non_null = int(values.notna().sum())
         if non_null and bad.sum() == non_null:
-            continue  # the whole column is text: GX reports the wrong type (table-level)
+            # The whole column is text where numbers were expected: no row can be blamed.
+            violations.append(Violation(
+                "expect_column_values_to_be_in_type_list", column, str(values.dtype), (), 0,
+                f"column {column!r}: expected numbers ({dtype}) but no value parses as a number",
+            ))
+            continue
         frame[column] = parsed.astype(np.float64)
         if bad.any():
             rows = tuple(int(r) for r in np.flatnonzero(bad))
