@@ -1,13 +1,41 @@
-"""Plot helpers: matplotlib figures rendered to inline SVG (no network, no external files)."""
+"""Plot helpers: matplotlib figures rendered to inline SVG (no network, no external files).
+
+Output is deterministic (fixed SVG id salt, no date metadata) so that the same input gives the
+same report byte for byte, and text is written as escaped ``<text>`` elements, never as markup.
+"""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from typing import Any
 
 from markupsafe import Markup
 
-__all__ = ["new_figure", "figure_to_svg"]
+__all__ = ["new_figure", "figure_to_svg", "plot_text", "sparkline_path", "PALETTE"]
+
+# Colour-blind-friendly categorical palette (Okabe-Ito, then Tableau), shared by every plot.
+PALETTE: tuple[str, ...] = (
+    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
+    "#4E79A7", "#F28E2B", "#59A14F", "#B07AA1", "#76B7B2", "#EDC948", "#FF9DA7", "#9C755F",
+    "#BAB0AC", "#E15759",
+)
+
+_RC = {
+    # Ids derived from content + this salt instead of random UUIDs: deterministic output.
+    "svg.hashsalt": "dataaudit",
+    # Text as <text> elements (small, selectable). matplotlib escapes it as XML character data,
+    # which tests/report/test_security.py verifies with markup in column names.
+    "svg.fonttype": "none",
+    "font.family": "sans-serif",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.edgecolor": "#9aa3ae",
+    "axes.labelcolor": "#333a44",
+    "xtick.color": "#59626e",
+    "ytick.color": "#59626e",
+}
 
 
 def new_figure(width: float = 5.0, height: float = 3.0) -> tuple[Any, Any]:
@@ -17,7 +45,8 @@ def new_figure(width: float = 5.0, height: float = 3.0) -> tuple[Any, Any]:
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(width, height), dpi=100)
+    with matplotlib.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(width, height), dpi=100)
     return fig, ax
 
 
@@ -25,13 +54,47 @@ def figure_to_svg(fig: Any) -> Markup:
     """Serialize a figure to an inline <svg> element and close it.
 
     Text in the figure (labels, column names) is written by matplotlib as escaped SVG text, so
-    the result is safe to embed.
+    the result is safe to embed. Pass data strings through ``plot_text`` first so that a ``$``
+    in a column name is not parsed as mathtext.
     """
+    import matplotlib
     import matplotlib.pyplot as plt
 
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    with matplotlib.rc_context(_RC):
+        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
     svg = buffer.getvalue()
     start = svg.find("<svg")
     return Markup(svg[start:])
+
+
+def plot_text(value: Any, max_length: int = 32) -> str:
+    """A data string made safe for a matplotlib label: ``$`` escaped (no mathtext), shortened."""
+    text = " ".join(str(value).split())
+    if len(text) > max_length:
+        text = text[: max_length - 1] + "…"
+    return text.replace("\\", "\\\\").replace("$", r"\$")
+
+
+def sparkline_path(counts: Sequence[float], width: float = 120.0, height: float = 28.0,
+                   top: float | None = None) -> str:
+    """SVG path data (numbers only) drawing ``counts`` as a filled histogram of the given size.
+
+    ``top`` is the value drawn at full height (default: the largest count), so that two
+    histograms can share one scale.
+    """
+    values = [max(float(c), 0.0) for c in counts]
+    if not values:
+        return ""
+    top = top or max(values) or 1.0
+    step = width / len(values)
+    parts = [f"M0 {height:g}"]
+    for value in values:
+        bar = round(height * value / top, 1)
+        # A non-empty bin stays visible even next to a much higher one.
+        if value > 0 and bar < 1.0:
+            bar = 1.0
+        parts.append(f"V{height - bar:g}h{step:.2f}")
+    parts.append(f"V{height:g}Z")
+    return "".join(parts)
