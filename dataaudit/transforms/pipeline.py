@@ -544,6 +544,11 @@ def fit_transform(
     eval_hashes = np.concatenate([e["hashes"] for e in evals.values()]) if evals else None
     acc, y, n_groups = _plan(hashes, y, label_missing, task, classes, audit, config, bool(evals), eval_hashes)
     sizes = acc.check(dataset.n_rows)
+    n_input = dataset.n_rows
+    for name, part in evals.items():
+        # The user's own files: every row is kept (their labels are never cleaned).
+        sizes[name] = len(part["y"])
+        n_input += len(part["y"])
     if sizes["train"] == 0:
         raise InputError(f"{dataset.name}: no training rows are left after cleaning; check the policy.")
     train_rows = np.flatnonzero(acc.split == 0)
@@ -589,7 +594,7 @@ def fit_transform(
         schema=_schema(frame, roles), label=label, task=task, classes=classes, config=config,
         cleaning=_cleaning_record(acc, config, notes, n_groups, _findings_source(findings, audit)),
         sizes=sizes, transform_=transform_, verification=verification, unknown=unknown,
-        eval_files={k: v["path"] for k, v in evals.items()},
+        eval_files={k: v["path"] for k, v in evals.items()}, n_input=n_input,
     )
     _write_artifacts(Path(out), manifest, transform_, arrays, quarantine, suite)
     return _summary(Path(out), manifest, started)
@@ -651,7 +656,7 @@ def _load_eval_files(dataset: Any, label: str, config: TransformConfig, features
 def _manifest(*, dataset_info: dict[str, Any], schema: dict[str, Any], label: str, task: str,
               classes: list[Any], config: TransformConfig, cleaning: dict[str, Any], sizes: dict[str, int],
               transform_: Any, verification: dict[str, Any], unknown: dict[str, dict[str, int]],
-              eval_files: dict[str, str]) -> dict[str, Any]:
+              eval_files: dict[str, str], n_input: int | None = None) -> dict[str, Any]:
     from dataaudit import __version__
     from dataaudit.io.artifacts import FORMAT_VERSION
 
@@ -670,7 +675,7 @@ def _manifest(*, dataset_info: dict[str, Any], schema: dict[str, Any], label: st
             "fractions": list(config.split),
             "files": eval_files,
             "sizes": sizes,
-            "n_input": int(dataset_info["n_rows"]),
+            "n_input": int(dataset_info["n_rows"] if n_input is None else n_input),
             "n_quarantined": n_quarantined,
         },
         "steps": _steps(transform_, config),
