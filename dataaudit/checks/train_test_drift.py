@@ -39,7 +39,7 @@ class TrainTestDrift(Check):
     min_effect : float
         Smallest KS statistic / total variation distance that counts as drift.
     sample_rows : int
-        Each file contributes at most this many randomly chosen rows (seeded) to numeric tests.
+        Each file contributes at most this many randomly chosen rows (seeded) to every test.
     """
 
     name = "train_test_drift"
@@ -83,7 +83,8 @@ class TrainTestDrift(Check):
             if is_numeric:
                 result = self._numeric(dataset.frame[column], test.frame[column], train_index, test_index)
             else:
-                result = self._categorical(dataset.frame[column], test.frame[column])
+                result = self._categorical(_rows(dataset.frame[column], train_index),
+                                           _rows(test.frame[column], test_index))
             if result is not None:
                 result["is_label"] = column == dataset.label
                 per_column[column] = result
@@ -161,10 +162,12 @@ class TrainTestDrift(Check):
                 "train_missing": float(train.isna().mean()), "test_missing": float(test.isna().mean())}
 
 
+def _rows(values: pd.Series, index: np.ndarray | None) -> pd.Series:
+    return values if index is None else values.iloc[index]
+
+
 def _finite(values: pd.Series, index: np.ndarray | None) -> np.ndarray:
-    array = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    if index is not None:
-        array = array[index]
+    array = pd.to_numeric(_rows(values, index), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     return array[np.isfinite(array)]
 
 
