@@ -224,7 +224,7 @@ class Dataset:
         cols = self.numeric_columns
         if not cols:
             return np.empty((self.n_rows, 0))
-        values = self.frame[cols].to_numpy(dtype=np.float64, na_value=np.nan)
+        values = self.frame[cols].to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
         values[~np.isfinite(values)] = np.nan
         return values
 
