@@ -1,0 +1,147 @@
+"""The recipe's sanity checks: each passes on healthy data and catches its planted problem."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dataaudit.training import checks
+from dataaudit.training.config import TrainConfig
+from dataaudit.training.loop import FitResult, TrainData, fit
+from dataaudit.training.mlp_numpy import NumpyMLP
+
+SMALL = TrainConfig(hidden=(32,), max_epochs=15, batch_size=32, lr=1e-2)
+
+
+def blobs(n: int = 300, d: int = 4, seed: int = 0, scale: float = 1.0) -> TrainData:
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(scale=4.0, size=(3, d))
+    y = rng.integers(0, 3, size=n)
+    X = centers[y] + rng.normal(size=(n, d))
+    X = ((X - X.mean(axis=0)) / X.std(axis=0) * scale).astype(np.float32)  # standardized, as fit-transform does
+    return TrainData(X[:200], y[:200], X[200:], y[200:])
+
+
+def fake_result(rows: list[dict], best_step: int) -> FitResult:
+    best = next(r for r in rows if r["step"] == best_step)
+    return FitResult(model=None, history=rows, best_step=best_step, best_val_loss=best["val_loss"],
+                     best_val_metric=best.get("val_acc", 0.0), params={})
+
+
+def assert_record(record: dict, name: str, status: str) -> None:
+    assert set(record) == {"name", "status", "value", "expected", "reason"}
+    assert record["name"] == name
+    assert record["status"] == status, record["reason"]
+    assert record["reason"]
+
+
+def test_init_loss_matches_prior_entropy() -> None:
+    data = blobs()
+    record = checks.check_init_loss(SMALL, data)
+    assert_record(record, "init_loss", "pass")
+    p = np.bincount(data.y_train) / len(data.y_train)
+    assert record["expected"] == pytest.approx(-(p * np.log(p)).sum())
+    assert "-log(1/C) = 1.0986" in record["reason"]
+
+
+def test_init_loss_fails_on_unscaled_inputs() -> None:
+    assert_record(checks.check_init_loss(SMALL, blobs(scale=1000.0)), "init_loss", "fail")
+
+
+def test_gradient_check_passes_and_catches_a_broken_backward(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = blobs()
+    for config in (SMALL, SMALL.replace(activation="tanh", batch_norm=True, l2=0.01)):
+        record = checks.check_gradients(config, data)
+        assert_record(record, "gradient_check", "pass")
+        assert record["value"]["max_relative_error"] < 1e-6
+    # A backward pass that forgets the activation's derivative must fail.
+    monkeypatch.setattr(NumpyMLP, "_activation_grad", lambda self, i, bufs, da: None)
+    record = checks.check_gradients(SMALL.replace(activation="tanh"), data)
+    assert_record(record, "gradient_check", "fail")
+
+
+def test_overfit_tiny_batch_passes_and_fails_on_contradictory_labels() -> None:
+    record = checks.check_overfit_tiny_batch(SMALL, blobs())
+    assert_record(record, "overfit_tiny_batch", "pass")
+    assert record["value"]["train_accuracy"] == 1.0 and record["value"]["rows"] == 20
+    rng = np.random.default_rng(0)
+    X = np.zeros((40, 3), dtype=np.float32)  # identical inputs, random labels: cannot be memorized
+    y = rng.integers(0, 2, size=40)
+    same = TrainData(X, y, X, y)
+    assert_record(checks.check_overfit_tiny_batch(SMALL, same, max_steps=50), "overfit_tiny_batch", "fail")
+
+
+def test_input_independent_baseline() -> None:
+    data = blobs()
+    result = fit(SMALL, data)
+    record = checks.check_input_independent_baseline(SMALL, data, result)
+    assert_record(record, "input_independent_baseline", "pass")
+    assert record["value"]["val_loss_zeroed_inputs"] > 5 * record["value"]["val_loss_real"]
+    rng = np.random.default_rng(1)
+    noise = TrainData(data.X_train, rng.integers(0, 3, 200), data.X_val, rng.integers(0, 3, 100))
+    noisy = fit(SMALL.replace(max_epochs=30, patience=0), noise)
+    assert checks.check_input_independent_baseline(SMALL, noise, noisy)["status"] in ("warn", "fail")
+
+
+@pytest.mark.parametrize(("ratio", "status", "phrase"), [
+    (1e-3, "pass", "healthy"), (0.5, "warn", "lower the learning rate"), (1e-5, "warn", "raise the learning rate"),
+    (0.0, "fail", "barely change"), (20.0, "fail", "too fast"),
+])
+def test_update_ratio(ratio: float, status: str, phrase: str) -> None:
+    rows = [{"update_ratio": {"W0": ratio, "W1": 1e-3}} for _ in range(3)]
+    record = checks.check_update_ratio(rows)
+    assert_record(record, "update_ratio", status)
+    assert phrase in record["reason"]
+    assert record["value"] == {"W0": ratio, "W1": 1e-3}
+
+
+def test_dead_unit_share_and_check() -> None:
+    a = np.array([[0.0, 1.0, 0.0, 2.0], [0.0, 0.0, 0.0, 1.0]])
+    assert checks.dead_unit_share("relu", [a]) == [0.5]
+    t = np.array([[0.999, 0.1], [-0.995, 0.2]])
+    assert checks.dead_unit_share("tanh", [t]) == [0.5]
+    assert_record(checks.check_dead_units([{"dead_units": [0.0, 0.05]}], "relu"), "dead_units", "pass")
+    assert_record(checks.check_dead_units([{"dead_units": [0.0, 0.3]}], "relu"), "dead_units", "warn")
+    assert_record(checks.check_dead_units([{"dead_units": [0.8]}], "relu"), "dead_units", "fail")
+
+
+def test_planted_dead_relus_are_measured() -> None:
+    data = blobs()
+    model = NumpyMLP(4, 3, hidden=(32,), seed=0)
+    params = model.get_params()
+    params["b0"][:8] = -100.0  # a quarter of the units can never fire on standardized inputs
+    model.set_params(params)
+    assert checks.dead_unit_share("relu", model.hidden_activations(data.X_train)) == [0.25]
+
+
+@pytest.mark.parametrize(("train_loss", "val_loss", "train_acc", "val_acc", "diagnosis"), [
+    (0.05, 0.08, 0.99, 0.97, "fine"),
+    (0.01, 0.60, 1.00, 0.80, "overfitting"),
+    (0.90, 0.95, 0.55, 0.52, "underfitting"),
+])
+def test_train_val_gap_diagnosis(train_loss: float, val_loss: float, train_acc: float, val_acc: float,
+                                 diagnosis: str) -> None:
+    data = blobs()  # prior loss ~ log(3) = 1.1
+    rows = [{"step": 10, "train_loss": train_loss, "val_loss": val_loss, "train_acc": train_acc, "val_acc": val_acc}]
+    record = checks.check_train_val_gap(data, fake_result(rows, 10))
+    assert_record(record, "train_val_gap", "pass" if diagnosis == "fine" else "warn")
+    assert record["value"]["diagnosis"] == diagnosis
+    assert record["reason"].lower().startswith(diagnosis)
+
+
+def test_run_recipe_checks_all_pass_on_healthy_data_and_a_crash_is_recorded(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    data = blobs()
+    result = fit(SMALL, data)
+    records = checks.run_recipe_checks(SMALL, data, result)
+    assert [r["name"] for r in records] == ["init_loss", "gradient_check", "overfit_tiny_batch",
+                                            "input_independent_baseline", "update_ratio", "dead_units",
+                                            "train_val_gap"]
+    assert {r["status"] for r in records} == {"pass"}, [r["reason"] for r in records if r["status"] != "pass"]
+
+    def boom(*args: object, **kwargs: object) -> dict:
+        raise ValueError("planted")
+
+    monkeypatch.setattr(checks, "check_init_loss", boom)
+    first = checks.checks_before_training(SMALL, data)[0]
+    assert first["status"] == "warn" and "planted" in first["reason"]
