@@ -296,18 +296,28 @@ def _lsh_candidates(X: np.ndarray, radius: float, rng: np.random.Generator, *, t
     """
     n, d = X.shape
     width = bucket_factor * radius
+    per_table = projections + 1
+    # One pass over X for all tables: X is read once, not once per table.
+    directions = rng.standard_normal((d, tables * per_table)).astype(X.dtype)
+    shifts = rng.uniform(0.0, width, (tables, projections))
+    projected_all = X @ directions
     lefts: list[np.ndarray] = []
     rights: list[np.ndarray] = []
-    for _ in range(tables):
-        directions = rng.standard_normal((d, projections + 1)).astype(X.dtype)
-        projected = X @ directions
-        shift = rng.uniform(0.0, width, projections)
-        buckets = np.floor((projected[:, :projections] + shift) / width).astype(np.int64)
+    for table in range(tables):
+        projected = projected_all[:, table * per_table: (table + 1) * per_table]
+        buckets = np.floor((projected[:, :projections] + shifts[table]) / width).astype(np.int64)
         key = buckets[:, 0].copy()
         for column in range(1, projections):
             key = key * _KEY_MULTIPLIER + buckets[:, column]  # wraps on overflow; verified later
-        order = np.lexsort((projected[:, projections], key))
+        order = np.argsort(key)
         sorted_key = key[order]
+        # Crowded buckets (more rows than the window reaches) are ordered by one more projection,
+        # so that the window pairs rows that are close along it; sorting only those is cheap.
+        starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
+        sizes = np.diff(np.r_[starts, n])
+        for begin, size in zip(starts[sizes > window + 1], sizes[sizes > window + 1], strict=True):
+            block = order[begin: begin + size]
+            order[begin: begin + size] = block[np.argsort(projected[block, projections], kind="stable")]
         for step in range(1, window + 1):
             same = np.flatnonzero(sorted_key[step:] == sorted_key[:-step])
             if len(same) == 0:
