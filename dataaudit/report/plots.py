@@ -14,11 +14,11 @@ from markupsafe import Markup
 
 __all__ = ["new_figure", "figure_to_svg", "plot_text", "sparkline_path", "PALETTE"]
 
-# Colour-blind-friendly categorical palette (Okabe-Ito, then Tableau), shared by every plot.
+# Categorical palette shared by every plot: Tableau 10, then its lighter companions.
 PALETTE: tuple[str, ...] = (
-    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
-    "#4E79A7", "#F28E2B", "#59A14F", "#B07AA1", "#76B7B2", "#EDC948", "#FF9DA7", "#9C755F",
-    "#BAB0AC", "#E15759",
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
+    "#f7b6d2", "#dbdb8d",
 )
 
 _RC = {

@@ -28,7 +28,11 @@ TOP_VALUES = 5
 
 def histogram(values: np.ndarray, bins: int = HISTOGRAM_BINS,
               value_range: tuple[float, float] | None = None) -> dict[str, Any]:
-    """Counts of the finite ``values`` in ``bins`` equal bins over ``value_range`` (default min..max)."""
+    """Counts of the finite ``values`` in equal bins over ``value_range`` (default min..max).
+
+    Whole-number columns spanning at most ``2 * bins`` values get one bin per integer, so that
+    counts such as pixel intensities 0..16 do not alternate between full and empty bins.
+    """
     finite = values[np.isfinite(values)]
     if value_range is None:
         if finite.size == 0:
@@ -39,7 +43,15 @@ def histogram(values: np.ndarray, bins: int = HISTOGRAM_BINS,
     if hi <= lo:
         # A single value: one bin holding everything (np.histogram needs a non-empty range).
         return {"counts": [int(finite.size)], "lo": lo, "hi": hi}
-    counts, _ = np.histogram(finite, bins=bins, range=(lo, hi))
+    edges: Any = bins
+    edge_range: tuple[float, float] | None = (lo, hi)
+    span = hi - lo
+    if float(lo).is_integer() and float(hi).is_integer() and span <= 2 * bins:
+        head = finite[:10_000]
+        if np.all(head == np.round(head)):
+            edges = int(span) + 1
+            edge_range = (lo - 0.5, hi + 0.5)
+    counts, _ = np.histogram(finite, bins=edges, range=edge_range)
     return {"counts": [int(c) for c in counts], "lo": lo, "hi": hi}
 
 
@@ -60,6 +72,12 @@ def _distinct(values: pd.Series, rng: np.random.Generator) -> tuple[int, bool]:
         # Few values: hashing them over the full column is cheap and exact.
         return int(values.nunique(dropna=True)), False
     return seen, True
+
+
+def _date_text(stamp: Any) -> str:
+    """A timestamp as text, without the time of day when it is midnight."""
+    stamp = pd.Timestamp(stamp)
+    return str(stamp.date()) if stamp == stamp.normalize() else str(stamp)
 
 
 def _top_values(values: pd.Series, top_k: int = TOP_VALUES) -> tuple[list[dict[str, Any]], int]:
@@ -116,16 +134,21 @@ def profile_column(values: pd.Series, role: str, rng: np.random.Generator,
         column["kind"] = "numeric"
         column["stats"] = _numeric_stats(numeric)
         column["histogram"] = histogram(numeric)
-        if n_distinct <= 12:
-            # Few distinct numbers (codes, counts): the values say more than a histogram.
-            column["top"], column["other_count"] = _top_values(values)
-    elif pd.api.types.is_datetime64_any_dtype(values):
+    elif pd.api.types.is_datetime64_any_dtype(values) or role == "datetime":
         present = values.dropna()
+        if not pd.api.types.is_datetime64_any_dtype(present):
+            # Dates stored as text: parse a bounded sample (parsing is slow on long columns).
+            if len(present) > 50_000:
+                present = present.iloc[np.sort(rng.choice(len(present), 50_000, replace=False))]
+            present = pd.to_datetime(present, errors="coerce", format="mixed").dropna()
+            if present.empty:
+                column["top"], column["other_count"] = _top_values(values)
+                return column
         column["kind"] = "datetime"
-        column["stats"] = {"min": str(present.min()), "max": str(present.max())}
+        column["stats"] = {"min": _date_text(present.min()), "max": _date_text(present.max())}
         column["histogram"] = histogram(present.to_numpy().astype("datetime64[ns]").astype(np.int64).astype(np.float64))
-        column["histogram"]["lo"] = str(present.min())
-        column["histogram"]["hi"] = str(present.max())
+        column["histogram"]["lo"] = _date_text(present.min())
+        column["histogram"]["hi"] = _date_text(present.max())
     else:
         column["top"], column["other_count"] = _top_values(values)
         if role == "text":

@@ -103,6 +103,23 @@ def _status_of(findings: Iterable[Finding]) -> str:
     return SEVERITIES[worst]
 
 
+def _nice(value: Any, digits: int = 4) -> str:
+    """A number for people: thousands separators, no exponent between 1e-3 and 1e9."""
+    if value is None or isinstance(value, str):
+        return "–" if value is None else value
+    number = float(value)
+    if not math.isfinite(number):
+        return "–" if math.isnan(number) else str(number)
+    size = abs(number)
+    if size == 0:
+        return "0"
+    if 1e-3 <= size < 1e9:
+        if size >= 1000:
+            return f"{number:,.0f}" if size >= 10_000 or number.is_integer() else f"{number:,.1f}"
+        return f"{number:.{digits}g}"
+    return f"{number:.{max(digits - 2, 1)}e}"
+
+
 def _is_missing(value: Any) -> bool:
     if value is None:
         return True
@@ -117,7 +134,7 @@ def _cell(value: Any, diff: bool = False, extreme: bool = False) -> dict[str, An
     if _is_missing(value):
         return {"text": "missing", "title": "missing", "missing": True, "diff": diff, "extreme": extreme}
     if isinstance(value, float | np.floating):
-        text = _format_number(float(value))
+        text = _nice(float(value))
         full = repr(float(value))
     else:
         full = str(value)
@@ -303,9 +320,9 @@ def _columns(ctx: _Context) -> Section:
             columns.append({
                 **column,
                 "spark": sparkline_path(counts) if counts and not column["top"] else "",
-                "lo": hist.get("lo"),
-                "hi": hist.get("hi"),
-                "stats_list": [(k, _format_number(stats[k]) if not isinstance(stats[k], str) else stats[k])
+                "lo": _nice(hist.get("lo"), 3),
+                "hi": _nice(hist.get("hi"), 3),
+                "stats_list": [(k, _nice(stats[k]))
                                for k in ("min", "max", "mean", "std", "mean_length") if k in stats],
                 "top": [{**t, "text": _cell(t["value"])["text"]} for t in column["top"]],
                 "status": _status_of(Finding("", a["code"], a["severity"], "") for a in column["alerts"]),
@@ -673,11 +690,12 @@ def _row_map(ctx: _Context) -> Section | None:
     dataset = ctx.dataset
     if dataset is None or dataset.n_rows < 3:
         return None
-    flag_kinds = [("label_issue", "suspect label", "x", "#D55E00"),
-                  ("exact_duplicate", "duplicate", "+", "#000000"),
-                  ("conflicting_labels", "duplicate", "+", "#000000"),
-                  ("near_duplicate", "duplicate", "+", "#000000"),
-                  ("outlier", "outlier", "s", "#CC79A7")]
+    # Flagged rows differ from the class dots by shape, not colour.
+    flag_kinds = [("label_issue", "suspect label", "x", "#111111"),
+                  ("exact_duplicate", "duplicate", "+", "#555555"),
+                  ("conflicting_labels", "duplicate", "+", "#555555"),
+                  ("near_duplicate", "duplicate", "+", "#555555"),
+                  ("outlier", "outlier", "s", "#111111")]
     flagged: dict[str, set[int]] = {}
     for code, name, _, _ in flag_kinds:
         for finding in ctx.findings(code):
@@ -701,7 +719,7 @@ def _row_map(ctx: _Context) -> Section | None:
         if len(classes) <= len(PALETTE):
             for k, name in enumerate(classes):
                 mask = codes == k
-                ax.scatter(points[mask, 0], points[mask, 1], s=7, color=PALETTE[k], alpha=0.55,
+                ax.scatter(points[mask, 0], points[mask, 1], s=9, color=PALETTE[k], alpha=0.7,
                            linewidths=0, label=plot_text(name, 20), rasterized=True)
         else:
             ax.scatter(points[:, 0], points[:, 1], s=7, c=codes, cmap="viridis", alpha=0.55,
@@ -724,7 +742,7 @@ def _row_map(ctx: _Context) -> Section | None:
             continue
         n_flagged += len(index)
         marker, colour = markers[name]
-        ax.scatter(points[index, 0], points[index, 1], s=28, marker=marker, color=colour,
+        ax.scatter(points[index, 0], points[index, 1], s=34, marker=marker, color=colour,
                    facecolors="none" if marker == "s" else colour, linewidths=1.1,
                    label=f"{name} ({len(index)})", rasterized=True)
     ax.set_xlabel(f"PC 1 ({explained[0]:.0%} of variance)")
@@ -826,8 +844,8 @@ def _train_test(ctx: _Context) -> Section | None:
                 entry["spark_train"] = sparkline_path(train_share, 125.0, 28.0, top=top)
                 entry["spark_test"] = sparkline_path(test_share, 125.0, 28.0, top=top)
                 finite = test_values[np.isfinite(test_values)]
-                entry["train_mean"] = _format_number(column["stats"].get("mean"))
-                entry["test_mean"] = _format_number(float(finite.mean()) if finite.size else None)
+                entry["train_mean"] = _nice(column["stats"].get("mean"))
+                entry["test_mean"] = _nice(float(finite.mean()) if finite.size else None)
             elif column["top"]:
                 counts = values.value_counts(dropna=True)
                 total = max(int(counts.sum()), 1)
