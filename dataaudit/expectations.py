@@ -142,6 +142,7 @@ def build_suite(
     category_mostly: float = 0.99,
     sample_rows: int = 200_000,
     seed: int = 0,
+    rows: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Build a GX 1.x ExpectationSuite (as its JSON dict) describing ``data``.
 
@@ -164,6 +165,9 @@ def build_suite(
         Category sets of larger tables come from a seeded sample of this many rows.
     seed : int
         Seed of that sample.
+    rows : ndarray, optional
+        Positions of the rows to describe (e.g. the training split), taken column by column
+        instead of copying the table.
 
     Returns
     -------
@@ -189,14 +193,15 @@ def build_suite(
     else:
         raise InputError(f"build_suite needs a Dataset or a DataFrame, got {type(data).__name__}.")
     columns = [str(c) for c in frame.columns]
-    n = len(frame)
-    sample = frame
+    positions = np.arange(len(frame)) if rows is None else np.asarray(rows, dtype=np.int64)
+    n = len(positions)
+    sample_positions = positions
     if n > sample_rows:
         rng = np.random.default_rng(seed)
-        sample = frame.iloc[np.sort(rng.choice(n, size=sample_rows, replace=False))]
+        sample_positions = positions[np.sort(rng.choice(n, size=sample_rows, replace=False))]
     expectations: list[Any] = [gxe.ExpectTableColumnsToMatchOrderedList(column_list=columns)]
     for column in columns:
-        values = frame[column]
+        values = frame[column] if rows is None else frame[column].iloc[positions]
         role = roles.get(column, "numeric")
         expectations.append(
             gxe.ExpectColumnValuesToBeInTypeList(column=column, type_list=_type_list(values))
@@ -218,7 +223,7 @@ def build_suite(
                 )
         is_class_label = column == label and (not numeric or values.nunique() <= 50)
         if role in ("categorical", "boolean") or is_class_label:
-            uniques = pd.unique(sample[column].dropna())
+            uniques = pd.unique(frame[column].iloc[sample_positions].dropna())
             if 0 < len(uniques) <= MAX_SET_SIZE:
                 value_set = sorted((_plain(v) for v in uniques), key=lambda v: (str(type(v)), v))
                 # A label is never allowed to take a value it never took at fit time.

@@ -555,8 +555,8 @@ def fit_transform(
 
     from dataaudit.expectations import build_suite
 
-    suite = build_suite(frame.iloc[train_rows], name=f"{dataset.name}-train", roles=roles, label=label,
-                        seed=config.seed)
+    suite = build_suite(frame, name=f"{dataset.name}-train", roles=roles, label=label, seed=config.seed,
+                        rows=train_rows)
     encoder = TabularEncoder(roles, label, max_categories=config.max_categories).fit(frame, rows=train_rows)
     if encoder.n_features_out_ == 0:
         raise InputError(f"{dataset.name}: no usable feature columns (dropped: {encoder.dropped_with_reasons()}).")
