@@ -1,0 +1,209 @@
+"""Suspect labels by confident learning on out-of-sample predicted probabilities."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from dataaudit.checks._base import AuditContext, Check, register
+from dataaudit.exceptions import ConfigError
+from dataaudit.findings import CheckResult
+from dataaudit.oos import out_of_sample_probabilities, resolve_models
+
+if TYPE_CHECKING:
+    from dataaudit.dataset import Dataset
+
+__all__ = ["LabelIssues"]
+
+
+def _plain(value: Any) -> Any:
+    """A NumPy scalar label as the matching Python value, so that details stay JSON-able."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+@register
+class LabelIssues(Check):
+    """Rows whose given label disagrees with what models trained on the other rows confidently predict.
+
+    Out-of-sample probabilities come from stratified, shuffled K-fold cross-validation of an
+    ensemble (logistic regression, k nearest neighbours and extremely randomized trees; logistic
+    regression and a small MLP on large data; see ``dataaudit.oos``); cleanlab's confident learning (``cleanlab.filter.find_label_issues``)
+    then picks the suspects and ``cleanlab.rank.get_label_quality_scores`` scores every row.
+
+    Options
+    -------
+    n_folds : int
+        Cross-validation folds (reduced for small classes and, at scale, to 2; see ``oos``).
+    models : "auto" or tuple of str
+        Ensemble members, from ``dataaudit.oos.MODELS``; ``"auto"``: logistic + kNN + extra
+        trees up to ``small_data_rows`` rows, logistic + MLP above.
+    max_fit_rows : int
+        Each fold's models are fitted on at most this many rows (every row is still predicted).
+    small_data_rows : int
+        The size switch of ``models="auto"``; above it kNN is never used (its cost grows as n²).
+    filter_by : str
+        cleanlab ``find_label_issues`` filter (default ``prune_by_noise_rate``, cleanlab's own).
+    score_method : str
+        cleanlab label quality score: ``self_confidence``, ``normalized_margin`` or
+        ``confidence_weighted_entropy``; it ranks the suspects too.
+    min_class_rows : int
+        Classes with fewer labelled rows are left out of the analysis (their rows are not
+        judged); there is too little to learn them from.
+    error_fraction : float
+        Severity is ``error`` when more than this share of the judged rows is flagged
+        (labels that noisy make any model trained on them suspect), else ``warning``.
+    max_per_row : int or None
+        Cap on ``details.per_row`` entries (the worst first); ``rows`` always lists every suspect.
+
+    Row scores: ``row_scores["label_issue"]`` is the label quality score in [0, 1] (lower =
+    worse) per row; rows that were not judged (missing label, class below ``min_class_rows``)
+    get NaN: "no evidence either way", unlike a score of 1.0, which would claim a clean label.
+    """
+
+    name: ClassVar[str] = "label_issues"
+    codes: ClassVar[tuple[str, ...]] = ("label_issue",)
+    order: ClassVar[int] = 30
+    needs_label: ClassVar[bool] = True
+    needs_classes: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        n_folds: int = 5,
+        models: str | tuple[str, ...] | list[str] = "auto",
+        max_fit_rows: int = 200_000,
+        small_data_rows: int = 50_000,
+        filter_by: str = "prune_by_noise_rate",
+        score_method: str = "self_confidence",
+        min_class_rows: int = 5,
+        error_fraction: float = 0.10,
+        max_per_row: int | None = 10_000,
+    ) -> None:
+        if score_method not in ("self_confidence", "normalized_margin", "confidence_weighted_entropy"):
+            raise ConfigError(f"label_issues: unknown score_method {score_method!r}.")
+        if not 0.0 < error_fraction <= 1.0:
+            raise ConfigError(f"label_issues: error_fraction must be in (0, 1], got {error_fraction}.")
+        if min_class_rows < 2:
+            raise ConfigError(f"label_issues: min_class_rows must be >= 2, got {min_class_rows}.")
+        resolve_models(models, 0, small_data_rows)  # fail on bad names at construction
+        self.n_folds = n_folds
+        self.models = models if isinstance(models, str) else tuple(models)
+        self.max_fit_rows = max_fit_rows
+        self.small_data_rows = small_data_rows
+        self.filter_by = filter_by
+        self.score_method = score_method
+        self.min_class_rows = min_class_rows
+        self.error_fraction = error_fraction
+        self.max_per_row = max_per_row
+
+    def run(self, dataset: Dataset, context: AuditContext) -> CheckResult:
+        from cleanlab.filter import find_label_issues
+        from cleanlab.rank import get_label_quality_scores
+
+        codes, classes = dataset.label_codes
+        X, _ = dataset.feature_matrix
+        n_rows = dataset.n_rows
+        if X.shape[1] == 0:
+            return self.skip("no numeric or categorical feature columns to learn the label from")
+        counts = np.bincount(codes[codes >= 0], minlength=len(classes))
+        kept_classes = np.flatnonzero(counts >= self.min_class_rows)
+        small = {str(_plain(classes[c])): int(counts[c]) for c in np.flatnonzero((counts > 0) & (counts < self.min_class_rows))}
+        stats: dict[str, Any] = {"n_missing_label": int((codes < 0).sum()), "small_classes": small}
+        if len(kept_classes) < 2:
+            return self.skip(
+                f"fewer than 2 classes have at least {self.min_class_rows} labelled rows "
+                f"(class sizes {dict(zip(map(str, classes.tolist()), counts.tolist(), strict=True))})",
+                **stats,
+            )
+        # Judge only rows with a label of a learnable class; remap those classes to 0..k-1.
+        remap = np.full(len(classes), -1, dtype=np.int64)
+        remap[kept_classes] = np.arange(len(kept_classes))
+        judged = np.flatnonzero((codes >= 0) & (remap[np.maximum(codes, 0)] >= 0))
+        labels = remap[codes[judged]]
+        oos = out_of_sample_probabilities(
+            X[judged] if len(judged) < n_rows else X,
+            labels,
+            n_classes=len(kept_classes),
+            models=self.models,
+            n_folds=self.n_folds,
+            seed=context.seed,
+            max_fit_rows=self.max_fit_rows,
+            small_data_rows=self.small_data_rows,
+        )
+        context.cache["label_issues.oos"] = (judged, oos)  # for the report: no second fit
+        probs = oos.probabilities
+        scores = get_label_quality_scores(labels, probs, method=self.score_method)
+        is_issue = find_label_issues(labels, probs, filter_by=self.filter_by, n_jobs=1)
+        flagged = np.flatnonzero(is_issue)
+        # Worst first: lowest quality score, ties by row number for determinism.
+        flagged = flagged[np.lexsort((judged[flagged], scores[flagged]))]
+
+        row_scores = np.full(n_rows, np.nan)
+        row_scores[judged] = np.clip(scores, 0.0, 1.0)
+        stats.update(
+            n_judged=len(judged),
+            n_flagged=len(flagged),
+            models=list(oos.models),
+            n_folds=oos.n_folds,
+            cv_accuracy=oos.cv_accuracy,
+            seconds_per_model=oos.seconds,
+            subsampled=oos.subsampled,
+        )
+        result = self.result(stats=stats, row_scores={"label_issue": row_scores})
+        if not len(flagged):
+            return result
+
+        kept_values = [_plain(classes[c]) for c in kept_classes]
+        suggested = probs.argmax(axis=1)
+        listed = flagged if self.max_per_row is None else flagged[: self.max_per_row]
+        per_row = [
+            {
+                "row": int(judged[i]),
+                "given_label": kept_values[labels[i]],
+                "suggested_label": kept_values[suggested[i]],
+                "score": round(float(np.clip(scores[i], 0.0, 1.0)), 6),
+            }
+            for i in listed
+        ]
+        fraction = len(flagged) / len(judged)
+        severity = "error" if fraction > self.error_fraction else "warning"
+        details: dict[str, Any] = {
+            "per_row": per_row,
+            "per_row_truncated": len(listed) < len(flagged),
+            "n_flagged": len(flagged),
+            "n_judged": len(judged),
+            "fraction": fraction,
+            "cv_accuracy": oos.cv_accuracy,
+            "models": list(oos.models),
+            "skipped_models": oos.skipped_models,
+            "n_folds": oos.n_folds,
+            "subsampled": oos.subsampled,
+            "max_fit_rows": oos.max_fit_rows,
+            "fit_rows": oos.fit_rows,
+            "filter_by": self.filter_by,
+            "score_method": self.score_method,
+            "small_classes": small,
+            "n_missing_label": stats["n_missing_label"],
+        }
+        if oos.subsampled:
+            details["note"] = (
+                f"each fold's models were fitted on at most {oos.max_fit_rows} sampled rows; "
+                f"every row was still predicted out of fold"
+            )
+        message = (
+            f"{len(flagged)} of {len(judged)} labels ({fraction:.1%}) look wrong: models trained "
+            f"without those rows confidently predict another class (out-of-fold accuracy of the "
+            f"ensemble {oos.cv_accuracy['ensemble']:.1%})."
+        )
+        result.findings.append(
+            self.finding(
+                "label_issue",
+                severity,
+                message,
+                rows=tuple(int(judged[i]) for i in flagged),
+                columns=(dataset.label,) if dataset.label else (),
+                details=details,
+            )
+        )
+        result.status = "flagged"
+        return result
