@@ -264,7 +264,7 @@ class Dataset:
         for column in self.categorical_columns:
             values = self.frame[column]
             top = values.value_counts(dropna=True).index[:MAX_ONE_HOT]
-            codes = pd.Categorical(values, categories=top).codes
+            codes = values.map({v: i for i, v in enumerate(top)}).fillna(-1).to_numpy(np.int64)
             onehot = np.zeros((self.n_rows, len(top)), dtype=np.float32)
             present = codes >= 0
             onehot[np.flatnonzero(present), codes[present]] = 1.0
