@@ -25,11 +25,20 @@ FLOAT_DTYPES = (np.float64, np.float32)
 
 
 # --------------------------------------------------------------------------- shared helpers
+class InputTypeError(InputError, TypeError):
+    """Input of an unusable type (sparse matrix, dict cells): an InputError that is also a TypeError.
+
+    scikit-learn's conventions (and its estimator checks) expect TypeError for these cases.
+    """
+
+
 def validate_input(estimator: BaseEstimator, X: Any, *, reset: bool) -> np.ndarray:
     """``validate_data`` with float dtypes kept (float32 is not upcast), errors as InputError."""
     try:
         return validate_data(estimator, X, reset=reset, dtype=FLOAT_DTYPES, ensure_min_samples=1)
-    except (ValueError, TypeError) as error:
+    except TypeError as error:
+        raise InputTypeError(f"{type(estimator).__name__}: {error}") from error
+    except ValueError as error:
         # InputError is a ValueError, so callers (and sklearn's checks) can still catch it.
         raise InputError(f"{type(estimator).__name__}: {error}") from error
 
@@ -38,7 +47,9 @@ def validate_output_side(estimator: BaseEstimator, X: Any, n_columns: int) -> np
     """Validate the input of ``inverse_transform``: a finite float array with ``n_columns`` columns."""
     try:
         array = check_array(X, dtype=FLOAT_DTYPES)
-    except (ValueError, TypeError) as error:
+    except TypeError as error:
+        raise InputTypeError(f"{type(estimator).__name__}.inverse_transform: {error}") from error
+    except ValueError as error:
         raise InputError(f"{type(estimator).__name__}.inverse_transform: {error}") from error
     if array.shape[1] != n_columns:
         raise InputError(

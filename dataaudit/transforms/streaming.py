@@ -130,12 +130,16 @@ class StreamingMoments:
         count = block.shape[0]
         block_mean = block.mean(axis=0, dtype=np.float64)
         np.subtract(block, block_mean, out=centred, dtype=np.float64)
+        # Corrected two-pass algorithm: the mean of the centred values is the rounding error of
+        # the first mean (e.g. 1000 copies of 0.1 do not average to 0.1 exactly); adding it back
+        # makes the mean exact to rounding and keeps constant columns at zero variance.
+        correction = centred.mean(axis=0)
         if self.covariance_enabled:
             # ``A.T @ A`` on the same buffer lets NumPy call the symmetric rank-k BLAS update.
-            m2 = centred.T @ centred
+            m2 = centred.T @ centred - np.outer(correction, correction) * count
         else:
-            m2 = np.einsum("ij,ij->j", centred, centred)
-        return count, block_mean, m2
+            m2 = np.einsum("ij,ij->j", centred, centred) - correction * correction * count
+        return count, block_mean + correction, m2
 
     def _merge(self, count: int, mean: np.ndarray, m2: np.ndarray) -> None:
         """Chan et al. pairwise merge of ``(count, mean, m2)`` into the running summary."""

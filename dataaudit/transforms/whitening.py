@@ -416,7 +416,9 @@ class PCATransformer(TransformerMixin, BaseEstimator):
         """
         name = cls.__name__
         d = check_state_header(cls, state)
-        n_components = state_scalar(state, "n_components", name) if "n_components" in state else None
+        n_components = (
+            state_scalar(state, "n_components", name) if "n_components" in state else None
+        )
         rank_tol = state_scalar(state, "rank_tol", name) if "rank_tol" in state else None
         estimator = cls(
             n_components=n_components,
@@ -442,7 +444,9 @@ class PCATransformer(TransformerMixin, BaseEstimator):
         estimator.mean_ = state_array(state, "mean", name, (d,))
         estimator.eigenvalues_ = state_array(state, "eigenvalues", name, (d,))
         estimator.components_ = state_array(state, "components", name, (k, d))
-        estimator.dropped_directions_ = state_array(state, "dropped_directions", name, (d - rank, d))
+        estimator.dropped_directions_ = state_array(
+            state, "dropped_directions", name, (d - rank, d)
+        )
         estimator.explained_variance_ = state_array(state, "explained_variance", name, (k,))
         estimator.explained_variance_ratio_ = state_array(
             state, "explained_variance_ratio", name, (k,)
