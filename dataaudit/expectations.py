@@ -342,6 +342,8 @@ def validate(frame: pd.DataFrame, suite_dict: dict[str, Any]) -> ValidationRepor
         if res.success:
             continue
         config = res.expectation_config
+        if config is None:
+            continue
         kwargs = dict(config.kwargs)
         column = kwargs.get("column")
         result = res.result or {}

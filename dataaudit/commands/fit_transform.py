@@ -40,14 +40,15 @@ def register(app: typer.Typer) -> None:
 
         Example: dataaudit fit-transform data.csv --label label --whiten zca --out artifacts/
         """
-        from dataaudit.transforms.pipeline import TransformConfig, fit_transform
+        from dataaudit.transforms.pipeline import TransformConfig, fit_transform, parse_components
+        from dataaudit.transforms.split import parse_fractions
 
         config = TransformConfig(
-            split=split, seed=seed, val=str(val) if val else None, test=str(test) if test else None,
+            split=parse_fractions(split), seed=seed, val=str(val) if val else None, test=str(test) if test else None,
             drop_exact_duplicates=not keep_duplicates, suspects=suspects,
             suspect_threshold=suspect_threshold, near_duplicates=not no_near_duplicates,
             drop=tuple(drop or ()), id_column=id_column, scale=scale, whiten=whiten,
-            pca_components=pca_components, epsilon=epsilon, dtype=dtype, chunksize=chunksize,
+            pca_components=parse_components(pca_components) if pca_components else None, epsilon=epsilon, dtype=dtype, chunksize=chunksize,
         )
         summary = fit_transform(data, label, out, findings=findings, config=config)
         sizes = summary.sizes

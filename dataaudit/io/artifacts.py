@@ -80,9 +80,10 @@ class NpzStreamWriter:
         """Start array ``name`` (finishing the previous one)."""
         self._finish()
         shape, dtype = self.specs[name]
-        self._open = self._zip.open(f"{name}.npy", "w", force_zip64=True)  # type: ignore[assignment]
+        handle = self._zip.open(f"{name}.npy", "w", force_zip64=True)
+        self._open = handle  # type: ignore[assignment]
         header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shape}
-        np.lib.format.write_array_header_2_0(self._open, header)
+        np.lib.format.write_array_header_2_0(handle, header)
         self._name, self._written = name, 0
 
     def write(self, block: np.ndarray) -> None:
@@ -209,7 +210,7 @@ class FittedTransform:
 def _estimator_from_state(kind: str, state: dict[str, Any]) -> Any:
     from dataaudit.transforms import MeanCenterer, PCATransformer, Standardizer
 
-    classes = {"MeanCenterer": MeanCenterer, "Standardizer": Standardizer, "PCATransformer": PCATransformer}
+    classes: dict[str, Any] = {"MeanCenterer": MeanCenterer, "Standardizer": Standardizer, "PCATransformer": PCATransformer}
     name = str(np.asarray(state.get("estimator", "")).item()) if "estimator" in state else ""
     if name not in classes:
         raise ArtifactError(f"transform.npz: unknown {kind} estimator {name!r}; the artifact is foreign.")

@@ -49,7 +49,7 @@ from dataaudit.transforms.cleaning import (
 from dataaudit.transforms.encoding import TabularEncoder
 from dataaudit.transforms.split import SPLIT_NAMES, assign_splits, group_ids, parse_fractions
 
-__all__ = ["TransformConfig", "TransformSummary", "TransformOutcome", "fit_transform", "transform"]
+__all__ = ["parse_components", "TransformConfig", "TransformSummary", "TransformOutcome", "fit_transform", "transform"]
 
 SCALES = ("none", "center", "standard")
 WHITENS = ("none", "pca", "zca")
@@ -99,7 +99,7 @@ class TransformConfig:
             self.drop = tuple(c for c in self.drop.split(",") if c)
         self.drop = tuple(self.drop)
         if isinstance(self.pca_components, str):
-            self.pca_components = _parse_components(self.pca_components)
+            self.pca_components = parse_components(self.pca_components)
         problems: list[str] = []
         for name, allowed in (("scale", SCALES), ("whiten", WHITENS), ("dtype", DTYPES)):
             if getattr(self, name) not in allowed:
@@ -146,7 +146,7 @@ class TransformConfig:
         )
 
 
-def _parse_components(text: str) -> int | float | None:
+def parse_components(text: str) -> int | float | None:
     text = text.strip().lower()
     if text in ("", "none", "all"):
         return None
@@ -308,7 +308,7 @@ def _blocks(n: int, size: int = 65_536) -> list[slice]:
 def _verification(transform: Any, moments_train: Any, val_X: np.ndarray | None, config: TransformConfig) -> dict[str, Any]:
     """Covariance of the training output vs identity, and validation statistics after transform."""
     out: dict[str, Any] = {}
-    if moments_train is not None and moments_train.n_samples > 1:
+    if moments_train is not None and moments_train.n_samples > 1 and moments_train.mean is not None:
         cov = moments_train.covariance(ddof=0)
         std = np.sqrt(np.diag(cov))
         out["train_mean_max_abs"] = float(np.max(np.abs(moments_train.mean)))
@@ -326,6 +326,7 @@ def _verification(transform: Any, moments_train: Any, val_X: np.ndarray | None, 
         from dataaudit.transforms import StreamingMoments
 
         moments = StreamingMoments(covariance=False).update(val_X)
+        assert moments.mean is not None
         mean, std = moments.mean, np.sqrt(moments.variance(ddof=0))
         out["val"] = {
             "n_rows": int(len(val_X)),
@@ -892,7 +893,7 @@ def _fit_transform_chunked(data: Any, label: str, out: Path, findings: Any, conf
                     writer.write(rows)
                     writer.close()
             verification.update(_verification(transform_, moments, None, config))
-            if val_moments.n_samples:
+            if val_moments.n_samples and val_moments.mean is not None:
                 mean, std = val_moments.mean, np.sqrt(val_moments.variance(ddof=0))
                 verification["val"] = {
                     "n_rows": int(val_moments.n_samples), "mean_abs_mean": float(np.mean(np.abs(mean))),
@@ -1085,7 +1086,7 @@ def transform(
         raise error
     keep = np.setdiff1d(np.arange(len(frame)), bad_rows)
     if len(bad_rows):
-        reasons = {int(r): [] for r in bad_rows}
+        reasons: dict[int, list[str]] = {int(r): [] for r in bad_rows}
         for v in report.violations:
             for r in v.rows:
                 reasons[int(r)].append(f"{v.expectation}:{v.column}")
