@@ -8,6 +8,7 @@ console messages, exceptions and network requests, query the DOM and take a scre
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import select
@@ -52,6 +53,15 @@ class Chromium:
         self.profile = tempfile.mkdtemp(prefix="dataaudit-chromium-")
         to_browser_r, self._to_browser = os.pipe()
         self._from_browser, from_browser_w = os.pipe()
+        # Move the child's ends above 9 so the shell's 3<& / 4>& redirections cannot clobber them.
+        for name in ("to_browser_r", "from_browser_w"):
+            low = locals()[name]
+            high = fcntl.fcntl(low, fcntl.F_DUPFD, 10)
+            os.close(low)
+            if name == "to_browser_r":
+                to_browser_r = high
+            else:
+                from_browser_w = high
 
         arguments = [
             binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -59,10 +69,11 @@ class Chromium:
             "--disable-default-apps", "--mute-audio", "--hide-scrollbars", "--remote-debugging-pipe",
             f"--user-data-dir={self.profile}", "about:blank",
         ]
-        # The shell moves the pipe ends to fds 3 and 4, where Chromium expects them.
+        # bash (dash takes single-digit fds only) moves the pipe ends to fds 3 and 4, where Chromium
+        # expects them.
         wire = f'exec "$0" "$@" 3<&{to_browser_r} 4>&{from_browser_w}'
         self.process = subprocess.Popen(
-            ["/bin/sh", "-c", wire, *arguments],
+            [shutil.which("bash") or "/bin/bash", "-c", wire, *arguments],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             pass_fds=(to_browser_r, from_browser_w),
         )
