@@ -140,3 +140,14 @@ def test_cli_missing_artifacts_exit_2(tmp_path: Path) -> None:
 def test_cli_help_has_an_example() -> None:
     result = CliRunner().invoke(app, ["train", "--help"])
     assert result.exit_code == 0 and "Example: dataaudit train artifacts/" in result.output
+
+
+def test_cli_search_and_ensemble_options(small_artifacts: Path, tmp_path: Path) -> None:
+    out = tmp_path / "searched"
+    result = CliRunner().invoke(app, ["train", str(small_artifacts), "--hidden", "16", "--epochs", "2",
+                                      "--search", "2", "--ensemble", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "trial 0" in result.output and "search: best trial" in result.output and "ensembles: chose" in result.output
+    assert (out / "search.json").exists() and (out / "ensemble" / "ensemble.npz").exists()
+    html = (out / "report.html").read_text()
+    assert 'id="training"' in html and 'id="search"' in html
