@@ -1,0 +1,188 @@
+"""label_issues: exact results on tiny planted fixtures, quality floors on sklearn's digits."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_digits
+
+from dataaudit.audit import run_checks
+from dataaudit.checks import AuditContext, load_all, make_check
+from dataaudit.dataset import Dataset
+from dataaudit.exceptions import ConfigError
+from dataaudit.findings import CheckResult
+
+load_all()
+
+
+def _run(frame: pd.DataFrame, seed: int = 0, **options: object) -> CheckResult:
+    dataset = Dataset.from_frame(frame, label="label")
+    return make_check("label_issues", dict(options)).run(dataset, AuditContext(seed=seed))
+
+
+def _blob_frame(n_per_class: int = 60, seed: int = 0) -> pd.DataFrame:
+    """Two far-apart Gaussian blobs, labels 'cat' and 'dog', with a NaN-free numeric table."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.array(["cat", "dog"]), n_per_class)
+    centre = np.where(labels == "cat", -5.0, 5.0)[:, None]
+    features = centre + rng.normal(size=(len(labels), 3))
+    frame = pd.DataFrame(features, columns=["a", "b", "c"])
+    frame["label"] = labels
+    return frame
+
+
+def test_planted_flips_in_separated_blobs_are_exactly_the_finding() -> None:
+    frame = _blob_frame()
+    frame.loc[[7, 100], "label"] = ["dog", "cat"]  # row 7 is a cat, row 100 a dog
+    result = _run(frame)
+    (finding,) = result.findings
+    assert finding.code == "label_issue" and finding.severity == "warning"
+    assert sorted(finding.rows) == [7, 100]
+    assert finding.columns == ("label",)
+    by_row = {entry["row"]: entry for entry in finding.details["per_row"]}
+    assert (by_row[7]["given_label"], by_row[7]["suggested_label"]) == ("dog", "cat")
+    assert (by_row[100]["given_label"], by_row[100]["suggested_label"]) == ("cat", "dog")
+    scores = result.row_scores["label_issue"]
+    assert scores.shape == (120,) and np.all((scores >= 0) & (scores <= 1))
+    # The two flipped rows are the two lowest scores, listed worst first.
+    assert set(np.argsort(scores)[:2]) == {7, 100}
+    assert [e["score"] for e in finding.details["per_row"]] == sorted(e["score"] for e in finding.details["per_row"])
+    assert finding.details["models"] == ["logistic", "knn", "extra_trees"]
+    assert finding.details["n_folds"] == 5 and finding.details["subsampled"] is False
+    assert set(finding.details["cv_accuracy"]) == {"logistic", "knn", "extra_trees", "ensemble"}
+    json.dumps(finding.to_dict(), allow_nan=False)  # JSON-able as it stands
+
+
+def test_clean_blobs_pass() -> None:
+    result = _run(_blob_frame())
+    assert result.status == "passed" and result.findings == []
+    assert np.all(result.row_scores["label_issue"] > 0.5)
+
+
+def test_missing_labels_not_judged_and_nan_features_tolerated() -> None:
+    frame = _blob_frame()
+    frame["label"] = frame["label"].astype(object)
+    frame.loc[[3, 70], "label"] = None
+    frame.loc[::9, "b"] = np.nan
+    frame.loc[10, "label"] = "dog"
+    result = _run(frame)
+    scores = result.row_scores["label_issue"]
+    assert np.isnan(scores[[3, 70]]).all() and np.isfinite(np.delete(scores, [3, 70])).all()
+    (finding,) = result.findings
+    assert list(finding.rows) == [10]
+    assert finding.details["n_judged"] == 118 and finding.details["n_missing_label"] == 2
+
+
+def test_tiny_class_left_out_with_reason() -> None:
+    frame = _blob_frame()
+    frame.loc[[0, 1, 2], "label"] = "bird"  # 3 rows < min_class_rows=5
+    result = _run(frame)
+    assert result.stats["small_classes"] == {"bird": 3}
+    assert np.isnan(result.row_scores["label_issue"][[0, 1, 2]]).all()
+    assert result.findings == []
+
+
+def test_too_few_rows_per_class_skips() -> None:
+    frame = pd.DataFrame({"a": [0.0, 1.0], "label": ["x", "y"]})
+    result = _run(frame)
+    assert result.status == "skipped"
+    assert "fewer than 2 classes" in (result.reason or "")
+
+
+def test_runner_skips_single_row_and_regression_labels() -> None:
+    one_row = Dataset.from_frame(pd.DataFrame({"a": [1.0], "label": ["x"]}), label="label")
+    assert run_checks(one_row, checks=["label_issues"]).check("label_issues").status == "skipped"
+    rng = np.random.default_rng(0)
+    regression = Dataset.from_frame(
+        pd.DataFrame({"a": rng.normal(size=100), "label": rng.normal(size=100)}), label="label"
+    )
+    skipped = run_checks(regression, checks=["label_issues"]).check("label_issues")
+    assert skipped.status == "skipped" and "regression" in (skipped.reason or "")
+
+
+def test_large_data_path_subsamples_and_says_so() -> None:
+    frame = _blob_frame(n_per_class=600)
+    frame.loc[[5, 900], "label"] = ["dog", "cat"]
+    result = _run(frame, max_fit_rows=400, small_data_rows=1000)
+    (finding,) = result.findings
+    assert sorted(finding.rows) == [5, 900]
+    details = finding.details
+    assert details["models"] == ["logistic", "mlp"] and details["n_folds"] == 2
+    assert details["subsampled"] is True and details["fit_rows"] == 400 and "400" in details["note"]
+
+
+def test_severity_error_when_many_labels_look_wrong() -> None:
+    frame = _blob_frame()
+    rows = np.arange(0, 120, 6)  # 20 of 120 = 16.7 % flipped
+    frame.loc[rows, "label"] = np.where(frame.loc[rows, "label"] == "cat", "dog", "cat")
+    (finding,) = _run(frame).findings
+    assert finding.severity == "error"
+    assert sorted(finding.rows) == rows.tolist()
+
+
+def test_same_seed_same_findings() -> None:
+    frame = _blob_frame()
+    frame.loc[[7, 100], "label"] = ["dog", "cat"]
+    a, b = _run(frame, seed=5), _run(frame, seed=5)
+    assert a.findings == b.findings
+    np.testing.assert_array_equal(a.row_scores["label_issue"], b.row_scores["label_issue"])
+
+
+def test_bad_options_raise_config_error() -> None:
+    with pytest.raises(ConfigError, match="score_method"):
+        make_check("label_issues", {"score_method": "vibes"})
+    with pytest.raises(ConfigError, match="svm"):
+        make_check("label_issues", {"models": ["svm"]})
+
+
+# ---- quality on sklearn's digits (1,797 rows, 10 classes) --------------------------------------
+DIGIT_NAMES = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
+
+
+@pytest.fixture(scope="module")
+def digits() -> tuple[pd.DataFrame, np.ndarray]:
+    X, y = load_digits(return_X_y=True)
+    frame = pd.DataFrame(X.astype(np.int64), columns=[f"pixel_{i}" for i in range(64)])
+    frame["label"] = DIGIT_NAMES[y]
+    return frame, y
+
+
+def _flip(frame: pd.DataFrame, y: np.ndarray, asymmetric: bool) -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(0)
+    flipped = rng.random(len(y)) < 0.10
+    noisy = y.copy()
+    offset = 1 if asymmetric else rng.integers(1, 10, int(flipped.sum()))
+    noisy[flipped] = (y[flipped] + offset) % 10
+    out = frame.copy()
+    out["label"] = DIGIT_NAMES[noisy]
+    return out, flipped
+
+
+def _precision_recall(rows: np.ndarray, flipped: np.ndarray) -> tuple[float, float, float]:
+    hits = int(flipped[rows].sum())
+    precision, recall = hits / max(len(rows), 1), hits / int(flipped.sum())
+    return precision, recall, 2 * precision * recall / max(precision + recall, 1e-12)
+
+
+@pytest.mark.parametrize(("asymmetric", "f1_floor"), [(False, 0.88), (True, 0.80)])
+def test_digits_flip_quality(digits: tuple[pd.DataFrame, np.ndarray], asymmetric: bool, f1_floor: float) -> None:
+    frame, y = digits
+    noisy, flipped = _flip(frame, y, asymmetric)
+    result = _run(noisy)
+    (finding,) = result.findings
+    precision, recall, f1 = _precision_recall(np.asarray(finding.rows), flipped)
+    scores = result.row_scores["label_issue"]
+    top = np.argsort(scores, kind="stable")[: int(0.05 * len(scores))]
+    top_precision = float(flipped[top].mean())
+    print(f"digits {'asymmetric' if asymmetric else 'uniform'} 10% flips: precision {precision:.3f} "
+          f"recall {recall:.3f} F1 {f1:.3f} top-5% precision {top_precision:.3f} "
+          f"cv {finding.details['cv_accuracy']}")
+    assert f1 >= f1_floor
+    assert top_precision >= 0.95
+    # The suggested label of a caught flip is the true class for most of them.
+    caught = [e for e in finding.details["per_row"] if flipped[e["row"]]]
+    agree = np.mean([e["suggested_label"] == DIGIT_NAMES[y[e["row"]]] for e in caught])
+    assert agree >= 0.9

@@ -1,0 +1,111 @@
+"""Out-of-sample probabilities: shapes, out-of-fold-ness, fold/size policies, input errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dataaudit.exceptions import ConfigError, InputError
+from dataaudit.oos import (
+    LARGE_DATA_MODELS,
+    SMALL_DATA_MODELS,
+    out_of_sample_probabilities,
+    resolve_models,
+)
+
+
+def _blobs(n_per_class: int, n_classes: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(scale=6.0, size=(n_classes, 4))
+    labels = np.repeat(np.arange(n_classes), n_per_class)
+    X = centers[labels] + rng.normal(size=(len(labels), 4))
+    return X.astype(np.float32), labels
+
+
+def test_probabilities_shape_sum_and_accuracy() -> None:
+    X, y = _blobs(60)
+    oos = out_of_sample_probabilities(X, y, seed=0)
+    assert oos.probabilities.shape == (180, 3)
+    np.testing.assert_allclose(oos.probabilities.sum(axis=1), 1.0, atol=1e-9)
+    assert oos.models == SMALL_DATA_MODELS
+    assert set(oos.cv_accuracy) == {*SMALL_DATA_MODELS, "ensemble"}
+    assert oos.cv_accuracy["ensemble"] >= 0.98  # well separated blobs
+    assert oos.n_folds == 5 and not oos.subsampled and oos.fit_rows == 144
+    np.testing.assert_array_equal(oos.predicted, oos.probabilities.argmax(axis=1))
+
+
+def test_predictions_are_out_of_fold() -> None:
+    # Random labels on random features: a model that had seen a row would recall its label
+    # (distance-weighted kNN returns the row's own label at distance 0); out of fold it cannot.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 5)).astype(np.float32)
+    y = rng.integers(0, 2, 400)
+    oos = out_of_sample_probabilities(X, y, models=["knn"], seed=0)
+    assert 0.35 <= oos.cv_accuracy["knn"] <= 0.65
+
+
+def test_same_seed_same_result_and_seed_matters() -> None:
+    X, y = _blobs(40)
+    X = X + np.random.default_rng(1).normal(scale=4.0, size=X.shape).astype(np.float32)
+    a = out_of_sample_probabilities(X, y, seed=3)
+    b = out_of_sample_probabilities(X, y, seed=3)
+    c = out_of_sample_probabilities(X, y, seed=4)
+    np.testing.assert_array_equal(a.probabilities, b.probabilities)
+    assert not np.array_equal(a.probabilities, c.probabilities)
+
+
+def test_folds_reduced_to_smallest_class() -> None:
+    X, y = _blobs(30)
+    keep = np.r_[np.flatnonzero(y != 2), np.flatnonzero(y == 2)[:3]]
+    oos = out_of_sample_probabilities(X[keep], y[keep], n_folds=5, seed=0)
+    assert oos.n_folds == 3
+
+
+def test_large_data_switches_models_subsamples_and_uses_two_folds() -> None:
+    X, y = _blobs(400)
+    oos = out_of_sample_probabilities(X, y, seed=0, max_fit_rows=300, small_data_rows=1000)
+    assert oos.models == LARGE_DATA_MODELS
+    assert oos.n_folds == 2 and oos.subsampled and oos.fit_rows == 300
+    assert oos.cv_accuracy["ensemble"] >= 0.97
+
+
+def test_explicit_knn_dropped_above_size_limit() -> None:
+    used, skipped = resolve_models(["logistic", "knn"], 2000, 1000)
+    assert used == ["logistic"] and set(skipped) == {"knn"}
+    assert resolve_models("auto", 1000, 1000) == (list(SMALL_DATA_MODELS), {})
+    assert resolve_models("auto", 1001, 1000) == (list(LARGE_DATA_MODELS), {})
+
+
+def test_nan_features_are_imputed() -> None:
+    X, y = _blobs(50)
+    X[::7, 0] = np.nan
+    X[:, 3] = np.nan  # an all-missing column
+    oos = out_of_sample_probabilities(X, y, seed=0)
+    assert np.isfinite(oos.probabilities).all()
+    assert oos.cv_accuracy["ensemble"] >= 0.95
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "error", "phrase"),
+    [
+        (np.zeros((4, 2)), np.array([0, 0, 1]), InputError, "shape"),
+        (np.zeros((4, 2)), np.array([0, 0, 1, -1]), InputError, "missing labels"),
+        (np.zeros((4, 2)), np.array([0.0, 0.0, 1.0, 1.0]), InputError, "integer"),
+        (np.zeros((4, 2)), np.array([0, 0, 0, 0]), InputError, "at least 2 classes"),
+        (np.zeros((5, 2)), np.array([0, 0, 1, 1, 2]), InputError, "single row"),
+        (np.zeros((4, 0)), np.array([0, 0, 1, 1]), InputError, "feature"),
+    ],
+)
+def test_bad_input_raises(X: np.ndarray, y: np.ndarray, error: type[Exception], phrase: str) -> None:
+    with pytest.raises(error, match=phrase):
+        out_of_sample_probabilities(X, y)
+
+
+def test_bad_config_raises() -> None:
+    X, y = _blobs(10)
+    with pytest.raises(ConfigError, match="svm"):
+        out_of_sample_probabilities(X, y, models=["svm"])
+    with pytest.raises(ConfigError, match="auto"):
+        out_of_sample_probabilities(X, y, models="fast")
+    with pytest.raises(ConfigError, match="n_folds"):
+        out_of_sample_probabilities(X, y, n_folds=1)
