@@ -184,6 +184,10 @@ class _TailZ:
             if low <= 0 or high <= 0:
                 fallback = float(np.median(np.abs(values - q50))) * MAD_TO_STD or float(np.std(values))
                 low, high = (low if low > 0 else fallback), (high if high > 0 else fallback)
+            # A column that is one value almost everywhere (plus tiny noise) has percentiles that
+            # nearly coincide; a floor at a tenth of its std keeps z-scores on a human scale.
+            floor = 0.1 * float(np.std(values))
+            low, high = max(low, floor), max(high, floor)
             if low <= 0 or high <= 0:
                 continue
             keep.append(j)

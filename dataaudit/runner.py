@@ -1,0 +1,213 @@
+"""Run every stage from one pipeline file: inspect → fit-transform → train → one report."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dataaudit.config import PipelineConfig
+from dataaudit.io.outputs import atomic_write_json, atomic_write_text
+
+__all__ = ["RunResult", "run_pipeline", "NO_CLEANING"]
+
+# The transform options that turn the audit's cleaning off (for the with/without comparison).
+NO_CLEANING = {"drop_exact_duplicates": False, "quarantine_conflicting": False, "suspects": "keep"}
+
+
+@dataclass
+class RunResult:
+    """What one pipeline run produced (paths are inside ``out``)."""
+
+    out: Path
+    report: Path
+    summary: dict[str, Any]
+    audit: Any = field(repr=False, default=None)
+    transform: Any = field(repr=False, default=None)
+    training: Any = field(repr=False, default=None)
+
+
+def _log_nothing(message: str) -> None:
+    return None
+
+
+def run_pipeline(
+    config: PipelineConfig,
+    *,
+    log: Callable[[str], None] = _log_nothing,
+    on_train_log: Callable[[dict[str, Any]], None] | None = None,
+    compare_without_cleaning: bool = False,
+) -> RunResult:
+    """Run inspect, fit-transform and train as ``config`` says and write one combined report.
+
+    Writes into ``config.output_dir``: the inspect outputs (findings.json, rows.csv,
+    expectations.json), ``artifacts/`` (transform), ``training/`` (model, history), ``summary.json``
+    (test accuracy, planted-defect scores for built-in datasets) and ``report.html`` with every
+    stage's section.
+
+    Parameters
+    ----------
+    config : PipelineConfig
+        From ``dataaudit.config.load_pipeline``.
+    log : callable
+        Receives one line per stage.
+    on_train_log : callable, optional
+        Receives each training history row.
+    compare_without_cleaning : bool
+        Also transform and train once with the audit's cleaning off, and report both test scores.
+    """
+    from dataaudit.audit import run_checks
+    from dataaudit.datasets import materialize, score_against_truth
+    from dataaudit.io.audit_outputs import write_audit_outputs
+    from dataaudit.io.loading import load_dataset
+    from dataaudit.report.render import render_report
+    from dataaudit.training.config import TrainConfig
+    from dataaudit.training.section import training_section
+    from dataaudit.transforms.pipeline import TransformConfig, fit_transform
+    from dataaudit.transforms.section import transform_section
+
+    started = time.perf_counter()
+    out = config.output_dir
+    out.mkdir(parents=True, exist_ok=True)
+    truth = None
+    data, test, label, image_shape = config.data, config.test, config.label, config.image_shape
+    if config.builtin:
+        demo = materialize(config.builtin, out / "data", seed=config.seed)
+        data, test, truth = demo.train, demo.test, demo.truth
+        label = label or demo.label
+        image_shape = image_shape or demo.image_shape
+        log(f"data: {config.builtin} with planted defects → {data} (clean held-out test: {test})")
+    assert data is not None
+    if label is None:
+        from dataaudit.exceptions import ConfigError
+
+        raise ConfigError(f"{config.source}: [dataset] needs a label for the full pipeline.")
+
+    # 1. inspect
+    t0 = time.perf_counter()
+    dataset = load_dataset(data, label=label, id_column=config.id_column, encoding=config.encoding)
+    test_dataset = None
+    if test is not None:
+        test_dataset = load_dataset(test, label=label, id_column=config.id_column, encoding=config.encoding,
+                                    reference=dataset, require_label=False)
+    audit = run_checks(dataset, test=test_dataset, checks=config.only_checks, options=config.check_options,
+                       seed=config.seed, strict=config.strict)
+    outputs = write_audit_outputs(audit, out, image_shape=image_shape, report=False)
+    counts = audit.summary()["by_severity"]
+    log(f"inspect: {counts['error']} errors, {counts['warning']} warnings, {counts['info']} info "
+        f"({time.perf_counter() - t0:.1f} s) → {outputs.findings}")
+
+    # 2. fit-transform (the clean held-out test file, when there is one, is the test split)
+    t0 = time.perf_counter()
+    transform_options: dict[str, Any] = {"seed": config.seed, **config.transform}
+    if test is not None and test_dataset is not None and test_dataset.label is not None:
+        transform_options.setdefault("test", str(test))
+    if config.id_column:
+        transform_options.setdefault("id_column", config.id_column)
+    transform_config = TransformConfig.from_dict(transform_options)
+    summary = fit_transform(dataset, label, out / "artifacts", findings=audit, config=transform_config)
+    log(f"fit-transform: {summary.sizes} rows, {summary.n_features} features, "
+        f"{summary.n_quarantined} quarantined ({time.perf_counter() - t0:.1f} s) → {summary.out}")
+
+    # 3. train (optionally searched and ensembled)
+    t0 = time.perf_counter()
+    train_config = TrainConfig.from_dict({"seed": config.seed, **config.train})
+    training, extra_sections, final = _train(config, train_config, out, on_train_log, log)
+    log(f"train: test accuracy {final.get('test_accuracy')} ({time.perf_counter() - t0:.1f} s)")
+
+    run_summary: dict[str, Any] = {
+        "pipeline": config.name,
+        "data": str(data),
+        "test_file": str(test) if test else None,
+        "findings": audit.summary(),
+        "transform": {"sizes": summary.sizes, "n_quarantined": summary.n_quarantined,
+                      "quarantine_by_reason": summary.quarantine_by_reason, "n_features": summary.n_features},
+        "training": {k: training.metrics.get(k) for k in ("train_accuracy", "val_accuracy", "test_accuracy",
+                                                           "test_loss", "val_loss", "steps", "seconds")},
+        **final,
+    }
+    if truth is not None:
+        run_summary["planted_defects"] = score_against_truth(audit.to_dict(), truth)
+    if compare_without_cleaning:
+        run_summary["without_cleaning"] = _without_cleaning(dataset, label, out, transform_options, train_config)
+        log(f"without the audit's cleaning: test accuracy {run_summary['without_cleaning']['test_accuracy']}")
+    run_summary["seconds"] = round(time.perf_counter() - started, 2)
+
+    sections = [
+        transform_section(summary.manifest),
+        training_section(training),
+        *extra_sections,
+        _summary_section(run_summary),
+    ]
+    html = render_report(audit, image_shape=image_shape, sections=sections,
+                         title=f"dataaudit — {config.name}")
+    report = atomic_write_text(out / "report.html", html)
+    atomic_write_json(out / "summary.json", run_summary)
+    return RunResult(out=out, report=report, summary=run_summary, audit=audit, transform=summary,
+                     training=training)
+
+
+def _train(config: PipelineConfig, train_config: Any, out: Path, on_train_log: Any,
+           log: Callable[[str], None]) -> tuple[Any, list[Any], dict[str, Any]]:
+    """Search (optional), train, ensembles (optional); return report, extra sections, final scores."""
+    from dataaudit.training.api import train_artifacts
+    from dataaudit.training.loop import TrainData
+
+    artifacts = out / "artifacts"
+    search_result = None
+    extra: list[Any] = []
+    if config.search_trials:
+        from dataaudit.training.search import random_search, save_search
+
+        search_result = random_search(
+            TrainData.from_artifacts(artifacts), train_config, n_trials=config.search_trials,
+            rounds=config.search_rounds, workers=config.workers, scheduler=config.scheduler,
+            seed=train_config.seed,
+        )
+        save_search(search_result, out / "training")
+        train_config = search_result.best_config
+        log(f"search: {len(search_result.trials)} trials, best val loss {search_result.best.val_loss:.4f}")
+    training = train_artifacts(artifacts, train_config, out=out / "training", on_log=on_train_log)
+    final = {"test_accuracy": training.metrics.get("test_accuracy"), "final_model": "single"}
+    ensemble_report = None
+    if config.ensemble:
+        from dataaudit.training.ensemble import compare_ensembles, save_ensemble
+
+        ensemble_report = compare_ensembles(TrainData.from_artifacts(artifacts), train_config, k=config.ensemble,
+                                            search=search_result, workers=config.workers,
+                                            scheduler=config.scheduler)
+        save_ensemble(ensemble_report, out / "training" / "ensemble")
+        test = ensemble_report.test or {}
+        final = {"test_accuracy": test.get("accuracy", final["test_accuracy"]),
+                 "final_model": ensemble_report.chosen}
+    if search_result is not None or ensemble_report is not None:
+        from dataaudit.training.search_section import search_section
+
+        extra.append(search_section(search_result, ensemble_report))
+    return training, extra, final
+
+
+def _without_cleaning(dataset: Any, label: str, out: Path, transform_options: dict[str, Any],
+                      train_config: Any) -> dict[str, Any]:
+    """Same split options and trainer, cleaning off: what the audit's cleaning buys."""
+    from dataaudit.training.api import train_artifacts
+    from dataaudit.transforms.pipeline import TransformConfig, fit_transform
+
+    folder = out / "without_cleaning"
+    options = {**transform_options, **NO_CLEANING}
+    summary = fit_transform(dataset, label, folder / "artifacts",
+                            config=TransformConfig.from_dict(options))
+    training = train_artifacts(folder / "artifacts", train_config, out=folder / "training", run_checks=False,
+                               write_html=False)
+    return {"test_accuracy": training.metrics.get("test_accuracy"), "sizes": summary.sizes}
+
+
+def _summary_section(summary: dict[str, Any]) -> Any:
+    from dataaudit.report.section import Section, render_fragment
+
+    html = render_fragment("run_summary.html.j2", summary=summary)
+    accuracy = summary.get("test_accuracy")
+    line = f"test accuracy {accuracy:.4f}" if isinstance(accuracy, float) else "no test accuracy"
+    return Section(id="run-summary", title="Pipeline summary", html=html, summary=line)
