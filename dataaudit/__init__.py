@@ -17,6 +17,12 @@ __all__ = [
     "inspect",
     "run_checks",
     "load_dataset",
+    "fit_transform",
+    "TransformConfig",
+    "train_artifacts",
+    "TrainConfig",
+    "load_pipeline",
+    "run_pipeline",
 ]
 
 _LAZY = {
@@ -29,6 +35,12 @@ _LAZY = {
     "inspect": ("dataaudit.audit", "inspect"),
     "run_checks": ("dataaudit.audit", "run_checks"),
     "load_dataset": ("dataaudit.io.loading", "load_dataset"),
+    "fit_transform": ("dataaudit.transforms.pipeline", "fit_transform"),
+    "TransformConfig": ("dataaudit.transforms.pipeline", "TransformConfig"),
+    "train_artifacts": ("dataaudit.training.api", "train_artifacts"),
+    "TrainConfig": ("dataaudit.training.config", "TrainConfig"),
+    "load_pipeline": ("dataaudit.config", "load_pipeline"),
+    "run_pipeline": ("dataaudit.runner", "run_pipeline"),
 }
 
 
