@@ -157,3 +157,19 @@ def test_errors():
     scaler = Standardizer().partial_fit(np.ones((3, 2)))
     with pytest.raises(InputError, match="X has 3 features, but Standardizer is expecting 2"):
         scaler.partial_fit(np.ones((3, 3)))
+
+
+@pytest.mark.parametrize("make", [Standardizer, PCATransformer])
+def test_fit_on_float32_does_not_make_a_float64_copy(make):
+    import tracemalloc
+
+    X = np.random.default_rng(0).standard_normal((1_000_000, 8), dtype=np.float32)
+    float64_copy_bytes = X.size * 8
+    tracemalloc.start()
+    try:
+        make().fit(X)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # Blocks are promoted one at a time into one ~16 MiB buffer, far below a full upcast.
+    assert peak < float64_copy_bytes / 2

@@ -327,6 +327,13 @@ def test_set_output_pandas_names():
     ]
 
 
+def _npz_only(state, tmp_path):
+    """Every entry, scalars included (as 0-d arrays), in one .npz loaded with allow_pickle=False."""
+    np.savez(tmp_path / "all.npz", **{k: np.asarray(v) for k, v in state.items()})
+    with np.load(tmp_path / "all.npz", allow_pickle=False) as loaded:
+        return {k: loaded[k] for k in loaded.files}
+
+
 def _save_and_reload(state, tmp_path):
     """Arrays to an .npz (loaded with allow_pickle=False), scalars to JSON, as the pipeline does."""
     np.savez(tmp_path / "t.npz", **{k: v for k, v in state.items() if isinstance(v, np.ndarray)})
@@ -347,14 +354,17 @@ def _save_and_reload(state, tmp_path):
         PCATransformer(whiten="pca", n_components=2),
     ],
 )
-def test_state_round_trip_is_identical(model, tmp_path):
+@pytest.mark.parametrize("storage", ["npz_and_json", "npz_only"])
+def test_state_round_trip_is_identical(model, storage, tmp_path):
     X = pd.DataFrame(_rank_deficient_table(200), columns=[f"f{i}" for i in range(6)])
     model.fit(X)
     state = model.get_state()
     for key, value in state.items():
         assert value is not None, key
         assert not (isinstance(value, np.ndarray) and value.dtype == object), key
-    clone = PCATransformer.from_state(_save_and_reload(state, tmp_path))
+    clone = PCATransformer.from_state(
+        (_save_and_reload if storage == "npz_and_json" else _npz_only)(state, tmp_path)
+    )
     np.testing.assert_array_equal(clone.transform(X), model.transform(X))
     np.testing.assert_array_equal(clone.get_feature_names_out(), model.get_feature_names_out())
     # whiten=None is saved as its equivalent "none" (None cannot go into an .npz).
