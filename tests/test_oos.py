@@ -76,6 +76,23 @@ def test_explicit_knn_dropped_above_size_limit() -> None:
     assert resolve_models("auto", 1001, 1000) == (list(LARGE_DATA_MODELS), {})
 
 
+def test_member_far_below_the_best_is_left_out() -> None:
+    # Concentric rings: no line separates them, so logistic regression stays near chance while
+    # kNN is near perfect; averaging the two would only blur kNN's answer.
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 200)
+    angle = rng.uniform(0, 2 * np.pi, 400)
+    radius = np.where(y == 0, 1.0, 3.0) + rng.normal(scale=0.2, size=400)
+    X = np.c_[radius * np.cos(angle), radius * np.sin(angle)].astype(np.float32)
+    oos = out_of_sample_probabilities(X, y, models=["logistic", "knn"], seed=0)
+    assert oos.models == ("knn",)
+    assert "below the best" in oos.skipped_models["logistic"]
+    assert oos.cv_accuracy["logistic"] < 0.7 and oos.cv_accuracy["knn"] >= 0.97
+    assert oos.cv_accuracy["ensemble"] == oos.cv_accuracy["knn"]
+    both = out_of_sample_probabilities(X, y, models=["logistic", "knn"], seed=0, drop_below_best=1.0)
+    assert both.models == ("logistic", "knn")
+
+
 def test_nan_features_are_imputed() -> None:
     X, y = _blobs(50)
     X[::7, 0] = np.nan

@@ -28,7 +28,7 @@ class LabelIssues(Check):
 
     Out-of-sample probabilities come from stratified, shuffled K-fold cross-validation of an
     ensemble (logistic regression, k nearest neighbours and extremely randomized trees; logistic
-    regression and a small MLP on large data; see ``dataaudit.oos``); cleanlab's confident learning (``cleanlab.filter.find_label_issues``)
+    regression and two small MLPs on large data; see ``dataaudit.oos``); cleanlab's confident learning (``cleanlab.filter.find_label_issues``)
     then picks the suspects and ``cleanlab.rank.get_label_quality_scores`` scores every row.
 
     Options
@@ -37,11 +37,14 @@ class LabelIssues(Check):
         Cross-validation folds (reduced for small classes and, at scale, to 2; see ``oos``).
     models : "auto" or tuple of str
         Ensemble members, from ``dataaudit.oos.MODELS``; ``"auto"``: logistic + kNN + extra
-        trees up to ``small_data_rows`` rows, logistic + MLP above.
+        trees up to ``small_data_rows`` rows, logistic + two MLPs above.
     max_fit_rows : int
         Each fold's models are fitted on at most this many rows (every row is still predicted).
     small_data_rows : int
         The size switch of ``models="auto"``; above it kNN is never used (its cost grows as n²).
+    drop_below_best : float
+        Members whose out-of-fold accuracy is more than this below the best member's are left
+        out of the average (``details.skipped_models`` says so).
     filter_by : str
         cleanlab ``find_label_issues`` filter (default ``prune_by_noise_rate``, cleanlab's own).
     score_method : str
@@ -73,6 +76,7 @@ class LabelIssues(Check):
         models: str | tuple[str, ...] | list[str] = "auto",
         max_fit_rows: int = 200_000,
         small_data_rows: int = 50_000,
+        drop_below_best: float = 0.03,
         filter_by: str = "prune_by_noise_rate",
         score_method: str = "self_confidence",
         min_class_rows: int = 5,
@@ -90,6 +94,7 @@ class LabelIssues(Check):
         self.models = models if isinstance(models, str) else tuple(models)
         self.max_fit_rows = max_fit_rows
         self.small_data_rows = small_data_rows
+        self.drop_below_best = drop_below_best
         self.filter_by = filter_by
         self.score_method = score_method
         self.min_class_rows = min_class_rows
@@ -129,6 +134,7 @@ class LabelIssues(Check):
             seed=context.seed,
             max_fit_rows=self.max_fit_rows,
             small_data_rows=self.small_data_rows,
+            drop_below_best=self.drop_below_best,
         )
         context.cache["label_issues.oos"] = (judged, oos)  # for the report: no second fit
         probs = oos.probabilities

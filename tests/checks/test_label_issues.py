@@ -110,7 +110,7 @@ def test_large_data_path_subsamples_and_says_so() -> None:
     (finding,) = result.findings
     assert sorted(finding.rows) == [5, 900]
     details = finding.details
-    assert details["models"] == ["logistic", "mlp"] and details["n_folds"] == 2
+    assert details["models"] == ["logistic", "mlp", "mlp2"] and details["n_folds"] == 2
     assert details["subsampled"] is True and details["fit_rows"] == 400 and "400" in details["note"]
 
 
