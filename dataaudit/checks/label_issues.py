@@ -58,6 +58,11 @@ class LabelIssues(Check):
         (labels that noisy make any model trained on them suspect), else ``warning``.
     max_per_row : int or None
         Cap on ``details.per_row`` entries (the worst first); ``rows`` always lists every suspect.
+    exclude_leaky : bool
+        Leave out of the models the columns that ``label_leakage`` finds alone determine the
+        label (``details.excluded_columns``): with a copy of the label among the features every
+        given label, right or wrong, is predicted back and no issue can be seen. When every
+        feature column is that predictive, none is left out.
 
     Row scores: ``row_scores["label_issue"]`` is the label quality score in [0, 1] (lower =
     worse) per row; rows that were not judged (missing label, class below ``min_class_rows``)
@@ -82,6 +87,7 @@ class LabelIssues(Check):
         min_class_rows: int = 5,
         error_fraction: float = 0.10,
         max_per_row: int | None = 10_000,
+        exclude_leaky: bool = True,
     ) -> None:
         if score_method not in ("self_confidence", "normalized_margin", "confidence_weighted_entropy"):
             raise ConfigError(f"label_issues: unknown score_method {score_method!r}.")
@@ -100,20 +106,31 @@ class LabelIssues(Check):
         self.min_class_rows = min_class_rows
         self.error_fraction = error_fraction
         self.max_per_row = max_per_row
+        self.exclude_leaky = exclude_leaky
 
     def run(self, dataset: Dataset, context: AuditContext) -> CheckResult:
         from cleanlab.filter import find_label_issues
         from cleanlab.rank import get_label_quality_scores
 
         codes, classes = dataset.label_codes
-        X, _ = dataset.feature_matrix
+        X, names = dataset.feature_matrix
         n_rows = dataset.n_rows
-        if X.shape[1] == 0:
+        excluded = self._leaky_columns(dataset, context) if self.exclude_leaky else []
+        keep = _feature_mask(dataset, names, excluded)
+        if excluded and not keep.any():
+            # Every feature alone determines the label: the task may simply be easy; judging
+            # from nothing would be worse than judging from possible copies.
+            excluded, keep = [], np.ones(len(names), dtype=bool)
+        if not keep.any():
             return self.skip("no numeric or categorical feature columns to learn the label from")
         counts = np.bincount(codes[codes >= 0], minlength=len(classes))
         kept_classes = np.flatnonzero(counts >= self.min_class_rows)
         small = {str(_plain(classes[c])): int(counts[c]) for c in np.flatnonzero((counts > 0) & (counts < self.min_class_rows))}
-        stats: dict[str, Any] = {"n_missing_label": int((codes < 0).sum()), "small_classes": small}
+        stats: dict[str, Any] = {
+            "n_missing_label": int((codes < 0).sum()),
+            "small_classes": small,
+            "excluded_columns": excluded,
+        }
         if len(kept_classes) < 2:
             return self.skip(
                 f"fewer than 2 classes have at least {self.min_class_rows} labelled rows "
@@ -125,8 +142,10 @@ class LabelIssues(Check):
         remap[kept_classes] = np.arange(len(kept_classes))
         judged = np.flatnonzero((codes >= 0) & (remap[np.maximum(codes, 0)] >= 0))
         labels = remap[codes[judged]]
+        if len(judged) < n_rows or not keep.all():
+            X = X[np.ix_(judged, np.flatnonzero(keep))]  # one copy, only when something is left out
         oos = out_of_sample_probabilities(
-            X[judged] if len(judged) < n_rows else X,
+            X,
             labels,
             n_classes=len(kept_classes),
             models=self.models,
@@ -189,6 +208,7 @@ class LabelIssues(Check):
             "filter_by": self.filter_by,
             "score_method": self.score_method,
             "small_classes": small,
+            "excluded_columns": excluded,
             "n_missing_label": stats["n_missing_label"],
         }
         if oos.subsampled:
@@ -213,3 +233,30 @@ class LabelIssues(Check):
         )
         result.status = "flagged"
         return result
+
+    def _leaky_columns(self, dataset: Dataset, context: AuditContext) -> list[str]:
+        """Feature columns that alone determine the label, scored as ``label_leakage`` does."""
+        from dataaudit.checks.label_leakage import LabelLeakage, column_leakage_scores
+
+        defaults = LabelLeakage()
+        if int((dataset.label_codes[0] >= 0).sum()) < defaults.min_rows:
+            return []  # too few rows to tell a leak from luck; keep every column
+        scores = column_leakage_scores(dataset, seed=context.seed, max_rows=defaults.max_rows, cache=context.cache)
+        return scores.leaky(defaults.threshold)
+
+
+def _feature_mask(dataset: Dataset, names: list[str], excluded: list[str]) -> np.ndarray:
+    """Which ``feature_matrix`` columns to keep when the ``excluded`` source columns are left out.
+
+    The matrix holds the numeric columns first (named as they are), then each categorical
+    column's one-hot columns (named ``column=value``).
+    """
+    keep = np.ones(len(names), dtype=bool)
+    n_numeric = len(dataset.numeric_columns)
+    dropped = set(excluded)
+    for i, name in enumerate(names):
+        if i < n_numeric:
+            keep[i] = name not in dropped
+        else:
+            keep[i] = not any(name.startswith(f"{column}=") for column in dropped)
+    return keep

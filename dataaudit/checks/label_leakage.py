@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -14,7 +15,7 @@ from dataaudit.findings import CheckResult
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
 
-__all__ = ["LabelLeakage", "balanced_accuracy"]
+__all__ = ["LabelLeakage", "LeakageScores", "balanced_accuracy", "column_leakage_scores"]
 
 # Roles whose columns are scored; ID, constant and free-text columns are not features to test.
 _NUMERIC_ROLES = ("numeric", "datetime")
@@ -61,6 +62,89 @@ def _tree_score(values: np.ndarray, labels: np.ndarray, fit: np.ndarray, test: n
     return balanced_accuracy(labels[test], tree.predict(values[test, None]).astype(np.int64), k)
 
 
+@dataclass(frozen=True)
+class LeakageScores:
+    """Held-out balanced accuracy of each feature column predicting the label on its own.
+
+    Attributes
+    ----------
+    scores : dict
+        Column -> ``{"balanced_accuracy", "method", "role"}`` for every scored column.
+    rows : ndarray
+        The sampled, labelled row numbers the scores were estimated on.
+    labels : ndarray
+        Their label codes.
+    n_classes : int
+        Number of label classes.
+    """
+
+    scores: dict[str, dict[str, Any]]
+    rows: np.ndarray
+    labels: np.ndarray
+    n_classes: int
+
+    def leaky(self, threshold: float) -> list[str]:
+        """Columns scoring at least ``threshold``, best first."""
+        found = (c for c, s in self.scores.items() if s["balanced_accuracy"] >= threshold)
+        return sorted(found, key=lambda c: (-self.scores[c]["balanced_accuracy"], c))
+
+
+def column_leakage_scores(dataset: Dataset, *, seed: int = 0, max_rows: int = 50_000,
+                          cache: dict[str, Any] | None = None) -> LeakageScores:
+    """Score how well each feature column alone predicts the label (see ``LabelLeakage``).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        A dataset with a class label.
+    seed : int
+        Seeds the row sample and the halves.
+    max_rows : int
+        Rows sampled among the labelled ones.
+    cache : dict, optional
+        ``AuditContext.cache``: the scores are stored there and reused by the other label
+        checks (``label_issues`` leaves leaky columns out of its models).
+
+    Returns
+    -------
+    LeakageScores
+    """
+    key = f"label_leakage.scores:{seed}:{max_rows}"
+    if cache is not None and key in cache:
+        return cache[key]  # type: ignore[no-any-return]
+    codes, classes = dataset.label_codes
+    k = len(classes)
+    labelled = np.flatnonzero(codes >= 0)
+    rng = np.random.default_rng(seed)
+    sample = np.sort(rng.choice(labelled, size=min(max_rows, len(labelled)), replace=False))
+    labels = codes[sample]
+    order = rng.permutation(len(sample))
+    halves = ((order[: len(order) // 2], order[len(order) // 2 :]),
+              (order[len(order) // 2 :], order[: len(order) // 2]))
+
+    scores: dict[str, dict[str, Any]] = {}
+    for column in dataset.feature_columns:
+        role = dataset.roles.get(column)
+        values = dataset.frame[column].iloc[sample]
+        if role in _NUMERIC_ROLES:
+            numbers = _as_float(values, role)
+            if np.isnan(numbers).all():
+                continue
+            both = [_tree_score(numbers, labels, a, b, k, seed) for a, b in halves]
+            method = "one-feature decision tree"
+        elif role in _CATEGORICAL_ROLES:
+            category = _category_codes(values)
+            both = [_majority_score(category, labels, a, b, k) for a, b in halves]
+            method = "majority label per value"
+        else:
+            continue
+        scores[column] = {"balanced_accuracy": round(float(np.mean(both)), 6), "method": method, "role": role}
+    result = LeakageScores(scores=scores, rows=sample, labels=labels, n_classes=k)
+    if cache is not None:
+        cache[key] = result
+    return result
+
+
 @register
 class LabelLeakage(Check):
     """Feature columns that alone predict the label almost perfectly (a copy or proxy of the target).
@@ -101,51 +185,22 @@ class LabelLeakage(Check):
         self.min_rows = min_rows
 
     def run(self, dataset: Dataset, context: AuditContext) -> CheckResult:
-        codes, classes = dataset.label_codes
-        k = len(classes)
-        labelled = np.flatnonzero(codes >= 0)
-        if len(labelled) < self.min_rows:
-            return self.skip(f"only {len(labelled)} labelled rows; need at least {self.min_rows}")
-        rng = np.random.default_rng(context.seed)
-        sample = np.sort(rng.choice(labelled, size=min(self.max_rows, len(labelled)), replace=False))
-        labels = codes[sample]
-        order = rng.permutation(len(sample))
-        half_a, half_b = order[: len(order) // 2], order[len(order) // 2 :]
-
-        scores: dict[str, dict[str, Any]] = {}
-        for column in dataset.feature_columns:
-            role = dataset.roles.get(column)
-            values = dataset.frame[column].iloc[sample]
-            if role in _NUMERIC_ROLES:
-                numbers = _as_float(values, role)
-                if np.isnan(numbers).all():
-                    continue
-                both = [_tree_score(numbers, labels, a, b, k, context.seed) for a, b in
-                        ((half_a, half_b), (half_b, half_a))]
-                method = "one-feature decision tree"
-            elif role in _CATEGORICAL_ROLES:
-                category = _category_codes(values)
-                both = [_majority_score(category, labels, a, b, k) for a, b in
-                        ((half_a, half_b), (half_b, half_a))]
-                method = "majority label per value"
-            else:
-                continue
-            scores[column] = {"balanced_accuracy": round(float(np.mean(both)), 6), "method": method, "role": role}
-
+        codes, _ = dataset.label_codes
+        n_labelled = int((codes >= 0).sum())
+        if n_labelled < self.min_rows:
+            return self.skip(f"only {n_labelled} labelled rows; need at least {self.min_rows}")
+        sampled = column_leakage_scores(dataset, seed=context.seed, max_rows=self.max_rows, cache=context.cache)
+        scores, sample, labels, k = sampled.scores, sampled.rows, sampled.labels, sampled.n_classes
         baseline = 1.0 / max(int((np.bincount(labels, minlength=k) > 0).sum()), 1)
-        leaky = sorted(
-            (c for c, s in scores.items() if s["balanced_accuracy"] >= self.threshold),
-            key=lambda c: (-scores[c]["balanced_accuracy"], c),
-        )
+        leaky = sampled.leaky(self.threshold)
         stats = {
             "n_columns_scored": len(scores),
             "n_rows_sampled": len(sample),
             "baseline_balanced_accuracy": baseline,
             "balanced_accuracy": {c: s["balanced_accuracy"] for c, s in scores.items()},
         }
-        result = self.result(stats=stats)
         if not leaky:
-            return result
+            return self.result(stats=stats)
         listed = ", ".join(f"'{c}' ({scores[c]['balanced_accuracy']:.3f})" for c in leaky)
         message = (
             f"{len(leaky)} column(s) alone predict the label '{dataset.label}' with held-out balanced "
@@ -153,21 +208,19 @@ class LabelLeakage(Check):
             f"usually a copy of it or recorded after it; drop it unless it is truly available "
             f"at prediction time."
         )
-        result.findings.append(
-            self.finding(
-                "label_leakage",
-                "error",
-                message,
-                columns=tuple(leaky),
-                details={
-                    "per_column": {c: scores[c] for c in leaky},
-                    "threshold": self.threshold,
-                    "baseline_balanced_accuracy": baseline,
-                    "n_rows_sampled": len(sample),
-                },
-            )
+        leak_finding = self.finding(
+            "label_leakage",
+            "error",
+            message,
+            columns=tuple(leaky),
+            details={
+                "per_column": {c: scores[c] for c in leaky},
+                "threshold": self.threshold,
+                "baseline_balanced_accuracy": baseline,
+                "n_rows_sampled": len(sample),
+            },
         )
-        return result
+        return self.result([leak_finding], stats=stats)
 
 
 def _as_float(values: pd.Series, role: str | None) -> np.ndarray:

@@ -39,6 +39,7 @@ def test_planted_flips_in_separated_blobs_are_exactly_the_finding() -> None:
     frame.loc[[7, 100], "label"] = ["dog", "cat"]  # row 7 is a cat, row 100 a dog
     result = _run(frame)
     (finding,) = result.findings
+    assert result.status == "flagged"
     assert finding.code == "label_issue" and finding.severity == "warning"
     assert sorted(finding.rows) == [7, 100]
     assert finding.columns == ("label",)
@@ -56,9 +57,29 @@ def test_planted_flips_in_separated_blobs_are_exactly_the_finding() -> None:
     json.dumps(finding.to_dict(), allow_nan=False)  # JSON-able as it stands
 
 
+def test_leaky_copy_of_the_label_is_left_out_of_the_models() -> None:
+    # Twelve features, each weak alone (centres +-1, unit noise) but decisive together.
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.array(["cat", "dog"]), 100)
+    centre = np.where(labels == "cat", -1.0, 1.0)[:, None]
+    frame = pd.DataFrame(centre + rng.normal(size=(200, 12)), columns=[f"f{i}" for i in range(12)])
+    frame["label"] = labels
+    margin = (frame.drop(columns="label").to_numpy() * centre).sum(axis=1)
+    planted = [int(np.argmax(np.where(labels == name, margin, -np.inf))) for name in ("cat", "dog")]
+    frame.loc[planted, "label"] = ["dog", "cat"]  # the two most typical rows get the wrong label
+    frame["label_copy"] = frame["label"].map({"cat": "c", "dog": "d"})  # copies the wrong labels too
+    (finding,) = _run(frame).findings
+    assert sorted(finding.rows) == sorted(planted)
+    assert finding.details["excluded_columns"] == ["label_copy"]
+    # With the copy among the features every given label is predicted back: nothing to see.
+    kept = _run(frame, exclude_leaky=False)
+    assert kept.findings == [] and kept.stats["excluded_columns"] == []
+
+
 def test_clean_blobs_pass() -> None:
     result = _run(_blob_frame())
     assert result.status == "passed" and result.findings == []
+    assert result.stats["excluded_columns"] == []  # every column alone is perfect: none left out
     assert np.all(result.row_scores["label_issue"] > 0.5)
 
 

@@ -48,6 +48,7 @@ def test_planted_label_copies_flagged(digits: tuple[pd.DataFrame, np.ndarray]) -
     frame["label_blurred"] = y + rng.normal(scale=0.6, size=len(y))
     result = _run(frame)
     (finding,) = result.findings
+    assert result.status == "flagged"
     assert finding.code == "label_leakage" and finding.severity == "error"
     assert set(finding.columns) == {"label_text", "label_noisy_code"}
     per_column = finding.details["per_column"]
