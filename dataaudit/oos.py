@@ -19,11 +19,13 @@ stratified, shuffled K-fold cross-validation of a small ensemble suited to mixed
 
 ``models="auto"`` uses ``logistic + knn + extra_trees`` up to ``small_data_rows`` rows and
 ``logistic + mlp + mlp2`` above, where kNN and deep trees would spend most of the time
-budget predicting.
+budget predicting. A member whose out-of-fold accuracy ends up clearly below the best member's
+(``drop_below_best``) is left out of the average: it would add its own systematic mistakes.
 
 Averaging the members' probabilities is what makes the ranking of suspect labels precise: on
 scikit-learn's digits with 10 % uniform label flips, cleanlab's default filter reaches
-precision 0.96 / recall 0.93 with the average, against 0.88 / 0.91 for logistic regression alone.
+precision 0.965 / recall 0.922 with the average, against 0.876 / 0.911 for logistic regression
+alone under the same shuffled 5-fold split.
 
 At scale every fold's models are fitted on a stratified random sample of at most
 ``max_fit_rows`` rows of its training part, while every row is still predicted out of fold.
