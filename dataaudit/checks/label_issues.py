@@ -16,6 +16,17 @@ if TYPE_CHECKING:
 
 __all__ = ["LabelIssues"]
 
+# cleanlab.filter.find_label_issues filters (cleanlab 2.9).
+_FILTERS = (
+    "prune_by_noise_rate",
+    "prune_by_class",
+    "both",
+    "confident_learning",
+    "predicted_neq_given",
+    "low_normalized_margin",
+    "low_self_confidence",
+)
+
 
 def _plain(value: Any) -> Any:
     """A NumPy scalar label as the matching Python value, so that details stay JSON-able."""
@@ -89,6 +100,8 @@ class LabelIssues(Check):
         max_per_row: int | None = 10_000,
         exclude_leaky: bool = True,
     ) -> None:
+        if filter_by not in _FILTERS:
+            raise ConfigError(f"label_issues: unknown filter_by {filter_by!r}; choose from {list(_FILTERS)}.")
         if score_method not in ("self_confidence", "normalized_margin", "confidence_weighted_entropy"):
             raise ConfigError(f"label_issues: unknown score_method {score_method!r}.")
         if not 0.0 < error_fraction <= 1.0:

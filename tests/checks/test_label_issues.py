@@ -157,6 +157,8 @@ def test_bad_options_raise_config_error() -> None:
         make_check("label_issues", {"score_method": "vibes"})
     with pytest.raises(ConfigError, match="svm"):
         make_check("label_issues", {"models": ["svm"]})
+    with pytest.raises(ConfigError, match="filter_by"):
+        make_check("label_issues", {"filter_by": "all"})
 
 
 # ---- quality on sklearn's digits (1,797 rows, 10 classes) --------------------------------------
