@@ -400,7 +400,7 @@ def _plan(
     classes: list[Any],
     audit: Any,
     config: TransformConfig,
-    has_eval_files: bool,
+    eval_names: set[str],
     eval_feature_hashes: np.ndarray | None,
 ) -> tuple[_Accounting, np.ndarray, int]:
     """Cleaning and split decisions for every row; returns accounting, final y and #groups."""
@@ -418,9 +418,13 @@ def _plan(
     near = near_groups_from_findings(audit) if config.near_duplicates else []
     groups = group_ids(n, hashes.features, near)
     split = np.zeros(n, dtype=np.int8)
-    if not has_eval_files:
-        strata_y = y if task == "classification" else y
-        split[kept] = assign_splits(groups[kept], strata_y[kept], config.split, task=task, seed=config.seed)
+    # A split the user supplies as a file (--val / --test) gets no input rows; the remaining
+    # fractions are rescaled, e.g. --split 0.8,0.1,0.1 with --test T.csv splits 8:1 into train/val.
+    fractions = [0.0 if name in eval_names else f for name, f in zip(SPLIT_NAMES, config.split, strict=True)]
+    if sum(fractions[1:]) > 0:
+        total = sum(fractions)
+        split[kept] = assign_splits(groups[kept], y[kept], (fractions[0] / total, fractions[1] / total,
+                                    fractions[2] / total), task=task, seed=config.seed)
     post = post_split_decisions(hashes, y, split, kept, suspects_from_findings(audit), policy)
     acc.removed.update(post.removed)
     y = y.copy()
@@ -543,7 +547,7 @@ def fit_transform(
     y, classes = _label_arrays(frame[label], task)
     evals = _load_eval_files(dataset, label, config, features, task, classes)
     eval_hashes = np.concatenate([e["hashes"] for e in evals.values()]) if evals else None
-    acc, y, n_groups = _plan(hashes, y, label_missing, task, classes, audit, config, bool(evals), eval_hashes)
+    acc, y, n_groups = _plan(hashes, y, label_missing, task, classes, audit, config, set(evals), eval_hashes)
     sizes = acc.check(dataset.n_rows)
     n_input = dataset.n_rows
     for name, part in evals.items():
@@ -649,8 +653,6 @@ def _load_eval_files(dataset: Any, label: str, config: TransformConfig, features
         hashes = row_hashes(ds.frame, features, label)
         out[name] = {"frame": ds.frame, "y": y, "rows": np.arange(ds.n_rows, dtype=np.int64),
                      "hashes": hashes.features, "path": str(path)}
-    if (config.val is None) != (config.test is None):
-        raise ConfigError("Pass both --val and --test (your own split), or neither (--split fractions).")
     return out
 
 
@@ -815,7 +817,7 @@ def _fit_transform_chunked(data: Any, label: str, out: Path, findings: Any, conf
         if recorded and recorded != sha:
             raise InputError("The findings were computed for another input file; run `dataaudit inspect` on this file.")
     y, classes = _label_arrays(y_raw, task)
-    acc, y, n_groups = _plan(hashes, y, y_raw.isna().to_numpy(), task, classes, audit, config, False, None)
+    acc, y, n_groups = _plan(hashes, y, y_raw.isna().to_numpy(), task, classes, audit, config, set(), None)
     sizes = acc.check(n)
     if sizes["train"] == 0:
         raise InputError(f"{path}: no training rows are left after cleaning; check the policy.")

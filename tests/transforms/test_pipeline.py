@@ -176,3 +176,19 @@ def test_config_from_dict() -> None:
         TransformConfig.from_dict({"whitening": "pca"})
     with pytest.raises(ConfigError, match="scale"):
         TransformConfig(scale="minmax")
+
+
+def test_own_test_file_only_splits_the_input_into_train_and_val(tmp_path):
+    """--test alone: the input is split train/val in the ratio of the first two fractions."""
+    from dataaudit.transforms.pipeline import TransformConfig, fit_transform
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300), "label": rng.integers(0, 2, 300)})
+    held_out = pd.DataFrame({"a": rng.normal(size=40), "b": rng.normal(size=40), "label": rng.integers(0, 2, 40)})
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    held_out.to_csv(tmp_path / "test.csv", index=False)
+    config = TransformConfig(split=(0.8, 0.1, 0.1), test=str(tmp_path / "test.csv"), near_duplicates=False)
+    summary = fit_transform(tmp_path / "train.csv", "label", tmp_path / "art", config=config)
+    assert summary.sizes["test"] == 40
+    assert summary.sizes["train"] + summary.sizes["val"] + summary.n_quarantined == 300
+    assert abs(summary.sizes["val"] - 300 / 9) <= 3
