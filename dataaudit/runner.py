@@ -124,6 +124,7 @@ def run_pipeline(
         "findings": audit.summary(),
         "transform": {"sizes": summary.sizes, "n_quarantined": summary.n_quarantined,
                       "quarantine_by_reason": summary.quarantine_by_reason, "n_features": summary.n_features},
+        "single_model_test_accuracy": training.metrics.get("test_accuracy"),
         "training": {k: training.metrics.get(k) for k in ("train_accuracy", "val_accuracy", "test_accuracy",
                                                            "test_loss", "val_loss", "steps", "seconds")},
         **final,
