@@ -99,9 +99,9 @@ def load_pipeline(path: str | Path) -> PipelineConfig:
         raise ConfigError(f"{path}: invalid TOML ({exc}).") from None
     source = str(path)
     _unknown("top level", raw, _TOP_KEYS, source)
-    dataset = dict(raw.get("dataset", {}))
+    dataset: dict[str, Any] = dict(raw.get("dataset", {}))
     _unknown("dataset", dataset, _DATASET_KEYS, source)
-    inspect = dict(raw.get("inspect", {}))
+    inspect: dict[str, Any] = dict(raw.get("inspect", {}))
     _unknown("inspect", inspect, _INSPECT_KEYS, source)
     if bool(dataset.get("path")) == bool(dataset.get("builtin")):
         raise ConfigError(f"{source}: [dataset] needs exactly one of 'path' or 'builtin'.")

@@ -149,7 +149,7 @@ class AuditResult:
         return sorted(found, key=lambda f: severity_rank(f.severity))
 
     def summary(self) -> dict[str, Any]:
-        counts = Counter(f.severity for f in self.findings)
+        counts: Counter[str] = Counter(f.severity for f in self.findings)
         return {
             "n_findings": sum(counts.values()),
             "by_severity": {s: int(counts.get(s, 0)) for s in SEVERITIES},

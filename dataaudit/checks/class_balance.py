@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks._stats import fmt_share, json_value
@@ -39,7 +39,7 @@ class ClassBalance(Check):
             return self.skip("needs a classification label")
         counts = dataset.frame[dataset.label].value_counts(dropna=True)
         n_labelled = int(counts.sum())
-        stats = {"n_classes": int(len(counts)), "n_labelled": n_labelled}
+        stats: dict[str, Any] = {"n_classes": int(len(counts)), "n_labelled": n_labelled}
         if len(counts) < 2:
             return self.skip("the label has fewer than two classes", **stats)
         per_class = [

@@ -8,7 +8,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import numpy as np
 
@@ -67,5 +67,7 @@ def atomic_savez(target: str | Path, **arrays: np.ndarray) -> Path:
         if np.asarray(array).dtype == object:
             raise TypeError(f"array {name!r} has dtype object; artifacts never hold pickled objects")
     with atomic_open(target, "wb") as handle:
-        np.savez_compressed(handle, **arrays)
+        # numpy's stub types **kwds as also able to fill the bool allow_pickle parameter; the
+        # values here are arrays (object dtype refused above), so widen them for the checker only.
+        np.savez_compressed(handle, **cast("dict[str, Any]", arrays))
     return Path(target)

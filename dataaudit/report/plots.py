@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 __all__ = ["new_figure", "figure_to_svg", "plot_text", "sparkline_path", "PALETTE"]
 
@@ -21,7 +24,8 @@ PALETTE: tuple[str, ...] = (
     "#f7b6d2", "#dbdb8d",
 )
 
-_RC = {
+# Keyed by matplotlib's literal rc names, so a mistyped key is a type error.
+_RC: dict[RcKeyType, Any] = {
     # Ids derived from content + this salt instead of random UUIDs: deterministic output.
     "svg.hashsalt": "dataaudit",
     # Text as <text> elements (small, selectable). matplotlib escapes it as XML character data,

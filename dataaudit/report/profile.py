@@ -83,7 +83,7 @@ def _date_text(stamp: Any) -> str:
 def _top_values(values: pd.Series, top_k: int = TOP_VALUES) -> tuple[list[dict[str, Any]], int]:
     counts = values.value_counts(dropna=True)
     n_present = int(counts.sum())
-    top = [
+    top: list[dict[str, Any]] = [
         {"value": str(value), "count": int(count), "share": float(count) / n_present if n_present else 0.0}
         for value, count in counts.iloc[:top_k].items()
     ]

@@ -439,7 +439,7 @@ def _duplicates(ctx: _Context) -> Section | None:
     found = ctx.findings(*DUPLICATE_CODES)
     if not found:
         return None
-    blocks = []
+    blocks: list[dict[str, Any]] = []
     for finding in found:
         groups = _groups_of(finding)
         tables = [_group_table(ctx, g) for g in groups[:MAX_GROUPS]]
@@ -703,8 +703,8 @@ def _row_map(ctx: _Context) -> Section | None:
     rng = np.random.default_rng(ctx.seed)
     n = dataset.n_rows
     chosen = set(rng.choice(n, size=min(n, PCA_POINTS), replace=False).tolist())
-    for rows in flagged.values():
-        chosen.update(r for r in rows if 0 <= r < n)
+    for flagged_rows in flagged.values():
+        chosen.update(r for r in flagged_rows if 0 <= r < n)
     rows = np.array(sorted(chosen))
     features = _sample_features(dataset, rows)
     if features.shape[1] < 2:

@@ -72,7 +72,7 @@ class TrainData:
         splits = [("train", self.X_train, self.y_train), ("val", self.X_val, self.y_val)]
         if (self.X_test is None) != (self.y_test is None):
             raise InputError("Give both X_test and y_test, or neither.")
-        if self.X_test is not None:
+        if self.X_test is not None and self.y_test is not None:  # both or neither, checked above
             splits.append(("test", self.X_test, self.y_test))
         width = None
         for name, X, y in splits:
@@ -437,7 +437,8 @@ def _fit(
             if not math.isfinite(loss):
                 stopped = "diverged"
                 break
-            if ema is not None:
+            # ema exists exactly when ema_decay is set; the second test narrows the type.
+            if ema is not None and config.ema_decay is not None:
                 decay = config.ema_decay
                 for key, value in model.get_params().items():
                     ema[key] *= decay
