@@ -8,7 +8,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any
 
 import numpy as np
 
@@ -69,5 +69,5 @@ def atomic_savez(target: str | Path, **arrays: np.ndarray) -> Path:
     with atomic_open(target, "wb") as handle:
         # numpy's stub types **kwds as also able to fill the bool allow_pickle parameter; the
         # values here are arrays (object dtype refused above), so widen them for the checker only.
-        np.savez_compressed(handle, **cast("dict[str, Any]", arrays))
+        np.savez_compressed(handle, allow_pickle=False, **arrays)  # a structured object field fails too
     return Path(target)
