@@ -34,7 +34,27 @@ from dataaudit.exceptions import InputError
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
 
-__all__ = ["build_suite", "validate", "ValidationReport", "Violation", "NUMERIC_TYPES"]
+__all__ = ["build_suite", "validate", "ValidationReport", "Violation", "NUMERIC_TYPES", "prefetch"]
+
+
+def prefetch() -> None:
+    """Start importing great_expectations in a background thread.
+
+    The import takes seconds; started when a command begins, it overlaps with reading the data
+    and running the checks instead of adding to them. Importing it again later just waits for it.
+    """
+    import sys
+    import threading
+
+    if "great_expectations" not in sys.modules:
+        threading.Thread(target=_import_gx, name="great-expectations-import", daemon=True).start()
+
+
+def _import_gx() -> None:
+    try:
+        import great_expectations  # noqa: F401
+    except Exception:  # the real import (in build_suite / validate) reports the error
+        pass
 
 # Dtype names that count as "numeric" / "text" / "boolean" / "datetime" for the type expectation.
 NUMERIC_TYPES: list[str] = [

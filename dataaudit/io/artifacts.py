@@ -16,7 +16,6 @@ against the manifest, array names, shapes and dtypes, and raises ArtifactError o
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -32,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from dataaudit.exceptions import ArtifactError, DataAuditError, InputError
+from dataaudit.io.loading import file_sha256 as sha256_file
 from dataaudit.transforms.encoding import TabularEncoder
 
 __all__ = [
@@ -51,14 +51,6 @@ SPLIT_FILES: tuple[str, str, str] = ("train.npz", "val.npz", "test.npz")
 _SPLIT_ARRAYS = ("X", "y", "row")
 # Rows per block when applying the fitted transform: bounds temporary memory to a few MB.
 BLOCK_ROWS = 65_536
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class NpzStreamWriter:

@@ -228,9 +228,7 @@ class TabularEncoder:
 
         n = len(frame) if rows is None else len(rows)
         out = np.empty((n, self.n_features_out_), dtype=dtype)
-        j = 0
-        for spec in self.numeric_:
-            j = self._put_numeric(out, j, spec, _to_float(column_values(spec["name"])))
+        j = self._put_numeric_block(out, frame, rows)
         for dt in self.datetime_:
             parts = _datetime_parts(column_values(dt["column"]))
             for spec in dt["parts"]:
@@ -239,6 +237,31 @@ class TabularEncoder:
         for spec in self.categorical_:
             j = self._put_categorical(out, j, spec, column_values(spec["column"]))
         return out
+
+    def _put_numeric_block(self, out: np.ndarray, frame: pd.DataFrame, rows: np.ndarray | None) -> int:
+        """All numeric columns at once (one interleaving copy instead of one strided write each);
+        returns the next free output column."""
+        if not self.numeric_:
+            return 0
+        names = [spec["name"] for spec in self.numeric_]
+        block = frame[names] if rows is None else frame[names].iloc[rows]
+        if all(pd.api.types.is_numeric_dtype(block[c]) and not pd.api.types.is_bool_dtype(block[c]) for c in names):
+            values = block.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+            values[np.isinf(values)] = np.nan
+        else:
+            values = np.column_stack([_to_float(block[c]) for c in names])
+        missing = np.isnan(values)
+        medians = np.array([spec["median"] for spec in self.numeric_], dtype=np.float64)
+        np.copyto(values, np.broadcast_to(medians, values.shape), where=missing)
+        # Output position of each value column; an indicator column follows its value column.
+        indicator = np.array([bool(spec["indicator"]) for spec in self.numeric_])
+        positions = np.arange(len(names)) + np.concatenate([[0], np.cumsum(indicator)[:-1]])
+        if not indicator.any():
+            out[:, : len(names)] = values
+        else:
+            out[:, positions] = values
+            out[:, positions[indicator] + 1] = missing[:, indicator]
+        return int(len(names) + indicator.sum())
 
     @staticmethod
     def _put_numeric(out: np.ndarray, j: int, spec: dict[str, Any], values: np.ndarray) -> int:

@@ -301,10 +301,6 @@ def _make_pca(config: TransformConfig) -> Any:
     return PCATransformer(n_components=config.pca_components, whiten=whiten, epsilon=config.epsilon)
 
 
-def _blocks(n: int, size: int = 65_536) -> list[slice]:
-    return [slice(s, min(s + size, n)) for s in range(0, n, size)]
-
-
 def _verification(transform: Any, moments_train: Any, val_X: np.ndarray | None, config: TransformConfig) -> dict[str, Any]:
     """Covariance of the training output vs identity, and validation statistics after transform."""
     out: dict[str, Any] = {}
@@ -534,6 +530,9 @@ def fit_transform(
     """
     config = config or TransformConfig()
     started = time.perf_counter()
+    from dataaudit.expectations import prefetch
+
+    prefetch()
     if config.chunksize:
         return _fit_transform_chunked(data, label, Path(out), findings, config, started)
     dataset = _load(data, label, config)
@@ -569,7 +568,8 @@ def fit_transform(
 
     transform_ = FittedTransform(encoder, _make_scaler(config), _make_pca(config), dtype=config.dtype)
     encoded_train = encoder.transform(frame, rows=train_rows)
-    _fit_scaler_and_pca(transform_, lambda train=encoded_train: (train[b] for b in _blocks(len(train))))
+    if transform_.scaler is not None or transform_.pca is not None:
+        _fit_scaler_and_pca(transform_, _train_moments(transform_, [encoded_train]))
     arrays: dict[str, dict[str, np.ndarray]] = {}
     unknown: dict[str, dict[str, int]] = {}
     for index, name in enumerate(SPLIT_NAMES):
@@ -611,21 +611,31 @@ def _findings_source(findings: Any, audit: Any) -> str:
     return str(findings) if isinstance(findings, str | Path) else "given"
 
 
-def _fit_scaler_and_pca(transform_: Any, train_blocks: Any) -> None:
-    """Fit the scaler, then the PCA on scaled rows, streaming over encoded training blocks.
+def _fit_scaler_and_pca(transform_: Any, moments: Any) -> None:
+    """Fit the scaler and the PCA from the streamed moments of the encoded training rows.
 
-    ``train_blocks`` is a callable returning a fresh iterator of float64 blocks (called once per
-    pass), so the same code serves in-memory arrays and chunked spill files.
+    One pass over the data serves both: the PCA's covariance of the scaled rows is the encoded
+    covariance with each column divided by its scale (``StreamingMoments.affine``).
     """
     if transform_.scaler is not None:
-        for block in train_blocks():
-            transform_.scaler.partial_fit(block)
+        transform_.scaler.fit_moments(moments)
     if transform_.pca is not None:
-        for block in train_blocks():
-            scaled = transform_.scaler.transform(block) if transform_.scaler is not None else block
-            transform_.pca.partial_fit(scaled)
-        if transform_.pca.rank_ == 0:
-            raise InputError("Every training feature is constant: there is no direction to whiten.")
+        scaler = transform_.scaler
+        scaled = moments if scaler is None else moments.affine(scaler.mean_, getattr(scaler, "scale_", 1.0))
+        try:
+            transform_.pca.fit_moments(scaled)
+        except InputError:
+            raise InputError("Every training feature is constant: there is no direction to whiten.") from None
+
+
+def _train_moments(transform_: Any, blocks: Any) -> Any:
+    """Streamed moments of the encoded training rows (full covariance only when a PCA needs it)."""
+    from dataaudit.transforms import StreamingMoments
+
+    moments = StreamingMoments(covariance=transform_.pca is not None)
+    for block in blocks:
+        moments.update(block)
+    return moments
 
 
 def _load_eval_files(dataset: Any, label: str, config: TransformConfig, features: list[str], task: str,
@@ -829,6 +839,8 @@ def _fit_transform_chunked(data: Any, label: str, out: Path, findings: Any, conf
     # Pass 2: encode, scaler statistics, exact suite statistics, spill encoded rows per split.
     stats: dict[str, dict[str, float]] = {}
     q_parts: list[pd.DataFrame] = []
+    # Scaler and PCA statistics stream along with the encoding pass (no extra pass over the spill).
+    train_moments = None if transform_.scaler is None and transform_.pca is None else _train_moments(transform_, [])
     tmpdir = Path(tempfile.mkdtemp(prefix=".dataaudit-spill-", dir=out.parent if out.parent.exists() else None))
     try:
         spill = {name: open(tmpdir / f"{name}.bin", "wb") for name in SPLIT_NAMES}  # noqa: SIM115
@@ -850,22 +862,15 @@ def _fit_transform_chunked(data: Any, label: str, out: Path, findings: Any, conf
                     local = np.flatnonzero(part == index)
                     if len(local):
                         encoded = encoder.transform(chunk, rows=local)
-                        if name == "train" and transform_.scaler is not None:
-                            transform_.scaler.partial_fit(encoded)
+                        if name == "train" and train_moments is not None:
+                            train_moments.update(encoded)
                         spill[name].write(np.ascontiguousarray(encoded).tobytes())
         finally:
             for handle in spill.values():
                 handle.close()
 
-        def train_blocks() -> Any:
-            yield from _spill_blocks(tmpdir / "train.bin", width)
-
-        if transform_.pca is not None:
-            for block in train_blocks():
-                scaled = transform_.scaler.transform(block) if transform_.scaler is not None else block
-                transform_.pca.partial_fit(scaled)
-            if transform_.pca.rank_ == 0:
-                raise InputError("Every training feature is constant: there is no direction to whiten.")
+        if train_moments is not None:
+            _fit_scaler_and_pca(transform_, train_moments)
         suite = build_suite(train_sample, name=f"{path.name}-train", roles=roles, label=label, seed=config.seed)
         _apply_suite_stats(suite, stats)
         k = transform_.n_features_out

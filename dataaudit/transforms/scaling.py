@@ -187,6 +187,15 @@ class MeanCenterer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.n_samples_seen_ = int(self._moments.n_samples)
         return self
 
+    def fit_moments(self, moments: StreamingMoments) -> MeanCenterer:
+        """Fit from moments streamed elsewhere (one pass shared with other estimators)."""
+        self._moments = moments.diagonal()
+        assert self._moments.mean is not None
+        self.n_features_in_ = int(self._moments.mean.shape[0])
+        self.mean_ = self._moments.mean.copy()
+        self.n_samples_seen_ = int(self._moments.n_samples)
+        return self
+
     def transform(self, X: Any) -> np.ndarray:
         """Return ``X - mean_`` in the dtype of ``X`` (float32 stays float32)."""
         check_is_fitted(self)
@@ -288,6 +297,14 @@ class Standardizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         if first_call:
             self._moments = StreamingMoments(covariance=False)
         self._moments.update(X)
+        self._set_parameters()
+        return self
+
+    def fit_moments(self, moments: StreamingMoments) -> Standardizer:
+        """Fit from moments streamed elsewhere (one pass shared with other estimators)."""
+        self._moments = moments.diagonal()
+        assert self._moments.mean is not None
+        self.n_features_in_ = int(self._moments.mean.shape[0])
         self._set_parameters()
         return self
 

@@ -105,6 +105,31 @@ class StreamingMoments:
             self._merge(*self._block_moments(block, buffer[: block.shape[0]]))
         return self
 
+    def affine(self, shift: np.ndarray, scale: np.ndarray) -> StreamingMoments:
+        """The moments of ``(X - shift) / scale``, derived exactly without another pass over X.
+
+        Centring moves the mean only; dividing column j by ``scale[j]`` divides the centred
+        cross-products by ``scale[i] * scale[j]``. This lets a standardizer and a PCA on the
+        standardized rows be fitted from one streamed pass.
+        """
+        mean, m2 = self._require_data()
+        shift = np.asarray(shift, dtype=np.float64)
+        scale = np.asarray(scale, dtype=np.float64)
+        out = StreamingMoments(covariance=self.covariance_enabled, block_rows=self.block_rows)
+        out.n_samples = self.n_samples
+        out.mean = (mean - shift) / scale
+        out.m2 = m2 / np.outer(scale, scale) if self.covariance_enabled else m2 / (scale * scale)
+        return out
+
+    def diagonal(self) -> StreamingMoments:
+        """The same moments without the off-diagonal cross-products (what a scaler needs)."""
+        mean, m2 = self._require_data()
+        out = StreamingMoments(covariance=False, block_rows=self.block_rows)
+        out.n_samples = self.n_samples
+        out.mean = mean.copy()
+        out.m2 = np.diag(m2).copy() if self.covariance_enabled else m2.copy()
+        return out
+
     def merge(self, other: StreamingMoments) -> StreamingMoments:
         """Fold another summary (e.g. from another partition) into this one; return ``self``."""
         if other.n_samples == 0:

@@ -249,6 +249,24 @@ class PCATransformer(TransformerMixin, BaseEstimator):
         self._set_parameters(mode)
         return self
 
+    def fit_moments(self, moments: StreamingMoments) -> PCATransformer:
+        """Fit from a streamed mean and covariance (e.g. ``StreamingMoments.affine`` of the
+        moments a scaler was fitted on), so scaling and PCA share one pass over the data."""
+        if not moments.covariance_enabled or moments.mean is None or moments.m2 is None:
+            raise InputError("PCATransformer.fit_moments needs StreamingMoments(covariance=True) that saw rows.")
+        n_features = int(moments.mean.shape[0])
+        mode = self._check_params(n_features)
+        self._moments = StreamingMoments(covariance=True).merge(moments)
+        self.n_features_in_ = n_features
+        self._set_parameters(mode)
+        if self.rank_ == 0:
+            raise InputError(
+                f"PCATransformer: the training data (n_samples={self.n_samples_seen_}) has no "
+                "direction with non-zero variance (every column is constant), so there is "
+                "nothing to project. Drop constant columns or fit on more rows."
+            )
+        return self
+
     def _set_parameters(self, mode: str) -> None:
         """Eigendecompose the streamed covariance and derive every fitted attribute."""
         moments = self._moments

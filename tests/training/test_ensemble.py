@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _training_data import TINY, noisy_classification, noisy_regression
 
 from dataaudit.exceptions import ArtifactError, ConfigError
 from dataaudit.training.config import TrainConfig
@@ -20,29 +21,6 @@ from dataaudit.training.ensemble import (
 from dataaudit.training.loop import TrainData, fit
 from dataaudit.training.search import random_search
 from dataaudit.training.search_section import search_section
-
-
-def noisy_classification(n_train: int = 240, n_val: int = 120, n_test: int = 120) -> TrainData:
-    """3 classes from a random linear rule on 6 features, with 25% of the labels resampled."""
-    rng = np.random.default_rng(0)
-    n = n_train + n_val + n_test
-    X = rng.normal(size=(n, 6)).astype(np.float32)
-    y = (X @ rng.normal(size=(6, 3))).argmax(axis=1).astype(np.int64)
-    noisy = rng.random(n) < 0.25
-    y[noisy] = rng.integers(0, 3, size=int(noisy.sum()))
-    a, b = n_train, n_train + n_val
-    return TrainData(X[:a], y[:a], X[a:b], y[a:b], X[b:], y[b:], n_classes=3)
-
-
-def noisy_regression() -> TrainData:
-    rng = np.random.default_rng(1)
-    X = rng.normal(size=(300, 4)).astype(np.float32)
-    y = (np.sin(X[:, 0]) + 0.5 * X[:, 1] + rng.normal(scale=0.5, size=300)).astype(np.float32)
-    return TrainData(X[:180], y[:180], X[180:240], y[180:240], X[240:], y[240:], task="regression")
-
-
-TINY = TrainConfig(hidden=(8,), max_epochs=6, batch_size=32, patience=3)
-
 
 # Wide and long enough (no early stopping) to overfit the label noise, so initializations disagree.
 WIDE = TrainConfig(hidden=(128,), max_epochs=30, batch_size=32, patience=0, lr=3e-3)

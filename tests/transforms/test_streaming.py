@@ -173,3 +173,23 @@ def test_fit_on_float32_does_not_make_a_float64_copy(make):
         tracemalloc.stop()
     # Blocks are promoted one at a time into one ~16 MiB buffer, far below a full upcast.
     assert peak < float64_copy_bytes / 2
+
+
+def test_one_pass_fit_from_moments_equals_two_fits():
+    """Scaler + PCA fitted from one streamed pass (affine moments) equal fitting each on data."""
+    from dataaudit.transforms import PCATransformer, Standardizer, StreamingMoments
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 6)) @ rng.normal(size=(6, 6)) * np.array([1, 10, 100, 0.1, 5, 1e3]) + 7.0
+    scaler = Standardizer().fit(X)
+    pca = PCATransformer(whiten="zca").fit(scaler.transform(X))
+    moments = StreamingMoments(covariance=True).update(X[:700]).update(X[700:])
+    scaler_m = Standardizer().fit_moments(moments)
+    pca_m = PCATransformer(whiten="zca").fit_moments(moments.affine(scaler_m.mean_, scaler_m.scale_))
+    np.testing.assert_allclose(scaler_m.mean_, scaler.mean_, rtol=1e-12)
+    np.testing.assert_allclose(scaler_m.scale_, scaler.scale_, rtol=1e-9)
+    np.testing.assert_allclose(pca_m.whitening_matrix_, pca.whitening_matrix_, atol=1e-6)
+    Z = pca_m.transform(scaler_m.transform(X))
+    np.testing.assert_allclose(Z, pca.transform(scaler.transform(X)), atol=1e-6)
+    # Whitened covariance is diag(lambda / (lambda + epsilon)): the identity up to epsilon's damping.
+    np.testing.assert_allclose(np.cov(Z, rowvar=False, bias=True), np.eye(6), atol=1e-3)
