@@ -111,9 +111,20 @@ class NpzStreamWriter:
 
 
 def npz_record(path: Path) -> dict[str, Any]:
-    """The manifest record of one .npz: sha256 plus every array's shape and dtype."""
-    with np.load(path, allow_pickle=False) as data:
-        arrays = {k: {"shape": list(data[k].shape), "dtype": str(data[k].dtype)} for k in data.files}
+    """The manifest record of one .npz: sha256 plus every array's shape and dtype.
+
+    Shapes and dtypes come from each member's .npy header, so recording a multi-GB split file
+    does not load it into memory.
+    """
+    arrays: dict[str, dict[str, Any]] = {}
+    with zipfile.ZipFile(path) as archive:
+        for member in archive.namelist():
+            with archive.open(member) as handle:
+                version = np.lib.format.read_magic(handle)
+                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                               else np.lib.format.read_array_header_2_0)
+                shape, _, dtype = read_header(handle)
+            arrays[member.removesuffix(".npy")] = {"shape": list(shape), "dtype": str(dtype)}
     return {"sha256": sha256_file(path), "arrays": arrays}
 
 
