@@ -1,8 +1,10 @@
 """The one adapter to Great Expectations: build a suite from a table, validate new data against it.
 
 ``great_expectations`` is imported inside the functions (it takes seconds to import), so importing
-this module is cheap. The suite is plain GX 1.x ExpectationSuite JSON built with GX's own classes
-(``gx.ExpectationSuite`` + ``gx.expectations.*``), so it can be loaded by GX itself.
+this module is cheap. The suite is plain GX 1.x ExpectationSuite JSON, written directly in the
+shape ``ExpectationSuite.to_json_dict()`` has, so that building it (during inspect and
+fit-transform) does not pay the seconds and hundreds of MB of importing GX; a test checks that GX
+parses every suite back into the identical dict, and :func:`validate` runs it with GX itself.
 
 What a suite built by :func:`build_suite` expects (statistics from the given, training, table):
 
@@ -34,27 +36,8 @@ from dataaudit.exceptions import InputError
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
 
-__all__ = ["build_suite", "validate", "ValidationReport", "Violation", "NUMERIC_TYPES", "prefetch"]
+__all__ = ["build_suite", "validate", "ValidationReport", "Violation", "NUMERIC_TYPES"]
 
-
-def prefetch() -> None:
-    """Start importing great_expectations in a background thread.
-
-    The import takes seconds; started when a command begins, it overlaps with reading the data
-    and running the checks instead of adding to them. Importing it again later just waits for it.
-    """
-    import sys
-    import threading
-
-    if "great_expectations" not in sys.modules:
-        threading.Thread(target=_import_gx, name="great-expectations-import", daemon=True).start()
-
-
-def _import_gx() -> None:
-    try:
-        import great_expectations  # noqa: F401
-    except Exception:  # the real import (in build_suite / validate) reports the error
-        pass
 
 # Dtype names that count as "numeric" / "text" / "boolean" / "datetime" for the type expectation.
 NUMERIC_TYPES: list[str] = [
@@ -200,9 +183,6 @@ def build_suite(
     >>> [e["type"] for e in suite["expectations"]][:2]                            # doctest: +SKIP
     ['expect_table_columns_to_match_ordered_list', 'expect_column_values_to_be_in_type_list']
     """
-    import great_expectations as gx
-    import great_expectations.expectations as gxe
-
     from dataaudit.dataset import Dataset, infer_roles
 
     if isinstance(data, Dataset):
@@ -219,18 +199,19 @@ def build_suite(
     if n > sample_rows:
         rng = np.random.default_rng(seed)
         sample_positions = positions[np.sort(rng.choice(n, size=sample_rows, replace=False))]
-    expectations: list[Any] = [gxe.ExpectTableColumnsToMatchOrderedList(column_list=columns)]
+    expectations: list[dict[str, Any]] = [_expectation("expect_table_columns_to_match_ordered_list",
+                                                       column_list=columns)]
     for column in columns:
         values = frame[column] if rows is None else frame[column].iloc[positions]
         role = roles.get(column, "numeric")
         expectations.append(
-            gxe.ExpectColumnValuesToBeInTypeList(column=column, type_list=_type_list(values))
+            _expectation("expect_column_values_to_be_in_type_list", column=column, type_list=_type_list(values))
         )
         null_share = float(values.isna().mean()) if n else 0.0
         if null_share < 1.0:
             mostly = 1.0 if null_share == 0 else max(0.0, round(1.0 - null_share - null_slack, 6))
             if mostly > 0:
-                expectations.append(gxe.ExpectColumnValuesToNotBeNull(column=column, mostly=mostly))
+                expectations.append(_expectation("expect_column_values_to_not_be_null", column=column, mostly=mostly))
         numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
         if numeric and role in ("numeric", "id") and null_share < 1.0:
             as_float = values.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -238,9 +219,8 @@ def build_suite(
             if finite.size:
                 low, high = float(finite.min()), float(finite.max())
                 pad = range_tolerance * (high - low) if high > low else range_tolerance * max(abs(low), 1.0)
-                expectations.append(
-                    gxe.ExpectColumnValuesToBeBetween(column=column, min_value=low - pad, max_value=high + pad)
-                )
+                expectations.append(_expectation("expect_column_values_to_be_between", column=column,
+                                                 min_value=low - pad, max_value=high + pad))
         is_class_label = column == label and (not numeric or values.nunique() <= 50)
         if role in ("categorical", "boolean") or is_class_label:
             uniques = pd.unique(frame[column].iloc[sample_positions].dropna())
@@ -248,15 +228,29 @@ def build_suite(
                 value_set = sorted((_plain(v) for v in uniques), key=lambda v: (str(type(v)), v))
                 # A label is never allowed to take a value it never took at fit time.
                 mostly_set = 1.0 if column == label else category_mostly
-                expectations.append(
-                    gxe.ExpectColumnValuesToBeInSet(column=column, value_set=value_set, mostly=mostly_set)
-                )
-    suite = gx.ExpectationSuite(
-        name=name,
-        expectations=expectations,
-        meta={"dataaudit": {"label": label, "roles": roles, "n_rows": n}},
-    )
-    return suite.to_json_dict()
+                expectations.append(_expectation("expect_column_values_to_be_in_set", column=column,
+                                                 value_set=value_set, mostly=mostly_set))
+    return {
+        "name": name,
+        "id": None,
+        "expectations": expectations,
+        "meta": {"dataaudit": {"label": label, "roles": roles, "n_rows": n},
+                 "great_expectations_version": _gx_version()},
+        "notes": None,
+    }
+
+
+def _expectation(kind: str, **kwargs: Any) -> dict[str, Any]:
+    """One expectation as GX 1.x serializes it (``mostly=1.0`` is GX's default and left out)."""
+    if kwargs.get("mostly") == 1.0:
+        del kwargs["mostly"]
+    return {"type": kind, "kwargs": kwargs, "meta": {}, "severity": "critical"}
+
+
+def _gx_version() -> str:
+    from importlib.metadata import version
+
+    return version("great_expectations")
 
 
 def _suite_without(suite_dict: dict[str, Any], drop_column: str) -> dict[str, Any]:

@@ -71,3 +71,18 @@ def test_wrong_type_is_reported(train: pd.DataFrame, suite: dict) -> None:
     assert found[("expect_column_values_to_be_in_type_list", "n")].rows == tuple(range(10))
     # The range check cannot run on text: reported without rows, with a clear message.
     assert "could not be evaluated" in found[("expect_column_values_to_be_between", "n")].message
+
+
+def test_suite_json_is_exactly_what_great_expectations_writes():
+    """build_suite writes GX 1.x JSON directly; GX must parse it back into the identical dict."""
+    import great_expectations as gx
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({
+        "x": rng.normal(size=200), "n": rng.integers(0, 5, 200),
+        "c": rng.choice(["a", "b", "c"], 200), "y": rng.choice(["yes", "no"], 200),
+    })
+    frame.loc[::7, "x"] = np.nan
+    suite = build_suite(Dataset.from_frame(frame, label="y"), name="train")
+    parsed = gx.ExpectationSuite(**suite).to_json_dict()
+    assert parsed == suite

@@ -136,9 +136,6 @@ def register(app: typer.Typer) -> None:
         shape = parse_image_shape(image_shape)
         options = parse_check_options(set_options)
         started = time.perf_counter()
-        from dataaudit.expectations import prefetch
-
-        prefetch()  # expectations.json needs great_expectations: import it while the checks run
         dataset = load_dataset(data, label=label, id_column=id_column, encoding=encoding)
         test_dataset = None
         if test is not None:

@@ -6,6 +6,8 @@ import csv
 import hashlib
 import io
 import re
+import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +129,11 @@ def _read_csv(path: Path, encoding: str | None) -> tuple[pd.DataFrame, str]:
             f"{path}: duplicate column name(s) {dupes} in the header. Rename them so each is unique."
         )
     try:
-        frame = pd.read_csv(path, sep=delimiter, encoding=encoding, low_memory=False)
+        with warnings.catch_warnings():
+            # The chunked (fast) parser warns about columns whose type differs between chunks;
+            # such columns arrive as object and are typed by _coerce_mostly_numeric below.
+            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+            frame = pd.read_csv(path, sep=delimiter, encoding=encoding)
     except UnicodeDecodeError as exc:
         raise InputError(_undecodable_message(path, exc, encoding)) from None
     except pd.errors.EmptyDataError:
@@ -252,7 +258,11 @@ def load_dataset(
         a missing label or ID column, duplicate column names.
     """
     path = Path(path)
-    frame, file_format = read_table(path, encoding)
+    # hashlib releases the GIL on large blocks: hash the file on the other core while it is parsed.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        sha256 = pool.submit(file_sha256, path) if path.is_file() else None
+        frame, file_format = read_table(path, encoding)
+        digest = sha256.result() if sha256 is not None else ""
     frame.columns = [str(c) for c in frame.columns]
     if label is not None and label not in frame.columns and not require_label:
         label = None
@@ -269,7 +279,9 @@ def load_dataset(
         skip |= {c for c in frame.columns if reference.roles.get(c) not in ("numeric", None)}
     coerced = _coerce_mostly_numeric(frame, skip)
     for column in frame.columns:
-        if pd.api.types.is_float_dtype(frame[column]) and column != label:
+        # Only columns that are not float64 yet: reassigning every column would split the
+        # frame's one float block into one block per column and slow every later to_numpy.
+        if pd.api.types.is_float_dtype(frame[column]) and frame[column].dtype != np.float64 and column != label:
             frame[column] = frame[column].astype(np.float64)
     roles = infer_roles(frame, label, id_column)
     if reference is not None:
@@ -279,7 +291,7 @@ def load_dataset(
         path=path,
         label=label,
         roles=roles,
-        sha256=file_sha256(path),
+        sha256=digest,
         id_column=id_column,
         coerced=coerced,
         file_format=file_format,

@@ -44,6 +44,10 @@ _EPOCH = np.datetime64("1970-01-01", "D")
 _DATETIME_PARTS = ("year", "month", "dayofweek", "ordinal")
 
 
+# Rows per piece when gathering and transposing numeric columns into the row-major output.
+_TRANSPOSE_ROWS = 4096
+
+
 def _to_float(values: pd.Series) -> np.ndarray:
     """float64 copy of a column with ±inf turned into NaN."""
     out = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
@@ -239,28 +243,35 @@ class TabularEncoder:
         return out
 
     def _put_numeric_block(self, out: np.ndarray, frame: pd.DataFrame, rows: np.ndarray | None) -> int:
-        """All numeric columns at once (one interleaving copy instead of one strided write each);
-        returns the next free output column."""
+        """All numeric columns at once; returns the next free output column.
+
+        pandas stores a float block column-major and ``out`` is row-major, so the rows are
+        gathered, imputed and transposed a few thousand at a time: each piece stays in cache,
+        which makes this several times faster than one whole-array transposing copy.
+        """
         if not self.numeric_:
             return 0
         names = [spec["name"] for spec in self.numeric_]
-        block = frame[names] if rows is None else frame[names].iloc[rows]
+        block = frame[names]
         if all(pd.api.types.is_numeric_dtype(block[c]) and not pd.api.types.is_bool_dtype(block[c]) for c in names):
-            values = block.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
-            values[np.isinf(values)] = np.nan
+            columns = block.to_numpy(dtype=np.float64, na_value=np.nan).T  # (k, n), a view when possible
         else:
-            values = np.column_stack([_to_float(block[c]) for c in names])
-        missing = np.isnan(values)
-        medians = np.array([spec["median"] for spec in self.numeric_], dtype=np.float64)
-        np.copyto(values, np.broadcast_to(medians, values.shape), where=missing)
+            columns = np.vstack([_to_float(block[c]) for c in names])
+        medians = np.array([spec["median"] for spec in self.numeric_], dtype=np.float64)[:, None]
         # Output position of each value column; an indicator column follows its value column.
         indicator = np.array([bool(spec["indicator"]) for spec in self.numeric_])
         positions = np.arange(len(names)) + np.concatenate([[0], np.cumsum(indicator)[:-1]])
-        if not indicator.any():
-            out[:, : len(names)] = values
-        else:
-            out[:, positions] = values
-            out[:, positions[indicator] + 1] = missing[:, indicator]
+        value_slot: slice | np.ndarray = slice(0, len(names)) if not indicator.any() else positions
+        n = out.shape[0]
+        for start in range(0, n, _TRANSPOSE_ROWS):
+            stop = min(start + _TRANSPOSE_ROWS, n)
+            piece = columns[:, rows[start:stop]] if rows is not None else columns[:, start:stop].copy()
+            missing = ~np.isfinite(piece)  # NaN and ±inf are both imputed (and flagged as missing)
+            if missing.any():
+                np.copyto(piece, np.broadcast_to(medians, piece.shape), where=missing)
+            out[start:stop, value_slot] = piece.T
+            if indicator.any():
+                out[start:stop, positions[indicator] + 1] = missing[indicator].T
         return int(len(names) + indicator.sum())
 
     @staticmethod

@@ -410,7 +410,9 @@ def _plan(
         leaked = np.isin(hashes.features, eval_feature_hashes)
         for r in np.flatnonzero(leaked):
             acc.removed.setdefault(int(r), "duplicate_of_eval")
-    kept = np.setdiff1d(np.arange(n), np.fromiter(acc.removed, dtype=np.int64, count=len(acc.removed)))
+    kept_mask = np.ones(n, dtype=bool)
+    kept_mask[np.fromiter(acc.removed, dtype=np.int64, count=len(acc.removed))] = False
+    kept = np.flatnonzero(kept_mask)  # a mask, not setdiff1d: no sort or hash of a million rows
     near = near_groups_from_findings(audit) if config.near_duplicates else []
     groups = group_ids(n, hashes.features, near)
     split = np.zeros(n, dtype=np.int8)
@@ -442,7 +444,7 @@ def _plan(
     if acc.removed:
         keep_mask[np.fromiter(acc.removed, dtype=np.int64, count=len(acc.removed))] = False
     acc.split = np.where(keep_mask, split, -1).astype(np.int8)
-    n_groups = int(len(np.unique(groups)))
+    n_groups = int(np.count_nonzero(np.bincount(groups))) if len(groups) else 0  # ids are >= 0
     return acc, y, n_groups
 
 
@@ -530,9 +532,6 @@ def fit_transform(
     """
     config = config or TransformConfig()
     started = time.perf_counter()
-    from dataaudit.expectations import prefetch
-
-    prefetch()
     if config.chunksize:
         return _fit_transform_chunked(data, label, Path(out), findings, config, started)
     dataset = _load(data, label, config)

@@ -59,6 +59,10 @@ def group_ids(n_rows: int, *groupings: list[np.ndarray] | list[list[int]] | np.n
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
+    arrays = [g for g in groupings if isinstance(g, np.ndarray)]
+    if len(arrays) == 1 and all(isinstance(g, np.ndarray) or not len(g) for g in groupings):
+        # One key per row and no explicit groups: the groups are the distinct keys (no graph needed).
+        return pd.factorize(arrays[0])[0].astype(np.int64)
     sources: list[np.ndarray] = []
     targets: list[np.ndarray] = []
     for grouping in groupings:
