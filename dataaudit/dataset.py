@@ -32,9 +32,22 @@ MAX_CLASSES = 50
 MAX_ONE_HOT = 10
 
 
-def _is_unique_key(values: pd.Series) -> bool:
-    non_null = values.dropna()
-    return len(non_null) >= 20 and len(non_null) == len(values) and non_null.is_unique
+def _is_unique_key(values: pd.Series, min_distinct_share: float = 1.0) -> bool:
+    """No missing values and (nearly) one distinct value per row, on at least 20 rows."""
+    if len(values) < 20 or values.isna().any():
+        return False
+    if min_distinct_share >= 1.0:
+        return bool(values.is_unique)
+    return values.nunique() >= min_distinct_share * len(values)
+
+
+def _named_like_id(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in {"id", "index", "key", "uuid"} or lowered.endswith(("_id", "id", "_key", "uuid"))
+
+
+# A column named like an ID stays one when a few rows repeat (duplicated rows repeat their ID too).
+ID_DISTINCT_SHARE = 0.95
 
 
 def _is_constant(values: pd.Series) -> bool:
@@ -54,11 +67,11 @@ def infer_role(values: pd.Series, name: str = "") -> str:
     if pd.api.types.is_datetime64_any_dtype(values):
         return "datetime"
     if pd.api.types.is_numeric_dtype(values):
-        if pd.api.types.is_integer_dtype(values) and _is_unique_key(values):
-            # Unique integers are an ID when they count up (1, 2, 3 ...) or are named like one.
-            lowered = name.lower()
-            named_like_id = lowered in {"id", "index", "key", "uuid"} or lowered.endswith(("_id", "id"))
-            if named_like_id or values.is_monotonic_increasing or values.is_monotonic_decreasing:
+        if pd.api.types.is_integer_dtype(values):
+            # Integers are an ID when unique and counting up (1, 2, 3 ...), or named like one.
+            if _named_like_id(name) and _is_unique_key(values, ID_DISTINCT_SHARE):
+                return "id"
+            if _is_unique_key(values) and (values.is_monotonic_increasing or values.is_monotonic_decreasing):
                 return "id"
         return "numeric"
     as_text = values.dropna().astype(str)
@@ -70,7 +83,7 @@ def infer_role(values: pd.Series, name: str = "") -> str:
         return "boolean"
     if _looks_like_datetime(sample):
         return "datetime"
-    if _is_unique_key(values):
+    if _is_unique_key(values) or (_named_like_id(name) and _is_unique_key(values, ID_DISTINCT_SHARE)):
         mean_words = sample.str.count(r"\s+").mean() + 1
         return "text" if mean_words >= 4 else "id"
     mean_len = sample.str.len().mean()

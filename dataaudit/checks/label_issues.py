@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from dataaudit.checks._base import AuditContext, Check, register
+from dataaudit.checks.label_leakage import balanced_accuracy
 from dataaudit.exceptions import ConfigError
 from dataaudit.findings import CheckResult
 from dataaudit.oos import out_of_sample_probabilities, resolve_models
@@ -74,6 +75,10 @@ class LabelIssues(Check):
         label (``details.excluded_columns``): with a copy of the label among the features every
         given label, right or wrong, is predicted back and no issue can be seen. When every
         feature column is that predictive, none is left out.
+    min_signal : float
+        Skip (with the reason) when the models' cross-validated balanced accuracy is below
+        ``chance + min_signal * (1 - chance)``: without a learnable signal, confident learning
+        flags minority-class rows at random.
 
     Row scores: ``row_scores["label_issue"]`` is the label quality score in [0, 1] (lower =
     worse) per row; rows that were not judged (missing label, class below ``min_class_rows``)
@@ -99,6 +104,7 @@ class LabelIssues(Check):
         error_fraction: float = 0.10,
         max_per_row: int | None = 10_000,
         exclude_leaky: bool = True,
+        min_signal: float = 0.1,
     ) -> None:
         if filter_by not in _FILTERS:
             raise ConfigError(f"label_issues: unknown filter_by {filter_by!r}; choose from {list(_FILTERS)}.")
@@ -120,6 +126,7 @@ class LabelIssues(Check):
         self.error_fraction = error_fraction
         self.max_per_row = max_per_row
         self.exclude_leaky = exclude_leaky
+        self.min_signal = min_signal
 
     def run(self, dataset: Dataset, context: AuditContext) -> CheckResult:
         from cleanlab.filter import find_label_issues
@@ -170,6 +177,17 @@ class LabelIssues(Check):
         )
         context.cache["label_issues.oos"] = (judged, oos)  # for the report: no second fit
         probs = oos.probabilities
+        # Confident learning needs models that learned something: when the features barely
+        # predict the label, every minority-class row looks "mislabelled" and the flags are noise.
+        chance = 1.0 / len(kept_classes)
+        learned = balanced_accuracy(labels, probs.argmax(axis=1), len(kept_classes))
+        stats["cv_balanced_accuracy"] = learned
+        if learned < chance + self.min_signal * (1.0 - chance):
+            return self.skip(
+                f"the features barely predict the label (cross-validated balanced accuracy {learned:.3f}, "
+                f"chance {chance:.3f}), so wrong labels cannot be told apart from an unlearnable task",
+                **stats,
+            )
         scores = get_label_quality_scores(labels, probs, method=self.score_method)
         is_issue = find_label_issues(labels, probs, filter_by=self.filter_by, n_jobs=1)
         flagged = np.flatnonzero(is_issue)

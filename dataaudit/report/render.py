@@ -576,8 +576,15 @@ def _outliers(ctx: _Context) -> Section | None:
 
 
 def _plain(value: Any) -> Any:
+    """A per-row detail as short text: lists joined, {column, value, z} evidence as ``col=v (z=+5.1)``."""
     if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value[:8])
+        return ", ".join(str(_plain(v)) for v in value[:8])
+    if isinstance(value, dict):
+        if {"column", "value"} <= set(value):
+            z = value.get("z")
+            suffix = f" (z={z:+.1f})" if isinstance(z, int | float) else ""
+            return f"{value['column']}={value['value']}{suffix}"
+        return ", ".join(f"{k}={v}" for k, v in value.items())
     return value
 
 

@@ -209,3 +209,20 @@ def test_digits_flip_quality(digits: tuple[pd.DataFrame, np.ndarray], asymmetric
     caught = [e for e in finding.details["per_row"] if flipped[e["row"]]]
     agree = np.mean([e["suggested_label"] == DIGIT_NAMES[y[e["row"]]] for e in caught])
     assert agree >= 0.9
+
+
+def test_unlearnable_label_is_skipped_not_flagged():
+    """Labels independent of the features: no suspects are invented, and the reason is given."""
+    import pandas as pd
+
+    from dataaudit.audit import run_checks
+    from dataaudit.dataset import Dataset
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(1500, 5)), columns=list("abcde"))
+    frame["y"] = rng.choice(["yes", "no"], 1500, p=[0.2, 0.8])
+    result = run_checks(Dataset.from_frame(frame, label="y"), checks=["label_issues"])
+    check = result.check("label_issues")
+    assert check.status == "skipped"
+    assert "barely predict the label" in check.reason
+    assert not check.findings
