@@ -60,12 +60,24 @@ def test_bad_severity_is_refused():
 
 
 def test_rows_frame_flags_and_scores():
-    frame = rows_frame(small_result())
-    assert list(frame.columns) == ["row", "is_exact_duplicate", "exact_duplicate_score", "is_outlier", "outlier_score"]
+    result = small_result()
+    result.checks[1].row_scores = {"outlier": np.array([0.01, 0.9, 0.8, 0.7])}
+    result.dataset = Dataset.from_frame(pd.DataFrame({"a": [1.0, None, 3.0, None], "y": [0, 1, None, 1]}), label="y")
+    frame = rows_frame(result)
+    assert list(frame.columns) == ["row", "is_exact_duplicate", "exact_duplicate_score", "is_outlier",
+                                   "outlier_score", "n_missing_cells"]
     assert frame["is_exact_duplicate"].tolist() == [0, 0, 0, 1]
     assert frame["exact_duplicate_score"].tolist() == [1.0, 1.0, 1.0, 0.0]
     assert frame["is_outlier"].tolist() == [1, 0, 0, 0]
-    assert frame["outlier_score"].isna().all()
+    assert frame["outlier_score"].tolist() == [0.01, 0.9, 0.8, 0.7]
+    assert frame["n_missing_cells"].tolist() == [0, 1, 0, 1]
+
+
+def test_column_level_findings_stay_out_of_rows_csv():
+    result = small_result()
+    result.checks.append(CheckResult(check="missing_values", findings=[
+        Finding("missing_values", "missing_values", "warning", "sampled", rows=(1,), details={"rows_sampled": True})]))
+    assert "is_missing_values" not in rows_frame(result).columns
 
 
 def test_crashing_check_is_recorded_not_fatal(monkeypatch):

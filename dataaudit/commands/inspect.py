@@ -63,10 +63,13 @@ def print_summary(result: Any, outputs: Any, console: Any) -> None:
         table.add_column(column, overflow="fold")
     for finding in result.findings:
         style = SEVERITY_STYLE.get(finding.severity, "")
+        # Some findings list a sample of their rows; their details carry the full count.
+        count = next((finding.details[k] for k in ("n_flagged", "n_missing")
+                      if isinstance(finding.details.get(k), int)), len(finding.rows))
         table.add_row(
             f"[{style}]{finding.severity}[/]",
             finding.code,
-            f"{len(finding.rows):,}" if finding.rows else "",
+            f"{count:,}" if count else "",
             escape(finding.message),
         )
     if result.findings:

@@ -39,28 +39,29 @@ def default_out_dir(data: str | Path) -> Path:
 def rows_frame(result: AuditResult) -> pd.DataFrame:
     """One line per input row: ``row``, then ``is_<code>`` (0/1) and ``<code>_score`` per row-level code.
 
-    Row-level codes are those whose check gave per-row scores or whose findings list rows; a score
-    is in [0, 1], lower = worse (empty when the check gave no scores).
+    Row-level codes are those whose check scores every row (``CheckResult.row_scores``: duplicates,
+    near duplicates, label issues, outliers, train/test overlap); a score is in [0, 1], lower =
+    worse, empty where the check did not judge the row. Column-level findings (missing values,
+    skew ...) are summarised per row as ``n_missing_cells`` when the data is at hand.
     """
     import pandas as pd
 
     n_rows = int(result.input.get("n_rows", 0))
     columns: dict[str, Any] = {"row": np.arange(n_rows, dtype=np.int64)}
     for check in result.checks:
-        codes: list[str] = list(check.row_scores)
-        codes += [f.code for f in check.findings if f.rows and f.code not in codes]
-        for code in codes:
+        for code, scores in check.row_scores.items():
             flags = np.zeros(n_rows, dtype=np.int8)
             for finding in check.findings:
                 if finding.code == code and finding.rows:
                     rows = np.asarray(finding.rows, dtype=np.int64)
                     flags[rows[(rows >= 0) & (rows < n_rows)]] = 1
             columns[f"is_{code}"] = flags
-            scores = check.row_scores.get(code)
-            if scores is not None and len(scores) == n_rows:
-                columns[f"{code}_score"] = np.round(np.asarray(scores, dtype=np.float64), 6)
-            else:
-                columns[f"{code}_score"] = np.full(n_rows, np.nan)
+            scores = np.asarray(scores, dtype=np.float64)
+            columns[f"{code}_score"] = np.round(scores, 6) if len(scores) == n_rows else np.full(n_rows, np.nan)
+    if result.dataset is not None and result.dataset.n_rows == n_rows:
+        frame = result.dataset.frame
+        columns["n_missing_cells"] = frame.drop(columns=[result.dataset.label] if result.dataset.label else [])\
+            .isna().sum(axis=1).to_numpy(dtype=np.int64)
     return pd.DataFrame(columns)
 
 
