@@ -13,7 +13,8 @@ What a suite built by :func:`build_suite` expects (statistics from the given, tr
 - non-null share: ``expect_column_values_to_not_be_null`` with ``mostly`` = observed non-null
   share minus ``null_slack`` (1.0 for columns that had no nulls);
 - numeric ranges: ``expect_column_values_to_be_between`` with the observed min/max widened by
-  ``range_tolerance`` × (max − min), so ordinary new data passes and a gross outlier does not;
+  ``range_tolerance`` × (max − min) and ``mostly=range_mostly`` (0.99): the odd new extreme of a
+  sparse column passes, a unit change or a shifted column (many values outside) does not;
 - category sets for categorical/boolean columns and a classification label
   (``expect_column_values_to_be_in_set``; features with ``mostly=category_mostly`` so a few unseen
   categories are tolerated — the encoder counts them — while a flood is flagged).
@@ -141,6 +142,7 @@ def build_suite(
     roles: dict[str, str] | None = None,
     label: str | None = None,
     range_tolerance: float = 0.1,
+    range_mostly: float = 0.99,
     null_slack: float = 0.05,
     category_mostly: float = 0.99,
     sample_rows: int = 200_000,
@@ -160,6 +162,8 @@ def build_suite(
         Column roles and label name for a DataFrame.
     range_tolerance : float
         Numeric ranges are widened by this fraction of (max − min) on both sides.
+    range_mostly : float
+        Share of a numeric column's values that must fall inside that range.
     null_slack : float
         ``mostly`` of the not-null expectation is the observed non-null share minus this.
     category_mostly : float
@@ -220,7 +224,8 @@ def build_suite(
                 low, high = float(finite.min()), float(finite.max())
                 pad = range_tolerance * (high - low) if high > low else range_tolerance * max(abs(low), 1.0)
                 expectations.append(_expectation("expect_column_values_to_be_between", column=column,
-                                                 min_value=low - pad, max_value=high + pad))
+                                                 min_value=low - pad, max_value=high + pad,
+                                                 mostly=range_mostly))
         is_class_label = column == label and (not numeric or values.nunique() <= 50)
         if role in ("categorical", "boolean") or is_class_label:
             uniques = pd.unique(frame[column].iloc[sample_positions].dropna())

@@ -43,6 +43,7 @@ __all__ = [
     "load_artifacts",
     "artifact_folder",
     "sha256_file",
+    "load_npz",
     "npz_record",
 ]
 
@@ -249,7 +250,14 @@ class Artifacts:
         return data["X"], data["y"], data["row"]
 
 
-def _load_npz(path: Path, record: dict[str, Any]) -> dict[str, np.ndarray]:
+def load_npz(path: Path, record: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Load one artifact .npz after checking it against its manifest record (sha256, shapes, dtypes).
+
+    Raises
+    ------
+    ArtifactError
+        Missing file, changed bytes, arrays other than recorded, or anything needing pickle.
+    """
     if not path.exists():
         raise ArtifactError(f"{path}: missing; the artifact folder is incomplete. Run fit-transform again.")
     if sha256_file(path) != record.get("sha256"):
@@ -261,7 +269,11 @@ def _load_npz(path: Path, record: dict[str, Any]) -> dict[str, np.ndarray]:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
     except (ValueError, OSError, zipfile.BadZipFile) as exc:
-        raise ArtifactError(f"{path}: not a readable .npz without pickle ({exc}).") from None
+        # numpy's own message suggests loading unsafely; dataaudit never does, so it is not shown.
+        raise ArtifactError(
+            f"{path}: not a readable .npz without pickle ({type(exc).__name__}); dataaudit never "
+            "loads pickled data. Run fit-transform again."
+        ) from None
     expected = record.get("arrays") or {}
     if set(arrays) != set(expected):
         raise ArtifactError(f"{path}: holds arrays {sorted(arrays)}, manifest lists {sorted(expected)}.")
@@ -337,7 +349,7 @@ def load_artifacts(path: str | Path, *, load_splits: bool = True) -> Artifacts:
         encoder = TabularEncoder.from_state(manifest["encoder"])
     except (KeyError, InputError) as exc:
         raise ArtifactError(f"{manifest_path}: encoder state unusable ({exc}).") from None
-    state = _load_npz(path / "transform.npz", files["transform.npz"])
+    state = load_npz(path / "transform.npz", files["transform.npz"])
     scaler = pca = None
     for prefix in ("scaler", "pca"):
         sub = {k.split("__", 1)[1]: v for k, v in state.items() if k.startswith(prefix + "__")}
@@ -360,7 +372,7 @@ def load_artifacts(path: str | Path, *, load_splits: bool = True) -> Artifacts:
     if load_splits:
         task = (manifest.get("label") or {}).get("task")
         for name in SPLIT_FILES:
-            arrays = _load_npz(path / name, files[name])
+            arrays = load_npz(path / name, files[name])
             _check_split_arrays(path / name, arrays, transform.n_features_out, task)
             splits[name.removesuffix(".npz")] = arrays
     suite = None

@@ -144,16 +144,23 @@ class TrainData:
         label = manifest["label"]
         task = label["task"]
         classes = list(label.get("classes") or []) if task == "classification" else None
+        files = manifest.get("files")
+        if not isinstance(files, dict):
+            raise ArtifactError(
+                f"{folder / 'manifest.json'} lists no files with checksums; it was not written by "
+                "`dataaudit fit-transform`."
+            )
         arrays = {}
         for split in ("train", "val", "test"):
-            file = folder / f"{split}.npz"
-            if not file.exists():
+            name = f"{split}.npz"
+            if name not in files:
                 if split == "test":
                     continue
                 raise ArtifactError(
-                    f"{file} is missing; the artifacts folder is incomplete. Re-run dataaudit fit-transform."
+                    f"{folder / 'manifest.json'} lists no {name}; the artifacts folder is incomplete. "
+                    "Re-run dataaudit fit-transform."
                 )
-            arrays[split] = _load_split(file, task)
+            arrays[split] = _load_split(folder / name, files[name], task)
         try:
             return cls(
                 X_train=arrays["train"][0],
@@ -204,17 +211,15 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     return manifest
 
 
-def _load_split(file: Path, task: str) -> tuple[np.ndarray, np.ndarray]:
-    try:
-        with np.load(file, allow_pickle=False) as npz:
-            missing = [k for k in ("X", "y", "row") if k not in npz.files]
-            if missing:
-                raise ArtifactError(f"{file} lacks array(s) {missing}; expected X, y and row.")
-            X, y = npz["X"], npz["y"]
-    except ArtifactError:
-        raise
-    except (OSError, ValueError) as exc:  # not a zip, or object arrays that would need pickle
-        raise ArtifactError(f"{file} is not a readable .npz without pickle ({exc}).") from None
+def _load_split(file: Path, record: dict[str, Any], task: str) -> tuple[np.ndarray, np.ndarray]:
+    """X and y of one split file, verified against its manifest record (sha256, shapes, dtypes)."""
+    from dataaudit.io.artifacts import load_npz
+
+    npz = load_npz(file, record)
+    missing = [k for k in ("X", "y", "row") if k not in npz]
+    if missing:
+        raise ArtifactError(f"{file} lacks array(s) {missing}; expected X, y and row.")
+    X, y = npz["X"], npz["y"]
     if not np.issubdtype(X.dtype, np.floating):
         raise ArtifactError(f"{file}: X has dtype {X.dtype}; expected float32 or float64.")
     if task == "classification" and not np.issubdtype(y.dtype, np.integer):

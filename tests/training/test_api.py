@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from dataaudit.cli import app
 from dataaudit.exceptions import ArtifactError
+from dataaudit.io.artifacts import npz_record
 from dataaudit.training.api import load_trained_model, train_artifacts
 from dataaudit.training.config import TrainConfig
 from dataaudit.training.loop import TrainData
@@ -32,11 +33,12 @@ def digits_artifacts(folder: Path, n: int | None = None) -> Path:
     std[std == 0] = 1.0
     X = ((X - mean) / std).astype(np.float32)
     folder.mkdir(parents=True, exist_ok=True)
-    manifest = {"format_version": 1, "label": {"name": "digit <b>", "task": "classification",
-                                               "classes": [str(c) for c in range(10)]}}
-    (folder / "manifest.json").write_text(json.dumps(manifest))
     for split, rows in (("train", slice(0, a)), ("val", slice(a, b)), ("test", slice(b, None))):
         np.savez(folder / f"{split}.npz", X=X[rows], y=y[rows].astype(np.int64), row=order[rows].astype(np.int64))
+    manifest = {"format_version": 1, "label": {"name": "digit <b>", "task": "classification",
+                                               "classes": [str(c) for c in range(10)]},
+                "files": {f"{s}.npz": npz_record(folder / f"{s}.npz") for s in ("train", "val", "test")}}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
     return folder
 
 

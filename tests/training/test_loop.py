@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from dataaudit.exceptions import ArtifactError, ConfigError, InputError
+from dataaudit.io.artifacts import npz_record
+from dataaudit.io.artifacts import sha256_file as npz_record_sha
 from dataaudit.training.config import TrainConfig
 from dataaudit.training.loop import TrainData, build_model, evaluate, fit, format_log_line
 
@@ -26,12 +28,13 @@ def blobs(n: int = 300, d: int = 4, classes: int = 3, seed: int = 0) -> TrainDat
 def write_artifacts(folder: Path, data: TrainData, *, task: str = "classification", version: int = 1,
                     classes: list | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    manifest = {"format_version": version, "label": {"name": "target", "task": task,
-                                                     "classes": classes if classes is not None else [0, 1, 2]}}
-    (folder / "manifest.json").write_text(json.dumps(manifest))
     for split, X, y in (("train", data.X_train, data.y_train), ("val", data.X_val, data.y_val),
                         ("test", data.X_test, data.y_test)):
         np.savez(folder / f"{split}.npz", X=X, y=y, row=np.arange(len(y), dtype=np.int64))
+    manifest = {"format_version": version, "label": {"name": "target", "task": task,
+                                                     "classes": classes if classes is not None else [0, 1, 2]},
+                "files": {f"{s}.npz": npz_record(folder / f"{s}.npz") for s in ("train", "val", "test")}}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
     return folder
 
 
@@ -160,12 +163,19 @@ def test_from_artifacts_reads_and_refuses(tmp_path: Path) -> None:
     (foreign / "manifest.json").write_text('{"name": "something else"}')
     with pytest.raises(ArtifactError, match="no format_version"):
         TrainData.from_artifacts(foreign)
+    tampered = write_artifacts(tmp_path / "tampered", data)
+    np.savez(tampered / "val.npz", X=data.X_val + 1, y=data.y_val, row=np.arange(len(data.y_val)))
+    with pytest.raises(ArtifactError, match="sha256 does not match"):
+        TrainData.from_artifacts(tampered)
     (folder / "val.npz").unlink()
-    with pytest.raises(ArtifactError, match="val.npz is missing"):
+    with pytest.raises(ArtifactError, match="val.npz: missing"):
         TrainData.from_artifacts(folder)
     pickled = write_artifacts(tmp_path / "pickled", data)
     np.savez(pickled / "train.npz", X=np.array([object()], dtype=object), y=data.y_train, row=data.y_train)
-    with pytest.raises(ArtifactError, match="without pickle"):
+    manifest = json.loads((pickled / "manifest.json").read_text())
+    manifest["files"]["train.npz"]["sha256"] = npz_record_sha(pickled / "train.npz")
+    (pickled / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ArtifactError, match="never loads pickled data|without pickle"):
         TrainData.from_artifacts(pickled)
     bad_labels = write_artifacts(tmp_path / "bad", data, classes=["a", "b"])
     with pytest.raises(ArtifactError, match="only 2 classes"):
