@@ -117,7 +117,12 @@ def pre_split_removals(
 
 def conflicting_groups(feature_hash: np.ndarray, labels: np.ndarray, rows: np.ndarray) -> list[np.ndarray]:
     """Groups (arrays of row numbers) among ``rows`` with equal features but more than one label."""
-    frame = pd.DataFrame({"h": feature_hash[rows], "y": labels[rows], "row": rows})
+    # Only rows whose features occur more than once can conflict: group just those (usually a few
+    # percent), not every row, which keeps time and memory small on millions of rows.
+    hashes = feature_hash[rows]
+    repeated = pd.Series(hashes).duplicated(keep=False).to_numpy()
+    rows, hashes = rows[repeated], hashes[repeated]
+    frame = pd.DataFrame({"h": hashes, "y": labels[rows], "row": rows})
     n_labels = frame.groupby("h", sort=False)["y"].transform("nunique").to_numpy()
     conflicted = frame[n_labels > 1]
     return [g.to_numpy() for _, g in conflicted.groupby("h", sort=False)["row"]]

@@ -128,23 +128,29 @@ def assign_splits(
     if n == 0:
         return np.zeros(0, dtype=np.int8)
     strata = _strata(y, task, n)
-    frame = pd.DataFrame({"group": groups, "stratum": strata})
-    per_group = frame.groupby("group", sort=True).agg(size=("stratum", "size"), stratum=("stratum", "first"))
+    # Per group (sorted by group id): its size and the stratum of its first row. NumPy arrays of
+    # the group count, not DataFrames of every row, so millions of rows stay cheap in memory.
+    _, first_row, codes = np.unique(groups, return_index=True, return_inverse=True)
+    n_groups = len(first_row)
+    group_size = np.bincount(codes, minlength=n_groups)
+    group_stratum = strata[first_row]
     rng = np.random.default_rng(seed)
     # Shuffle groups, then lay them end to end within their stratum (stable sort keeps the shuffle).
-    order = rng.permutation(len(per_group))
-    shuffled = per_group.iloc[order]
-    shuffled = shuffled.iloc[np.argsort(shuffled["stratum"].to_numpy(), kind="stable")]
-    sizes = shuffled["size"].to_numpy()
-    stratum = shuffled["stratum"].to_numpy()
-    cumulative = np.cumsum(sizes)
-    stratum_start = pd.Series(cumulative - sizes).groupby(stratum).transform("min").to_numpy()
-    stratum_total = pd.Series(sizes).groupby(stratum).transform("sum").to_numpy()
-    start_in_stratum = (cumulative - sizes) - stratum_start
+    order = rng.permutation(n_groups)
+    order = order[np.argsort(group_stratum[order], kind="stable")]
+    sizes = group_size[order]
+    stratum = group_stratum[order]
+    begin = np.cumsum(sizes) - sizes
+    # Strata are contiguous after the sort: each starts where its first group starts.
+    _, stratum_first, stratum_index = np.unique(stratum, return_index=True, return_inverse=True)
+    stratum_start = begin[stratum_first][stratum_index]
+    stratum_total = np.bincount(stratum_index, weights=sizes)[stratum_index]
+    start_in_stratum = begin - stratum_start
     # Cut points like train_test_split: round the val and test counts, train gets the rest.
     n_test = np.floor(stratum_total * fractions[2] + 0.5)
     n_val = np.floor(stratum_total * fractions[1] + 0.5)
     cut_train = stratum_total - n_test - n_val
     assignment = np.where(start_in_stratum < cut_train, 0, np.where(start_in_stratum < cut_train + n_val, 1, 2))
-    group_split = pd.Series(assignment.astype(np.int8), index=shuffled.index)
-    return group_split.reindex(groups).to_numpy(dtype=np.int8)
+    group_split = np.empty(n_groups, dtype=np.int8)
+    group_split[order] = assignment
+    return group_split[codes]
