@@ -51,7 +51,33 @@ def init_output_bias(task: str, n_outputs: int, y_train: np.ndarray | None) -> n
     return bias
 
 
-class NumpyMLP:
+class OutputHeads:
+    """``predict_proba`` and ``predict`` from a model's ``forward`` (shared by both backends)."""
+
+    task: str
+
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Class probabilities, shape (n, C) (classification only)."""
+        if self.task != "classification":
+            raise ConfigError("predict_proba is for classifiers; use predict for regression.")
+        logits = self.forward(X).astype(np.float64)
+        logits -= logits.max(axis=1, keepdims=True)
+        np.exp(logits, out=logits)
+        logits /= logits.sum(axis=1, keepdims=True)
+        return logits
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Predicted class indices (classification) or values (regression), shape (n,)."""
+        out = self.forward(X)
+        if self.task == "classification":
+            return out.argmax(axis=1)
+        return out[:, 0].astype(np.float64)
+
+
+class NumpyMLP(OutputHeads):
     """Multi-layer perceptron in NumPy with an analytic backward pass.
 
     Parameters
@@ -459,23 +485,6 @@ class NumpyMLP:
         if not outs:
             return np.empty((0, self.n_outputs), self.dtype)
         return np.concatenate(outs, axis=0)
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Class probabilities, shape (n, C) (classification only)."""
-        if self.task != "classification":
-            raise ConfigError("predict_proba is for classifiers; use predict for regression.")
-        logits = self.forward(X).astype(np.float64)
-        logits -= logits.max(axis=1, keepdims=True)
-        np.exp(logits, out=logits)
-        logits /= logits.sum(axis=1, keepdims=True)
-        return logits
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """Predicted class indices (classification) or values (regression), shape (n,)."""
-        out = self.forward(X)
-        if self.task == "classification":
-            return out.argmax(axis=1)
-        return out[:, 0].astype(np.float64)
 
     def hidden_activations(self, X: np.ndarray) -> list[np.ndarray]:
         """Eval-mode post-activation values of every hidden layer (for dead-unit checks)."""

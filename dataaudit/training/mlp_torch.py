@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from dataaudit.exceptions import ConfigError, InputError
-from dataaudit.training.mlp_numpy import BN_EPS, BN_MOMENTUM, LEAKY_SLOPE, NumpyMLP
+from dataaudit.training.mlp_numpy import BN_EPS, BN_MOMENTUM, LEAKY_SLOPE, NumpyMLP, OutputHeads
 
 try:
     import torch
@@ -35,7 +35,7 @@ def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-class TorchMLP:
+class TorchMLP(OutputHeads):
     """PyTorch twin of :class:`~dataaudit.training.mlp_numpy.NumpyMLP` (same arguments).
 
     Parameters
@@ -267,23 +267,6 @@ class TorchMLP:
         if not outs:
             return np.empty((0, self.n_outputs), self.np_dtype)
         return np.concatenate(outs, axis=0)
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Class probabilities, shape (n, C) (classification only)."""
-        if self.task != "classification":
-            raise ConfigError("predict_proba is for classifiers; use predict for regression.")
-        logits = self.forward(X).astype(np.float64)
-        logits -= logits.max(axis=1, keepdims=True)
-        np.exp(logits, out=logits)
-        logits /= logits.sum(axis=1, keepdims=True)
-        return logits
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """Predicted class indices (classification) or values (regression), shape (n,)."""
-        out = self.forward(X)
-        if self.task == "classification":
-            return out.argmax(axis=1)
-        return out[:, 0].astype(np.float64)
 
     def hidden_activations(self, X: np.ndarray) -> list[np.ndarray]:
         """Eval-mode post-activation values of every hidden layer."""
