@@ -502,18 +502,22 @@ def _value_cells(ctx: _Context, row: int, frame: pd.DataFrame | None, columns: l
     return cells
 
 
+def _listed_rows(ctx: _Context, finding: Finding) -> tuple[list[dict[str, Any]], int, Any, dict[int, str]]:
+    """A row-level finding's first MAX_LIST_ROWS entries, the full count, their values and images."""
+    entries = _per_row(finding, ctx.check_result(finding.check))
+    total = len(entries)
+    entries = entries[:MAX_LIST_ROWS]
+    rows = [int(e["row"]) for e in entries]
+    return entries, total, ctx.rows_frame(rows), ctx.image_uris(rows)
+
+
 def _labels(ctx: _Context) -> Section | None:
     found = ctx.findings("label_issue")
     if not found:
         return None
     finding = found[0]
-    entries = _per_row(finding, ctx.check_result(finding.check))
-    total = len(entries)
-    entries = entries[:MAX_LIST_ROWS]
-    rows = [int(e["row"]) for e in entries]
-    frame = ctx.rows_frame(rows)
+    entries, total, frame, uris = _listed_rows(ctx, finding)
     columns = ctx.value_columns()
-    uris = ctx.image_uris(rows)
     label = ctx.dataset.label if ctx.dataset is not None else None
     items = []
     for entry in entries:
@@ -544,13 +548,8 @@ def _outliers(ctx: _Context) -> Section | None:
     if not found:
         return None
     finding = found[0]
-    entries = _per_row(finding, ctx.check_result(finding.check))
-    total = len(entries)
-    entries = entries[:MAX_LIST_ROWS]
-    rows = [int(e["row"]) for e in entries]
-    frame = ctx.rows_frame(rows)
+    entries, total, frame, uris = _listed_rows(ctx, finding)
     columns = ctx.value_columns(prefer=list(finding.columns))
-    uris = ctx.image_uris(rows)
     label = ctx.dataset.label if ctx.dataset is not None else None
     extra_keys = [k for k in (entries[0] if entries else {}) if k not in ("row", "score")][:3]
     items = []
