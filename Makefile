@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
-# pip prints "Location ... is ignored" for local mirror folders it cannot use; keep the output short.
-PIPQ   := $(PIP) install --quiet --disable-pip-version-check
+# pip prints "Location ... is ignored" for local mirror folders it cannot use, and the build backend
+# warns about editable installs on every install; keep the output short.
+PIPQ   := PYTHONWARNINGS=ignore $(PIP) install --quiet --disable-pip-version-check
+QUIET  := 2>&1 | { grep -v "^WARNING: Location '.*' is ignored" || true; }
+SHELL  := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 
 .PHONY: demo test bench lint typecheck clean install
 
@@ -13,14 +17,13 @@ $(BIN)/python:
 
 # Runtime install (what `make demo` needs).
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(PIPQ) --upgrade pip
-	$(PIPQ) -e .
+	$(PIPQ) -e . $(QUIET)
 	touch $@
 
 # Test install: dev tools plus the optional extras the tests exercise (torch 2.13.0 is the CPU
 # build on this machine's disk; any other version would pull a multi-GB CUDA build).
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(PIPQ) -e '.[dev,dask]' 'torch==2.13.0'
+	$(PIPQ) -e '.[dev,dask]' 'torch==2.13.0' $(QUIET)
 	touch $@
 
 install: $(VENV)/.installed
@@ -28,7 +31,10 @@ install: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/dataaudit demo
 
+# make test is what CI runs: lint and type checks first, then the suite.
 test: $(VENV)/.installed-test
+	$(BIN)/ruff check dataaudit tests benchmarks
+	$(BIN)/mypy dataaudit
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed-test
