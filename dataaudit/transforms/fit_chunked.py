@@ -1,0 +1,335 @@
+"""The chunked fit: ``fit_transform`` on a CSV larger than memory, in two passes over the file.
+
+1. ``_scan``: per-row hashes (exact duplicates, conflicting labels, split groups), the labels and
+   a seeded sample of ``sample_rows`` rows (for the encoder's medians and category lists and the
+   expectation suite's category sets). Cleaning and the split are then planned as in memory
+   (``plan.plan_rows``).
+2. ``_encode_pass``: encode each chunk, fold its training rows into the scaler statistics (exact
+   streamed mean/variance) and the exact min/max/null counts of the suite, and spill the encoded
+   rows of each split to a temporary binary file (``_Spill``).
+3. ``_SplitWriter``: the PCA statistics stream from the encoding pass, and the outputs are written
+   block by block from the spill files into the .npz files, so peak memory depends on the chunk
+   size, not on the file size.
+
+What chunked mode cannot do: near-duplicate groups are not computed (that needs all feature rows
+at once); groups and label-issue scores are taken from ``--findings`` when given (they are just
+row numbers), otherwise only exact-feature groups are kept together. Encoder medians come from the
+sample (exact when the file has at most ``sample_rows`` rows).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dataaudit.exceptions import ConfigError, InputError
+from dataaudit.transforms.cleaning import RowHashes, row_hashes
+from dataaudit.transforms.config import TransformConfig, TransformSummary
+from dataaudit.transforms.encoding import TabularEncoder
+from dataaudit.transforms.fitting import (
+    build_manifest,
+    fit_scaler_and_pca,
+    make_pca,
+    make_scaler,
+    summarize,
+    train_moments,
+    verification_stats,
+    write_artifacts,
+)
+from dataaudit.transforms.plan import (
+    RowAccounting,
+    cleaning_record,
+    findings_source,
+    label_arrays,
+    plan_rows,
+    quarantine_frame,
+    roles_with_drops,
+)
+from dataaudit.transforms.split import SPLIT_NAMES
+
+__all__ = ["fit_chunked"]
+
+
+def fit_chunked(data: Any, label: str, out: Path, findings: Any, config: TransformConfig,
+                started: float) -> TransformSummary:
+    """``fit_transform`` with ``config.chunksize`` set (see the module docstring)."""
+    from dataaudit.dataset import Dataset, infer_roles
+    from dataaudit.expectations import build_suite
+    from dataaudit.findings import AuditResult
+    from dataaudit.io.artifacts import FittedTransform
+    from dataaudit.io.loading import file_sha256
+
+    if not isinstance(data, str | Path):
+        raise ConfigError("chunksize streams a CSV file; pass a path, not an in-memory table.")
+    if config.val is not None or config.test is not None:
+        raise ConfigError("chunksize cannot be combined with --val/--test files; use --split fractions.")
+    path = Path(data)
+    chunksize = int(config.chunksize or 0)
+
+    # Pass 1 and the plan.
+    scan = _scan(path, label, chunksize, config)
+    roles = roles_with_drops(infer_roles(scan.sample, label, config.id_column), config, str(path))
+    task = Dataset(frame=scan.labels.to_frame(), label=label, roles={label: "label"}, sha256="-").task
+    task = task or "classification"
+    audit = AuditResult.load(findings) if isinstance(findings, str | Path) else findings
+    sha = file_sha256(path)
+    if audit is not None:
+        recorded = (audit.input or {}).get("sha256")
+        if recorded and recorded != sha:
+            raise InputError("The findings were computed for another input file; run `dataaudit inspect` on this file.")
+    notes = ["chunked mode: near-duplicate groups only from --findings; encoder medians from a sample"
+             f" of {min(config.sample_rows, scan.n_rows)} rows"]
+    y, classes = label_arrays(scan.labels, task)
+    acc, y, n_groups = plan_rows(scan.hashes, y, scan.labels.isna().to_numpy(), task, classes, audit, config,
+                                 set(), None)
+    sizes = acc.check(scan.n_rows)
+    if sizes["train"] == 0:
+        raise InputError(f"{path}: no training rows are left after cleaning; check the policy.")
+
+    # The encoder is fitted on the sampled training rows; the scaler and PCA on every training row.
+    train_sample = scan.sample[acc.split[scan.sample.index.to_numpy()] == 0]
+    encoder = TabularEncoder(roles, label, max_categories=config.max_categories).fit(train_sample)
+    transform_ = FittedTransform(encoder, make_scaler(config), make_pca(config), dtype=config.dtype)
+    dtypes = dict.fromkeys(scan.float_columns, np.float64)
+
+    with _spill_folder(out, encoder.n_features_out_) as spill:
+        # Pass 2: encode, scaler and PCA statistics, exact suite statistics, spill per split.
+        moments = None if transform_.scaler is None and transform_.pca is None else train_moments(transform_, [])
+        suite_stats, quarantine = _encode_pass(path, chunksize, dtypes, acc, encoder, spill, moments, scan.columns)
+        if moments is not None:
+            fit_scaler_and_pca(transform_, moments)
+        suite = build_suite(train_sample, name=f"{path.name}-train", roles=roles, label=label, seed=config.seed)
+        _apply_suite_stats(suite, suite_stats)
+        schema = {"columns": scan.columns, "dtypes": {c: str(scan.sample[c].dtype) for c in scan.columns},
+                  "roles": roles}
+        manifest = build_manifest(
+            dataset_info={"path": str(path), "sha256": sha, "n_rows": scan.n_rows, "format": "csv",
+                          "chunksize": chunksize},
+            schema=schema, label=label, task=task, classes=classes, config=config,
+            cleaning=cleaning_record(acc, config, notes, n_groups, findings_source(findings, audit)),
+            sizes=sizes, transform_=transform_, unknown={}, eval_files={},
+        )
+        write_artifacts(out, manifest, transform_, quarantine, suite,
+                        _SplitWriter(spill, transform_, acc.split, y, config))
+    return summarize(out, manifest, started)
+
+
+# ---- pass 1 ----------------------------------------------------------------------------------
+@dataclass
+class _Scan:
+    """What the first pass over the file learned."""
+
+    columns: list[str]
+    n_rows: int
+    hashes: RowHashes  # per row, as in memory
+    labels: pd.Series  # the raw label of every row
+    sample: pd.DataFrame  # a seeded uniform sample of rows, indexed by row number
+    float_columns: set[str]  # columns read as float in some chunk (read as float64 everywhere)
+
+
+def _scan(path: Path, label: str, chunksize: int, config: TransformConfig) -> _Scan:
+    """Pass 1: row hashes, labels, column dtypes and a seeded sample (the smallest random keys)."""
+    rng = np.random.default_rng(config.seed)
+    feature_hashes: list[np.ndarray] = []
+    full_hashes: list[np.ndarray] = []
+    labels: list[pd.Series] = []
+    sample: pd.DataFrame | None = None
+    sample_keys = np.empty(0)
+    columns: list[str] | None = None
+    float_columns: set[str] = set()
+    n = 0
+    for chunk in _read_chunks(path, chunksize):
+        chunk.index = pd.RangeIndex(n, n + len(chunk))
+        chunk.columns = [str(c) for c in chunk.columns]
+        if columns is None:
+            columns = list(chunk.columns)
+            if label not in columns:
+                raise InputError(f"Label column {label!r} not found in {path}; columns are {columns}. "
+                                 "Pass --label with one of them.")
+        float_columns |= {c for c in chunk.columns if pd.api.types.is_float_dtype(chunk[c])}
+        hashes = row_hashes(chunk, [c for c in columns if c != label], label)
+        feature_hashes.append(hashes.features)
+        full_hashes.append(hashes.full)
+        labels.append(chunk[label])
+        # Keep the rows with the sample_rows smallest random keys seen so far: a uniform sample.
+        keys = np.concatenate([sample_keys, rng.random(len(chunk))])
+        merged = chunk if sample is None else pd.concat([sample, chunk])
+        if len(merged) > config.sample_rows:
+            keep = np.sort(np.argsort(keys, kind="stable")[: config.sample_rows])
+            merged, keys = merged.iloc[keep], keys[keep]
+        sample, sample_keys = merged, keys
+        n += len(chunk)
+    if columns is None or sample is None or n == 0:
+        raise InputError(f"{path}: has a header but no data rows.")
+    # Chunks may infer int for a column that is float elsewhere; read floats as float64 everywhere.
+    sample = sample.astype({c: np.float64 for c in float_columns if c in sample.columns})
+    return _Scan(
+        columns=columns, n_rows=n,
+        hashes=RowHashes(np.concatenate(feature_hashes), np.concatenate(full_hashes)),
+        labels=pd.concat(labels, ignore_index=True), sample=sample, float_columns=float_columns,
+    )
+
+
+def _read_chunks(path: Path, chunksize: int, dtypes: dict[str, Any] | None = None) -> Any:
+    from dataaudit.io.loading import read_table
+
+    if path.suffix.lower() in {".parquet", ".pq"}:
+        raise InputError(f"{path}: --chunksize streams CSV/TSV files; load Parquet in memory instead.")
+    sep = "\t" if path.suffix.lower() in {".tsv", ".tab"} else ","
+    if not path.exists():
+        read_table(path)  # raises the loader's clear error
+    return pd.read_csv(path, sep=sep, chunksize=chunksize, dtype=dtypes, low_memory=False)
+
+
+# ---- pass 2 ----------------------------------------------------------------------------------
+class _Spill:
+    """Encoded float64 rows of each split, appended to one temporary binary file per split."""
+
+    def __init__(self, folder: Path, width: int) -> None:
+        self.folder = folder
+        self.width = width
+
+    def path(self, name: str) -> Path:
+        return self.folder / f"{name}.bin"
+
+    def blocks(self, name: str, rows_per_block: int = 65_536) -> Iterator[np.ndarray]:
+        """Read the rows back one block at a time (no memory map)."""
+        with open(self.path(name), "rb") as handle:
+            while True:
+                data = handle.read(rows_per_block * self.width * 8)
+                if not data:
+                    return
+                yield np.frombuffer(data, dtype=np.float64).reshape(-1, self.width)
+
+
+@contextmanager
+def _spill_folder(out: Path, width: int) -> Iterator[_Spill]:
+    """A temporary folder beside ``out`` for the spill files, removed (only what we wrote) afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix=".dataaudit-spill-", dir=out.parent if out.parent.exists() else None))
+    try:
+        yield _Spill(folder, width)
+    finally:
+        for name in SPLIT_NAMES:
+            (folder / f"{name}.bin").unlink(missing_ok=True)
+        os.rmdir(folder)
+
+
+def _encode_pass(path: Path, chunksize: int, dtypes: dict[str, Any], acc: RowAccounting, encoder: TabularEncoder,
+                 spill: _Spill, moments: Any, columns: list[str]) -> tuple[dict[str, dict[str, float]], pd.DataFrame]:
+    """Pass 2: spill each split's encoded rows, stream the training moments and suite statistics.
+
+    Returns the suite statistics of the training rows and the quarantined rows with their reasons.
+    """
+    suite_stats: dict[str, dict[str, float]] = {}
+    quarantined_parts: list[pd.DataFrame] = []
+    handles = {name: open(spill.path(name), "wb") for name in SPLIT_NAMES}  # noqa: SIM115
+    try:
+        start = 0
+        for chunk in _read_chunks(path, chunksize, dtypes):
+            chunk.index = pd.RangeIndex(start, start + len(chunk))
+            chunk.columns = [str(c) for c in chunk.columns]
+            part = acc.split[start: start + len(chunk)]
+            quarantined = np.flatnonzero(part < 0)
+            if len(quarantined):
+                rows = quarantined + start
+                quarantined_parts.append(quarantine_frame(chunk, quarantined, [acc.removed[int(r)] for r in rows]))
+                quarantined_parts[-1]["row"] = rows
+            start += len(chunk)
+            _update_suite_stats(suite_stats, chunk.iloc[np.flatnonzero(part == 0)])
+            for index, name in enumerate(SPLIT_NAMES):
+                local = np.flatnonzero(part == index)
+                if len(local):
+                    encoded = encoder.transform(chunk, rows=local)
+                    if name == "train" and moments is not None:
+                        moments.update(encoded)
+                    handles[name].write(np.ascontiguousarray(encoded).tobytes())
+    finally:
+        for handle in handles.values():
+            handle.close()
+    quarantine = (pd.concat(quarantined_parts, ignore_index=True) if quarantined_parts
+                  else pd.DataFrame(columns=["row", "reason", *columns]))
+    return suite_stats, quarantine
+
+
+def _update_suite_stats(stats: dict[str, dict[str, float]], chunk: pd.DataFrame) -> None:
+    """Exact running min, max and null count per column over the training rows."""
+    for column in chunk.columns:
+        entry = stats.setdefault(column, {"min": np.inf, "max": -np.inf, "nulls": 0, "n": 0})
+        values = chunk[column]
+        entry["nulls"] += int(values.isna().sum())
+        entry["n"] += len(values)
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            finite = values.to_numpy(dtype=np.float64, na_value=np.nan)
+            finite = finite[np.isfinite(finite)]
+            if finite.size:
+                entry["min"] = min(entry["min"], float(finite.min()))
+                entry["max"] = max(entry["max"], float(finite.max()))
+
+
+def _apply_suite_stats(suite: dict[str, Any], stats: dict[str, dict[str, float]], range_tolerance: float = 0.1,
+                       null_slack: float = 0.05) -> None:
+    """Replace the sample-based ranges and null shares of a suite by the exact streamed ones."""
+    for exp in suite["expectations"]:
+        kwargs = exp["kwargs"]
+        entry = stats.get(kwargs.get("column", ""))
+        if entry is None or not entry["n"]:
+            continue
+        if exp["type"] == "expect_column_values_to_be_between" and np.isfinite(entry["min"]):
+            low, high = entry["min"], entry["max"]
+            pad = range_tolerance * (high - low) if high > low else range_tolerance * max(abs(low), 1.0)
+            kwargs["min_value"], kwargs["max_value"] = low - pad, high + pad
+        elif exp["type"] == "expect_column_values_to_not_be_null":
+            share = entry["nulls"] / entry["n"]
+            kwargs["mostly"] = 1.0 if share == 0 else max(0.0, round(1.0 - share - null_slack, 6))
+
+
+# ---- writing the splits ----------------------------------------------------------------------
+class _SplitWriter:
+    """Writes train/val/test.npz block by block from the spill files, measuring the output.
+
+    Called by ``write_artifacts`` with the temporary artifact folder; returns the verification
+    statistics (training covariance, validation means and spreads) of what it wrote.
+    """
+
+    def __init__(self, spill: _Spill, transform_: Any, split: np.ndarray, y: np.ndarray,
+                 config: TransformConfig) -> None:
+        self.spill = spill
+        self.transform = transform_
+        self.split = split
+        self.y = y
+        self.config = config
+
+    def __call__(self, folder: Path) -> dict[str, Any]:
+        from dataaudit.io.artifacts import NpzStreamWriter
+        from dataaudit.io.outputs import atomic_path
+        from dataaudit.transforms import StreamingMoments
+
+        width = self.transform.n_features_out
+        dtype = np.dtype(self.config.dtype)
+        measured = {"train": StreamingMoments(covariance=True), "val": StreamingMoments(covariance=False)}
+        for index, name in enumerate(SPLIT_NAMES):
+            rows = np.flatnonzero(self.split == index).astype(np.int64)
+            specs = {"X": ((len(rows), width), dtype), "y": ((len(rows),), self.y.dtype),
+                     "row": ((len(rows),), np.dtype(np.int64))}
+            with atomic_path(folder / f"{name}.npz") as target:
+                writer = NpzStreamWriter(target, specs)
+                writer.begin("X")
+                for block in self.spill.blocks(name):
+                    X = self.transform.apply_encoded(block)
+                    if name in measured:
+                        measured[name].update(X)
+                    writer.write(X)
+                writer.begin("y")
+                writer.write(self.y[rows])
+                writer.begin("row")
+                writer.write(rows)
+                writer.close()
+        return verification_stats(self.transform, measured["train"], measured["val"], self.config)

@@ -1,0 +1,271 @@
+"""The cleaning and split plan of ``fit_transform``: which row goes where, and why.
+
+``plan_rows`` decides for every input row: quarantined (with a reason from
+``cleaning.REASONS``), relabelled, or assigned to train/val/test, keeping duplicate and
+near-duplicate groups in one split. ``RowAccounting`` holds the answer and checks that
+``n_input = n_train + n_val + n_test + n_quarantined``. The helpers around it load the input and
+the user's own val/test files, and find the audit (``--findings`` or the needed checks) that the
+policy acts on. Both fit paths (in memory and chunked) use this one plan.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dataaudit.exceptions import DataAuditError, InputError
+from dataaudit.transforms.cleaning import (
+    RowHashes,
+    near_groups_from_findings,
+    post_split_decisions,
+    pre_split_removals,
+    row_hashes,
+    suspects_from_findings,
+)
+from dataaudit.transforms.config import TransformConfig
+from dataaudit.transforms.split import SPLIT_NAMES, assign_splits, group_ids
+
+__all__ = [
+    "RowAccounting",
+    "plan_rows",
+    "load_input",
+    "roles_with_drops",
+    "audit_for_cleaning",
+    "findings_source",
+    "label_arrays",
+    "code_of",
+    "quarantine_frame",
+    "cleaning_record",
+    "load_eval_files",
+]
+
+
+def load_input(data: Any, label: str, config: TransformConfig) -> Any:
+    from dataaudit.dataset import Dataset
+    from dataaudit.io.loading import load_dataset
+
+    if isinstance(data, Dataset):
+        if data.label != label:
+            data = Dataset(frame=data.frame, path=data.path, label=label, sha256=data.sha256,
+                           id_column=config.id_column or data.id_column)
+        return data
+    if isinstance(data, pd.DataFrame):
+        if label not in data.columns:
+            raise InputError(f"Label column {label!r} not found; columns are {list(data.columns)}.")
+        return Dataset.from_frame(data, label=label, id_column=config.id_column)
+    return load_dataset(data, label=label, id_column=config.id_column)
+
+
+def roles_with_drops(roles: dict[str, str], config: TransformConfig, source: str) -> dict[str, str]:
+    roles = dict(roles)
+    unknown = [c for c in config.drop if c not in roles]
+    if unknown:
+        raise InputError(f"--drop names column(s) {unknown} that {source} does not have; columns are {list(roles)}.")
+    for column in config.drop:
+        roles[column] = "user"
+    return roles
+
+
+def audit_for_cleaning(findings: Any, dataset: Any, config: TransformConfig) -> tuple[Any, list[str]]:
+    """The AuditResult to clean from (loaded, or computed by the needed checks) and notes."""
+    from dataaudit.findings import AuditResult
+
+    notes: list[str] = []
+    if isinstance(findings, AuditResult):
+        audit = findings
+    elif findings is not None:
+        audit = AuditResult.load(findings)
+    else:
+        needed = set()
+        if config.near_duplicates:
+            needed.add("near_duplicate")
+        if config.suspects != "keep":
+            needed.add("label_issue")
+        if not needed:
+            return None, notes
+        from dataaudit.audit import run_checks
+        from dataaudit.checks import ordered_checks
+
+        names = [c.name for c in ordered_checks() if set(c.codes) & needed]
+        missing = needed - {code for c in ordered_checks() if c.name in names for code in c.codes}
+        for code in sorted(missing):
+            notes.append(f"no registered check emits {code!r}; not used")
+        if not names:
+            return None, notes
+        audit = run_checks(dataset, checks=names, seed=config.seed)
+        for result in audit.checks:
+            if result.status in ("errored", "skipped"):
+                notes.append(f"check {result.check} {result.status}: {result.error or result.reason}")
+        return audit, notes
+    recorded = (audit.input or {}).get("sha256")
+    if recorded and dataset.sha256 and recorded != dataset.sha256:
+        raise InputError(
+            f"The findings were computed for another input (sha256 {recorded[:12]}…, this file "
+            f"{dataset.sha256[:12]}…). Run `dataaudit inspect` on this file or omit --findings."
+        )
+    return audit, notes
+
+
+def findings_source(findings: Any, audit: Any) -> str:
+    if findings is None:
+        return "computed" if audit is not None else "none"
+    return str(findings) if isinstance(findings, str | Path) else "given"
+
+
+def label_arrays(y_raw: pd.Series, task: str) -> tuple[np.ndarray, list[Any]]:
+    """(y, classes): int64 codes over sorted classes for classification, float64 otherwise."""
+    if task == "classification":
+        codes, classes = pd.factorize(y_raw, sort=True)
+        return codes.astype(np.int64), [_plain(c) for c in classes]
+    return pd.to_numeric(y_raw, errors="coerce").to_numpy(dtype=np.float64), []
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def code_of(value: Any, classes: list[Any]) -> int:
+    for i, c in enumerate(classes):
+        if c == value or str(c) == str(value):
+            return i
+    return -1
+
+
+def load_eval_files(dataset: Any, label: str, config: TransformConfig, features: list[str], task: str,
+                     classes: list[Any]) -> dict[str, dict[str, Any]]:
+    """The user's own val/test files: loaded with the training roles, labels coded, rows hashed."""
+    from dataaudit.io.loading import load_dataset
+
+    out: dict[str, dict[str, Any]] = {}
+    for name, path in (("val", config.val), ("test", config.test)):
+        if path is None:
+            continue
+        ds = load_dataset(path, label=label, id_column=config.id_column, reference=dataset)
+        if list(ds.columns) != list(dataset.columns):
+            raise InputError(f"{path}: columns {ds.columns} differ from the training file's {dataset.columns}.")
+        if ds.frame[label].isna().any():
+            rows = np.flatnonzero(ds.frame[label].isna().to_numpy())[:10].tolist()
+            raise InputError(f"{path}: the label {label!r} is missing in rows {rows}; an evaluation file needs every label.")
+        if task == "classification":
+            y = np.array([code_of(v, classes) for v in ds.frame[label].tolist()], dtype=np.int64)
+            if (y < 0).any():
+                bad = sorted({str(v) for v, c in zip(ds.frame[label].tolist(), y, strict=True) if c < 0})
+                raise InputError(f"{path}: label value(s) {bad[:10]} never occur in the training file.")
+        else:
+            y = pd.to_numeric(ds.frame[label], errors="coerce").to_numpy(dtype=np.float64)
+        hashes = row_hashes(ds.frame, features, label)
+        out[name] = {"frame": ds.frame, "y": y, "rows": np.arange(ds.n_rows, dtype=np.int64),
+                     "hashes": hashes.features, "path": str(path)}
+    return out
+
+
+class RowAccounting:
+    """Row bookkeeping: split per input row (-1 = quarantined) and reasons."""
+
+    def __init__(self, n: int) -> None:
+        self.split = np.full(n, -1, dtype=np.int8)
+        self.removed: dict[int, str] = {}
+        self.relabelled: dict[int, tuple[Any, Any]] = {}
+
+    def check(self, n_input: int) -> dict[str, int]:
+        sizes = {name: int(np.count_nonzero(self.split == i)) for i, name in enumerate(SPLIT_NAMES)}
+        n_quarantined = len(self.removed)
+        if n_input != sum(sizes.values()) + n_quarantined or np.count_nonzero(self.split < 0) != n_quarantined:
+            raise DataAuditError(
+                f"Row accounting failed: {n_input} input rows != train {sizes['train']} + val "
+                f"{sizes['val']} + test {sizes['test']} + quarantined {n_quarantined}. This is a bug."
+            )
+        return sizes
+
+
+def plan_rows(
+    hashes: RowHashes,
+    y: np.ndarray,
+    label_missing: np.ndarray,
+    task: str,
+    classes: list[Any],
+    audit: Any,
+    config: TransformConfig,
+    eval_names: set[str],
+    eval_feature_hashes: np.ndarray | None,
+) -> tuple[RowAccounting, np.ndarray, int]:
+    """Cleaning and split decisions for every row; returns accounting, final y and #groups."""
+    n = len(y)
+    policy = config.policy
+    acc = RowAccounting(n)
+    acc.removed.update(pre_split_removals(hashes, label_missing, policy))
+    if eval_feature_hashes is not None and len(eval_feature_hashes):
+        # A training row equal to a row of the user's val/test file would leak; the eval file
+        # is left untouched (its labels are never cleaned), the training copy goes.
+        leaked = np.isin(hashes.features, eval_feature_hashes)
+        for r in np.flatnonzero(leaked):
+            acc.removed.setdefault(int(r), "duplicate_of_eval")
+    kept_mask = np.ones(n, dtype=bool)
+    kept_mask[np.fromiter(acc.removed, dtype=np.int64, count=len(acc.removed))] = False
+    kept = np.flatnonzero(kept_mask)  # a mask, not setdiff1d: no sort or hash of a million rows
+    near = near_groups_from_findings(audit) if config.near_duplicates else []
+    groups = group_ids(n, hashes.features, near)
+    split = np.zeros(n, dtype=np.int8)
+    # A split the user supplies as a file (--val / --test) gets no input rows; the remaining
+    # fractions are rescaled, e.g. --split 0.8,0.1,0.1 with --test T.csv splits 8:1 into train/val.
+    fractions = [0.0 if name in eval_names else f for name, f in zip(SPLIT_NAMES, config.split, strict=True)]
+    if sum(fractions[1:]) > 0:
+        total = sum(fractions)
+        split[kept] = assign_splits(groups[kept], y[kept], (fractions[0] / total, fractions[1] / total,
+                                    fractions[2] / total), task=task, seed=config.seed)
+    post = post_split_decisions(hashes, y, split, kept, suspects_from_findings(audit), policy)
+    acc.removed.update(post.removed)
+    y = y.copy()
+    for row, suggested in post.relabelled.items():
+        if task == "classification":
+            code = code_of(suggested, classes)
+            if code < 0:
+                acc.removed[row] = "label_issue"
+                continue
+            acc.relabelled[row] = (classes[y[row]], classes[code])
+            y[row] = code
+        else:
+            try:
+                acc.relabelled[row] = (float(y[row]), float(suggested))
+                y[row] = float(suggested)
+            except (TypeError, ValueError):
+                acc.removed[row] = "label_issue"
+    keep_mask = np.ones(n, dtype=bool)
+    if acc.removed:
+        keep_mask[np.fromiter(acc.removed, dtype=np.int64, count=len(acc.removed))] = False
+    acc.split = np.where(keep_mask, split, -1).astype(np.int8)
+    n_groups = int(np.count_nonzero(np.bincount(groups))) if len(groups) else 0  # ids are >= 0
+    return acc, y, n_groups
+
+
+def quarantine_frame(frame: pd.DataFrame, rows: np.ndarray, reasons: list[str]) -> pd.DataFrame:
+    out = frame.iloc[rows].copy()
+    out.insert(0, "reason", reasons)
+    out.insert(0, "row", rows.astype(np.int64))
+    return out
+
+
+def cleaning_record(acc: RowAccounting, config: TransformConfig, notes: list[str], n_groups: int,
+                     findings_source: str) -> dict[str, Any]:
+    from collections import Counter
+
+    from dataaudit.transforms.cleaning import REASONS
+
+    by_reason = Counter(acc.removed.values())
+    return {
+        "policy": dataclasses.asdict(config.policy),
+        "findings": findings_source,
+        "n_quarantined": len(acc.removed),
+        "by_reason": dict(sorted(by_reason.items())),
+        "reasons": {k: REASONS[k] for k in by_reason if k in REASONS},
+        "relabelled": [{"row": r, "from": a, "to": b} for r, (a, b) in sorted(acc.relabelled.items())],
+        "n_split_groups": n_groups,
+        "notes": notes + [
+            "exact duplicates (features and label) and missing labels are removed before the split, everywhere",
+            "conflicting-label groups and suspect labels are handled on train/val rows only; test labels are never cleaned",
+        ],
+    }
