@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +12,17 @@ from dataaudit import __version__
 from dataaudit.checks import AuditContext, make_check, ordered_checks
 from dataaudit.dataset import Dataset
 from dataaudit.exceptions import ConfigError
-from dataaudit.findings import AuditResult, CheckResult
+from dataaudit.findings import AuditResult, CheckResult, Finding
 
 __all__ = ["run_checks", "inspect"]
+
+
+def _described(check_cls: Any, finding: Finding) -> Finding:
+    """The finding with its check's declared metadata for its code (title, action, section)."""
+    for code in check_cls.codes:
+        if code == finding.code:
+            return finding.described(code)
+    return finding
 
 
 def _skip_reason(check_cls: Any, dataset: Dataset, context: AuditContext) -> str | None:
@@ -71,9 +80,11 @@ def run_checks(
         if check_cls.name not in selected:
             continue
         check = make_check(check_cls.name, options.get(check_cls.name))
+        description = check_cls.description()
         reason = _skip_reason(check_cls, dataset, context)
         if reason is not None:
-            results.append(CheckResult(check=check_cls.name, status="skipped", reason=reason))
+            results.append(CheckResult(check=check_cls.name, status="skipped", reason=reason,
+                                       description=description))
             continue
         t0 = time.perf_counter()
         try:
@@ -84,8 +95,10 @@ def run_checks(
             result = CheckResult(
                 check=check_cls.name, status="errored", error=f"{type(exc).__name__}: {exc}"
             )
-        result.seconds = time.perf_counter() - t0
-        results.append(result)
+        results.append(replace(
+            result, seconds=time.perf_counter() - t0, description=description,
+            findings=tuple(_described(check_cls, f) for f in result.findings),
+        ))
     return AuditResult(
         input=dataset.describe_input(),
         checks=results,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -39,9 +40,11 @@ def test_contract_keys_and_roundtrip(tmp_path):
     assert data["checks"][0]["status"] == "flagged"
     assert set(data["checks"][0]) >= {"check", "status", "seconds", "error"}
     finding = data["findings"][0]
-    assert finding == {"check": "duplicates", "code": "exact_duplicate", "severity": "warning",
-                       "message": "1 row is a copy.", "rows": [3], "columns": [],
-                       "details": {"groups": [[1, 3]]}}
+    contract = {"check": "duplicates", "code": "exact_duplicate", "severity": "warning",
+                "message": "1 row is a copy.", "rows": [3], "columns": [], "details": {"groups": [[1, 3]]}}
+    assert {key: finding[key] for key in contract} == contract
+    # Fields added in wave 2 (never removed): what the report says about the finding.
+    assert set(finding) == set(contract) | {"title", "action", "section", "row_level"}
     path = tmp_path / "findings.json"
     path.write_text(result.to_json())
     again = AuditResult.load(path)
@@ -61,7 +64,7 @@ def test_bad_severity_is_refused():
 
 def test_rows_frame_flags_and_scores():
     result = small_result()
-    result.checks[1].row_scores = {"outlier": np.array([0.01, 0.9, 0.8, 0.7])}
+    result.checks[1] = replace(result.checks[1], row_scores={"outlier": np.array([0.01, 0.9, 0.8, 0.7])})
     result.dataset = Dataset.from_frame(pd.DataFrame({"a": [1.0, None, 3.0, None], "y": [0, 1, None, 1]}), label="y")
     frame = rows_frame(result)
     assert list(frame.columns) == ["row", "is_exact_duplicate", "exact_duplicate_score", "is_outlier",
@@ -97,3 +100,28 @@ def test_crashing_check_is_recorded_not_fatal(monkeypatch):
     assert statuses["duplicates"][0] in ("passed", "flagged")
     with pytest.raises(RuntimeError):
         run_checks(dataset, checks=["constant_columns"], strict=True)
+
+
+def test_findings_of_a_run_carry_their_checks_metadata():
+    frame = pd.DataFrame({"a": [1.0, 1.0, 2.0, 3.0] * 10, "b": list(range(40)), "y": [0, 1] * 20})
+    frame = pd.concat([frame, frame.iloc[:3]], ignore_index=True)
+    result = run_checks(Dataset.from_frame(frame, label="y"), checks=["duplicates", "constant_columns"])
+    data = json.loads(result.to_json())
+    assert data["findings"], "the planted copies must be found"
+    for finding in data["findings"]:
+        assert finding["title"] and finding["action"] and finding["section"]
+    assert all(c["description"] for c in data["checks"])
+
+
+def test_check_result_status_follows_its_content():
+    finding = Finding("x", "outlier", "info", "m", rows=(1,))
+    assert CheckResult(check="x").status == "passed"
+    assert CheckResult(check="x", findings=[finding]).status == "flagged"
+    assert CheckResult(check="x", status="skipped", reason="r").status == "skipped"
+    assert CheckResult(check="x", findings=[finding], error="boom").status == "errored"
+    assert CheckResult(check="x").with_findings(finding).status == "flagged"
+    with pytest.raises(AttributeError):
+        CheckResult(check="x").status = "flagged"  # type: ignore[misc]
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        CheckResult(check="x", row_scores={"outlier": np.array([0.5, 1.5])})
+    assert len(repr(CheckResult(check="x", findings=[finding] * 1000))) < 200

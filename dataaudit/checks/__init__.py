@@ -6,8 +6,10 @@ import importlib
 import pkgutil
 
 from dataaudit.checks._base import REGISTRY, AuditContext, Check, make_check, register
+from dataaudit.findings import Code, Finding
 
-__all__ = ["REGISTRY", "AuditContext", "Check", "make_check", "register", "load_all", "ordered_checks"]
+__all__ = ["REGISTRY", "AuditContext", "Check", "make_check", "register", "load_all", "ordered_checks",
+           "declared_code", "describe"]
 
 
 def load_all() -> dict[str, type[Check]]:
@@ -22,3 +24,17 @@ def ordered_checks() -> list[type[Check]]:
     """Registered check classes in report order."""
     load_all()
     return sorted(REGISTRY.values(), key=lambda c: (c.order, c.name))
+
+
+def declared_code(code: str) -> Code:
+    """The ``Code`` (title, action, section) that some registered check declares for ``code``."""
+    for check in load_all().values():
+        for declared in check.codes:
+            if declared == code:
+                return declared
+    raise KeyError(f"no registered check declares finding code {code!r}")
+
+
+def describe(finding: Finding) -> Finding:
+    """``finding`` with the metadata its code's check declares (for findings built by hand)."""
+    return finding.described(declared_code(finding.code))

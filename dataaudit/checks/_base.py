@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from dataaudit.exceptions import ConfigError
-from dataaudit.findings import CheckResult, Finding
+from dataaudit.findings import CheckResult, Code, Finding
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
@@ -30,14 +30,15 @@ class Check:
     """Base class of every check.
 
     Subclasses set ``name`` (the key in findings.json ``checks`` and in option tables), ``codes``
-    (the finding codes they may emit), ``order`` (position in reports) and the requirement flags;
+    (the finding codes they may emit, each a ``Code`` with its title, suggested action, report
+    section and whether it flags rows), ``order`` (position in reports) and the requirement flags;
     they take their options as keyword arguments with defaults and implement ``run``. The class
     docstring's first line is shown in the report. ``run`` never prints; it returns a CheckResult
     or raises (the runner records the error and goes on).
     """
 
     name: ClassVar[str] = ""
-    codes: ClassVar[tuple[str, ...]] = ()
+    codes: ClassVar[tuple[Code, ...]] = ()
     order: ClassVar[int] = 100
     needs_label: ClassVar[bool] = False  # skipped without a label column
     needs_classes: ClassVar[bool] = False  # skipped unless the label has >= 2 classes
@@ -56,15 +57,23 @@ class Check:
         signature = _inspect.signature(cls.__init__)
         return [p for p in signature.parameters if p != "self"]
 
+    @classmethod
+    def code(cls, code: str) -> Code:
+        """The declared ``Code`` named ``code``."""
+        for declared in cls.codes:
+            if declared == code:
+                return declared
+        raise KeyError(f"check {cls.name!r} does not declare code {code!r}; it declares {list(cls.codes)}")
+
     # Helpers so that checks build results the same way.
     def result(self, findings: list[Finding] | None = None, **kwargs: Any) -> CheckResult:
-        return CheckResult(check=self.name, findings=list(findings or []), **kwargs)
+        return CheckResult(check=self.name, findings=tuple(findings or ()), **kwargs)
 
     def skip(self, reason: str, **stats: Any) -> CheckResult:
         return CheckResult(check=self.name, status="skipped", reason=reason, stats=stats)
 
     def finding(self, code: str, severity: str, message: str, **kwargs: Any) -> Finding:
-        return Finding(check=self.name, code=code, severity=severity, message=message, **kwargs)  # type: ignore[arg-type]
+        return Finding(check=self.name, code=self.code(code), severity=severity, message=message, **kwargs)  # type: ignore[arg-type]
 
 
 def register(cls: type[Check]) -> type[Check]:
@@ -75,6 +84,10 @@ def register(cls: type[Check]) -> type[Check]:
         raise TypeError(f"check name {cls.name!r} registered twice")
     if not (cls.__doc__ or "").strip():
         raise TypeError(f"{cls.__name__} needs a docstring: its first line is shown in the report")
+    undeclared = [code for code in cls.codes if not isinstance(code, Code)]
+    if undeclared:
+        raise TypeError(f"{cls.__name__} declares codes {undeclared} without metadata: declare each as "
+                        "Code(name, title=..., action=..., section=...)")
     REGISTRY[cls.name] = cls
     return cls
 

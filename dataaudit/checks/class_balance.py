@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks._stats import fmt_share, json_value
-from dataaudit.findings import CheckResult
+from dataaudit.findings import CheckResult, Code
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
@@ -24,7 +24,11 @@ class ClassBalance(Check):
     """
 
     name = "class_balance"
-    codes = ("class_imbalance",)
+    codes: ClassVar[tuple[Code, ...]] = (
+        Code("class_imbalance", title="Class imbalance", section="classes",
+             action="Use class weights or resampling, a stratified split, and per-class metrics (recall, "
+                    "F1) instead of accuracy alone."),
+    )
     order = 40
     needs_label = True
     needs_classes = True

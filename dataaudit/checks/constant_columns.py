@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks._stats import fmt_share, json_value, sample_index
-from dataaudit.findings import CheckResult, Finding
+from dataaudit.findings import CheckResult, Code, Finding
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,7 +31,10 @@ class ConstantColumns(Check):
     """
 
     name = "constant_columns"
-    codes = ("constant_column",)
+    codes: ClassVar[tuple[Code, ...]] = (
+        Code("constant_column", title="Constant columns", section="columns",
+             action="Drop the column: it carries no information."),
+    )
     order = 70
 
     def __init__(self, quasi_share: float = 0.999) -> None:
@@ -74,7 +77,7 @@ class ConstantColumns(Check):
                          "split keeps some rare values in train"},
             ))
         stats = {"n_constant": len(constant), "n_quasi_constant": len(quasi),
-                 "mode_sample_rows": min(dataset.n_rows, _MODE_SAMPLE)}
+                    "mode_sample_rows": min(dataset.n_rows, _MODE_SAMPLE)}
         return self.result(findings, stats=stats)
 
     def _quasi_constant(self, dataset: Dataset, seed: int, skip: set[str]) -> dict[str, dict[str, Any]]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks._stats import numeric_matrix, sample_index, take_rows
-from dataaudit.findings import CheckResult
+from dataaudit.findings import CheckResult, Code
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
@@ -32,7 +32,10 @@ class Correlations(Check):
     """
 
     name = "correlations"
-    codes = ("high_correlation",)
+    codes: ClassVar[tuple[Code, ...]] = (
+        Code("high_correlation", title="Highly correlated columns", section="correlations",
+             action="Drop one column of each pair, or decorrelate with PCA/ZCA whitening."),
+    )
     order = 85
 
     def __init__(self, threshold: float = 0.95, sample_rows: int = 200_000) -> None:

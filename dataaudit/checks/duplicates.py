@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -13,7 +13,7 @@ from dataaudit.checks._neighbours import (
     identity_columns,
     later_members,
 )
-from dataaudit.findings import CheckResult, Finding
+from dataaudit.findings import CheckResult, Code, Finding
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
@@ -35,7 +35,14 @@ class DuplicatesCheck(Check):
     """
 
     name = "duplicates"
-    codes = ("exact_duplicate", "conflicting_labels")
+    codes: ClassVar[tuple[Code, ...]] = (
+        Code("exact_duplicate", title="Exact duplicates", section="duplicates", row_level=True,
+             action="Drop the copies (fit-transform does by default): they weigh some rows twice and can "
+                    "land on both sides of a train/test split."),
+        Code("conflicting_labels", title="Same features, different labels", section="duplicates", row_level=True,
+             action="Review these groups: identical features carry different labels. Keep one row with "
+                    "the right label or drop the group."),
+    )
     order = 10
 
     def __init__(self, ignore_id_columns: bool = True) -> None:

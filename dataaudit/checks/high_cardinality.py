@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks._stats import top_values
-from dataaudit.findings import CheckResult, Finding
+from dataaudit.findings import CheckResult, Code, Finding
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
@@ -25,7 +25,11 @@ class HighCardinality(Check):
     """
 
     name = "high_cardinality"
-    codes = ("high_cardinality",)
+    codes: ClassVar[tuple[Code, ...]] = (
+        Code("high_cardinality", title="High-cardinality columns", section="columns",
+             action="Group rare values into 'other' or use frequency/target encoding fitted on train "
+                    "only."),
+    )
     order = 72
 
     def __init__(self, min_distinct: int = 50, min_share: float = 0.05) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
 
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks._stats import json_value
-from dataaudit.findings import CheckResult
+from dataaudit.findings import CheckResult, Code
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
@@ -19,7 +19,10 @@ class IdColumns(Check):
     """ID columns: unique per row (row numbers, keys, hashes); never use them as features."""
 
     name = "id_columns"
-    codes = ("id_column",)
+    codes: ClassVar[tuple[Code, ...]] = (
+        Code("id_column", title="ID columns", section="columns",
+             action="Keep it as a row identifier but drop it from the features: a model can memorize IDs."),
+    )
     order = 71
 
     def run(self, dataset: Dataset, context: AuditContext) -> CheckResult:

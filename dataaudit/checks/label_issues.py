@@ -9,7 +9,7 @@ import numpy as np
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks.label_leakage import balanced_accuracy
 from dataaudit.exceptions import ConfigError
-from dataaudit.findings import CheckResult
+from dataaudit.findings import CheckResult, Code
 from dataaudit.oos import out_of_sample_probabilities, resolve_models
 
 if TYPE_CHECKING:
@@ -86,7 +86,11 @@ class LabelIssues(Check):
     """
 
     name: ClassVar[str] = "label_issues"
-    codes: ClassVar[tuple[str, ...]] = ("label_issue",)
+    codes: ClassVar[tuple[Code, ...]] = (
+        Code("label_issue", title="Suspect labels", section="labels", row_level=True,
+             action="Review these labels, worst first: fix the clear mistakes, keep the rest; do not "
+                    "relabel test data."),
+    )
     order: ClassVar[int] = 30
     needs_label: ClassVar[bool] = True
     needs_classes: ClassVar[bool] = True
@@ -252,7 +256,7 @@ class LabelIssues(Check):
             f"without those rows confidently predict another class (out-of-fold accuracy of the "
             f"ensemble {oos.cv_accuracy['ensemble']:.1%})."
         )
-        result.findings.append(
+        return result.with_findings(
             self.finding(
                 "label_issue",
                 severity,
@@ -262,8 +266,6 @@ class LabelIssues(Check):
                 details=details,
             )
         )
-        result.status = "flagged"
-        return result
 
     def _leaky_columns(self, dataset: Dataset, context: AuditContext) -> list[str]:
         """Feature columns that alone determine the label, scored as ``label_leakage`` does."""

@@ -10,7 +10,7 @@ import pandas as pd
 
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.exceptions import ConfigError
-from dataaudit.findings import CheckResult
+from dataaudit.findings import CheckResult, Code
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
@@ -167,7 +167,11 @@ class LabelLeakage(Check):
     """
 
     name: ClassVar[str] = "label_leakage"
-    codes: ClassVar[tuple[str, ...]] = ("label_leakage",)
+    codes: ClassVar[tuple[Code, ...]] = (
+        Code("label_leakage", title="Label leakage", section="columns",
+             action="Remove the column unless it is truly known at prediction time: it predicts the label "
+                    "too well."),
+    )
     order: ClassVar[int] = 80
     needs_label: ClassVar[bool] = True
     needs_classes: ClassVar[bool] = True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,7 @@ from dataaudit.checks._stats import (
     sample_index,
     take_rows,
 )
-from dataaudit.findings import CheckResult, Finding
+from dataaudit.findings import CheckResult, Code, Finding
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
@@ -45,7 +45,14 @@ class MissingValues(Check):
     """
 
     name = "missing_values"
-    codes = ("missing_values", "infinite_values")
+    codes: ClassVar[tuple[Code, ...]] = (
+        Code("missing_values", title="Missing values", section="columns",
+             action="Impute (median / most frequent, fitted on train only), add a missing indicator if "
+                    "missingness may carry signal, drop mostly empty columns."),
+        Code("infinite_values", title="Infinite values", section="columns",
+             action="Find where the infinities come from (a division by zero, an overflow) and fix them "
+                    "at the source; fit-transform treats them as missing."),
+    )
     order = 60
 
     def __init__(self, warn_share: float = 0.05, sentinel_min_share: float = 0.005,

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks._stats import fmt_share, is_placeholder, listed_rows
-from dataaudit.findings import CheckResult, Finding
+from dataaudit.findings import CheckResult, Code, Finding
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
@@ -30,7 +30,10 @@ class MixedTypes(Check):
     """
 
     name = "mixed_types"
-    codes = ("mixed_types",)
+    codes: ClassVar[tuple[Code, ...]] = (
+        Code("mixed_types", title="Mixed types", section="columns",
+             action="Fix the stray values at the source, or treat them as missing."),
+    )
     order = 73
 
     def __init__(self, min_share: float = 0.05) -> None:

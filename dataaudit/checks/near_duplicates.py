@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks._neighbours import feature_copy_groups, identity_columns, later_members
-from dataaudit.findings import CheckResult
+from dataaudit.findings import CheckResult, Code
 from dataaudit.grouping import (
     DEFAULT_RELATIVE_THRESHOLD,
     DEFAULT_SAMPLE_SIZE,
@@ -33,7 +33,11 @@ class NearDuplicatesCheck(Check):
     """
 
     name = "near_duplicates"
-    codes = ("near_duplicate",)
+    codes: ClassVar[tuple[Code, ...]] = (
+        Code("near_duplicate", title="Near duplicates", section="duplicates", row_level=True,
+             action="Check whether these are the same item recorded twice; keep each group in one split "
+                    "(group split) so the test score is not inflated."),
+    )
     order = 20
 
     def __init__(

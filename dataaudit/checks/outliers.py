@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks._stats import MAD_TO_STD, json_value, numeric_matrix, sample_index
-from dataaudit.findings import CheckResult
+from dataaudit.findings import CheckResult, Code
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
@@ -57,7 +57,11 @@ class Outliers(Check):
     """
 
     name = "outliers"
-    codes = ("outlier",)
+    codes: ClassVar[tuple[Code, ...]] = (
+        Code("outlier", title="Outliers", section="outliers", row_level=True,
+             action="Look at the most extreme rows: fix entry errors, keep genuine extremes; consider "
+                    "robust scaling or clipping."),
+    )
     order = 50
 
     def __init__(self, forest_z: float = 4.0, min_anomaly: float = 0.55, n_estimators: int = 100,
@@ -115,7 +119,7 @@ class Outliers(Check):
         if not len(flagged):
             return result
         per_row = self._evidence(dataset, tails, flagged[:_MAX_PER_ROW], score, anomaly, z_max)
-        result.findings.append(self.finding(
+        return result.with_findings(self.finding(
             "outlier", "warning" if len(flagged) / n_rows <= 0.05 else "info",
             f"{len(flagged)} rows lie far from the bulk of the data (anomaly score >= {threshold:.3f}; "
             f"median row {median:.3f}). Worst: row {int(flagged[0])}"
@@ -127,8 +131,6 @@ class Outliers(Check):
                      "action": "look at these rows: fix entry or unit errors, drop impossible rows, or keep "
                      "genuine extremes and use robust scaling / clipping"},
         ))
-        result.status = "flagged"
-        return result
 
     @staticmethod
     def _evidence(dataset: Dataset, tails: _TailZ, rows: np.ndarray, score: np.ndarray,

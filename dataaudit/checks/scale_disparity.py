@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks._stats import numeric_matrix, sample_index, take_rows
-from dataaudit.findings import CheckResult
+from dataaudit.findings import CheckResult, Code
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
@@ -28,7 +28,11 @@ class ScaleDisparity(Check):
     """
 
     name = "scale_disparity"
-    codes = ("scale_disparity",)
+    codes: ClassVar[tuple[Code, ...]] = (
+        Code("scale_disparity", title="Scale disparity", section="columns",
+             action="Standardize these columns (fit-transform --scale standard) so no feature dominates "
+                    "by its units."),
+    )
     order = 91
 
     def __init__(self, max_ratio: float = 100.0, sample_rows: int = 200_000) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks._stats import nan_skewness, numeric_matrix, sample_index, take_rows
-from dataaudit.findings import CheckResult
+from dataaudit.findings import CheckResult, Code
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
@@ -32,7 +32,10 @@ class Skewness(Check):
     """
 
     name = "skewness"
-    codes = ("skewed_feature",)
+    codes: ClassVar[tuple[Code, ...]] = (
+        Code("skewed_feature", title="Skewed columns", section="columns",
+             action="Log- or power-transform the column before standardizing."),
+    )
     order = 90
 
     def __init__(self, threshold: float = 2.0, min_distinct: int = 10, sample_rows: int = 200_000) -> None:

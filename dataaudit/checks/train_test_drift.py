@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -10,7 +10,7 @@ from scipy import stats as scipy_stats
 
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks._stats import json_value, sample_index
-from dataaudit.findings import CheckResult, Finding
+from dataaudit.findings import CheckResult, Code, Finding
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
@@ -43,7 +43,11 @@ class TrainTestDrift(Check):
     """
 
     name = "train_test_drift"
-    codes = ("train_test_drift",)
+    codes: ClassVar[tuple[Code, ...]] = (
+        Code("train_test_drift", title="Train/test drift", section="train-test",
+             action="Find out why these columns differ between train and test; the test score may not "
+                    "reflect what the model learned."),
+    )
     order = 96
     needs_test = True
 
@@ -98,9 +102,9 @@ class TrainTestDrift(Check):
                 drifted.append(column)
         drifted.sort(key=lambda c: -per_column[c]["distance"])
         stats = {"per_column": per_column, "n_tested": len(per_column), "alpha": self.alpha,
-                 "min_effect": self.min_effect, "n_train": dataset.n_rows, "n_test": test.n_rows,
-                 "sample_rows": self.sample_rows,
-                 "sampled": train_index is not None or test_index is not None}
+                    "min_effect": self.min_effect, "n_train": dataset.n_rows, "n_test": test.n_rows,
+                    "sample_rows": self.sample_rows,
+                    "sampled": train_index is not None or test_index is not None}
         if drifted:
             shown = ", ".join(
                 f"{c!r} ({per_column[c]['test']} {per_column[c]['distance']:.2f})" for c in drifted[:8])

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks._neighbours import MAX_LISTED, identity_columns, joint_feature_matrix
-from dataaudit.findings import CheckResult
+from dataaudit.findings import CheckResult, Code
 from dataaudit.grouping import (
     DEFAULT_RELATIVE_THRESHOLD,
     DEFAULT_SAMPLE_SIZE,
@@ -34,7 +34,10 @@ class TrainTestOverlapCheck(Check):
     """
 
     name = "train_test_overlap"
-    codes = ("train_test_overlap",)
+    codes: ClassVar[tuple[Code, ...]] = (
+        Code("train_test_overlap", title="Rows in both train and test", section="train-test", row_level=True,
+             action="Remove the test rows that also occur in training: they inflate the test score."),
+    )
     order = 95
     needs_test = True
 

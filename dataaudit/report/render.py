@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from dataaudit.findings import AuditResult, CheckResult
     from dataaudit.report.images import RowImages
 
-__all__ = ["render_report", "audit_sections", "SUGGESTED_ACTIONS", "MAX_LIST_ROWS"]
+__all__ = ["render_report", "audit_sections", "MAX_LIST_ROWS"]
 
 # Example lists (suspect labels, outliers, groups) show at most this many entries.
 MAX_LIST_ROWS = 50
@@ -43,57 +43,24 @@ EXAMPLES_PER_CLASS = 16
 MAX_EXAMPLE_CLASSES = 20
 CELL_CHARS = 40
 
-DUPLICATE_CODES = ("exact_duplicate", "conflicting_labels", "near_duplicate")
-COLUMN_CODES = ("missing_values", "constant_column", "id_column", "high_cardinality", "mixed_types",
-                "label_leakage", "skewed_feature", "scale_disparity")
+# Shown for a finding saved by a version that did not record its check's advice.
+FALLBACK_ACTION = "See the check's details in findings.json."
 
-# What a person should do about each finding code.
-SUGGESTED_ACTIONS: dict[str, str] = {
-    "exact_duplicate": "Drop the copies (fit-transform does by default): they weigh some rows twice "
-                       "and can land on both sides of a train/test split.",
-    "conflicting_labels": "Review these groups: identical features carry different labels. Keep one "
-                          "row with the right label or drop the group.",
-    "near_duplicate": "Check whether these are the same item recorded twice; keep each group in one "
-                      "split (group split) so the test score is not inflated.",
-    "label_issue": "Review these labels, worst first: fix the clear mistakes, keep the rest; do not "
-                   "relabel test data.",
-    "class_imbalance": "Use class weights or resampling, a stratified split, and per-class metrics "
-                       "(recall, F1) instead of accuracy alone.",
-    "outlier": "Look at the most extreme rows: fix entry errors, keep genuine extremes; consider "
-               "robust scaling or clipping.",
-    "missing_values": "Impute (median / most frequent, fitted on train only), add a missing "
-                      "indicator if missingness may carry signal, drop mostly empty columns.",
-    "constant_column": "Drop the column: it carries no information.",
-    "id_column": "Keep it as a row identifier but drop it from the features: a model can memorize IDs.",
-    "high_cardinality": "Group rare values into 'other' or use frequency/target encoding fitted on train only.",
-    "mixed_types": "Fix the stray values at the source, or treat them as missing.",
-    "label_leakage": "Remove the column unless it is truly known at prediction time: it predicts the "
-                     "label too well.",
-    "high_correlation": "Drop one column of each pair, or decorrelate with PCA/ZCA whitening.",
-    "skewed_feature": "Log- or power-transform the column before standardizing.",
-    "scale_disparity": "Standardize these columns (fit-transform --scale standard) so no feature "
-                       "dominates by its units.",
-    "train_test_overlap": "Remove the test rows that also occur in training: they inflate the test score.",
-    "train_test_drift": "Find out why these columns differ between train and test; the test score may "
-                        "not reflect what the model learned.",
+# How row-level findings are marked on the 2-D map, by report section (shape, not colour).
+MAP_MARKERS: dict[str, tuple[str, str]] = {
+    "labels": ("x", "#111111"),
+    "duplicates": ("+", "#555555"),
+    "outliers": ("s", "#111111"),
 }
+OTHER_MARKER = ("^", "#333333")
 
-SECTION_FOR_CODE: dict[str, str] = {
-    **{code: "duplicates" for code in DUPLICATE_CODES},
-    **{code: "columns" for code in COLUMN_CODES},
-    "label_issue": "labels",
-    "class_imbalance": "classes",
-    "outlier": "outliers",
-    "high_correlation": "correlations",
-    "train_test_overlap": "train-test",
-    "train_test_drift": "train-test",
-}
 
-CODE_TITLES: dict[str, str] = {
-    "exact_duplicate": "Exact duplicates",
-    "conflicting_labels": "Same features, different labels",
-    "near_duplicate": "Near duplicates",
-}
+def _action(finding: Finding) -> str:
+    return finding.action or FALLBACK_ACTION
+
+
+def _title(finding: Finding) -> str:
+    return finding.title or finding.code.replace("_", " ").capitalize()
 
 
 def _status_of(findings: Iterable[Finding]) -> str:
@@ -178,6 +145,11 @@ class _Context:
     def findings(self, *codes: str) -> list[Finding]:
         return [f for f in self.result.findings if f.code in codes]
 
+    def in_section(self, section: str, *, row_level: bool | None = None) -> list[Finding]:
+        """Findings that their check placed in report ``section``, worst first."""
+        return [f for f in self.result.findings if f.section == section
+                and (row_level is None or f.row_level == row_level)]
+
     def check_result(self, name: str) -> CheckResult | None:
         for check in self.result.checks:
             if check.check == name:
@@ -213,18 +185,15 @@ def _overview(ctx: _Context, later: Sequence[Section]) -> Section:
     result = ctx.result
     info = result.input or {}
     summary = result.summary()
-    from dataaudit.checks import REGISTRY
-
     checks = []
     for check in result.checks:
-        registered = REGISTRY.get(check.check)
         checks.append({
             "name": check.check,
             "status": check.status,
             "n_findings": len(check.findings),
             "seconds": check.seconds,
             "note": check.error or check.reason or "",
-            "description": registered.description() if registered is not None else "",
+            "description": check.description,
             "severity": _status_of(check.findings),
         })
     status_counts = {s: sum(1 for c in result.checks if c.status == s)
@@ -283,7 +252,7 @@ def _bytes(size: int) -> str:
 def _findings(ctx: _Context, present: set[str], column_index: dict[str, int]) -> Section:
     items = []
     for finding in ctx.result.findings[:MAX_FINDINGS]:
-        target = SECTION_FOR_CODE.get(finding.code)
+        target = finding.section or None
         link = None
         if target == "columns" and finding.columns and finding.columns[0] in column_index and "columns" in present:
             link = f"#col-{column_index[finding.columns[0]]}"
@@ -300,7 +269,8 @@ def _findings(ctx: _Context, present: set[str], column_index: dict[str, int]) ->
             "columns": finding.columns[:12],
             "more_columns": max(len(finding.columns) - 12, 0),
             "details": _scalar_details(finding.details),
-            "action": SUGGESTED_ACTIONS.get(finding.code, "See the check's details in findings.json."),
+            "title": _title(finding),
+            "action": _action(finding),
             "link": link,
         })
     total = len(ctx.result.findings)
@@ -346,7 +316,7 @@ def _columns(ctx: _Context) -> Section:
 
 def _classes(ctx: _Context) -> Section | None:
     dataset = ctx.dataset
-    imbalance = ctx.findings("class_imbalance")
+    imbalance = ctx.in_section("classes")
     counts: dict[str, int] = {}
     if dataset is not None and dataset.label is not None and dataset.task == "classification":
         values = dataset.frame[dataset.label]
@@ -436,7 +406,7 @@ def _group_table(ctx: _Context, group: list[int]) -> dict[str, Any]:
 
 
 def _duplicates(ctx: _Context) -> Section | None:
-    found = ctx.findings(*DUPLICATE_CODES)
+    found = ctx.in_section("duplicates")
     if not found:
         return None
     blocks: list[dict[str, Any]] = []
@@ -445,14 +415,14 @@ def _duplicates(ctx: _Context) -> Section | None:
         tables = [_group_table(ctx, g) for g in groups[:MAX_GROUPS]]
         blocks.append({
             "code": finding.code,
-            "title": CODE_TITLES.get(finding.code, finding.code),
+            "title": _title(finding),
             "severity": finding.severity,
             "message": finding.message,
             "n_groups": len(groups),
             "hidden": max(len(groups) - MAX_GROUPS, 0),
             "groups": tables,
             "compact": ctx.images is not None and not any(t.get("show_table", True) for t in tables),
-            "action": SUGGESTED_ACTIONS.get(finding.code, ""),
+            "action": _action(finding),
         })
     html = render_fragment("audit_duplicates.html.j2", blocks=blocks, has_images=ctx.images is not None)
     n_rows = sum(len(f.rows) for f in found)
@@ -512,7 +482,7 @@ def _listed_rows(ctx: _Context, finding: Finding) -> tuple[list[dict[str, Any]],
 
 
 def _labels(ctx: _Context) -> Section | None:
-    found = ctx.findings("label_issue")
+    found = ctx.in_section("labels", row_level=True)
     if not found:
         return None
     finding = found[0]
@@ -536,7 +506,7 @@ def _labels(ctx: _Context) -> Section | None:
         })
     html = render_fragment(
         "audit_labels.html.j2", items=items, columns=columns, total=total, message=finding.message,
-        severity=finding.severity, action=SUGGESTED_ACTIONS["label_issue"], has_images=ctx.images is not None,
+        severity=finding.severity, action=_action(finding), has_images=ctx.images is not None,
         more_findings=[f.message for f in found[1:]],
     )
     return Section(id="labels", title="Suspect labels", html=html,
@@ -544,7 +514,7 @@ def _labels(ctx: _Context) -> Section | None:
 
 
 def _outliers(ctx: _Context) -> Section | None:
-    found = ctx.findings("outlier")
+    found = ctx.in_section("outliers", row_level=True)
     if not found:
         return None
     finding = found[0]
@@ -566,7 +536,7 @@ def _outliers(ctx: _Context) -> Section | None:
         })
     html = render_fragment(
         "audit_outliers.html.j2", items=items, columns=columns, total=total, message=finding.message,
-        severity=finding.severity, action=SUGGESTED_ACTIONS["outlier"], extra_keys=extra_keys,
+        severity=finding.severity, action=_action(finding), extra_keys=extra_keys,
         has_images=ctx.images is not None, has_label=label is not None,
         more_findings=[f.message for f in found[1:]],
     )
@@ -615,7 +585,7 @@ def _correlation_matrix(ctx: _Context) -> tuple[np.ndarray, list[str]] | None:
 
 
 def _correlations(ctx: _Context) -> Section | None:
-    found = ctx.findings("high_correlation")
+    found = ctx.in_section("correlations")
     computed = _correlation_matrix(ctx)
     if computed is None:
         if not found:
@@ -696,16 +666,16 @@ def _row_map(ctx: _Context) -> Section | None:
     dataset = ctx.dataset
     if dataset is None or dataset.n_rows < 3:
         return None
-    # Flagged rows differ from the class dots by shape, not colour.
-    flag_kinds = [("label_issue", "suspect label", "x", "#111111"),
-                  ("exact_duplicate", "duplicate", "+", "#555555"),
-                  ("conflicting_labels", "duplicate", "+", "#555555"),
-                  ("near_duplicate", "duplicate", "+", "#555555"),
-                  ("outlier", "outlier", "s", "#111111")]
+    # Flagged rows differ from the class dots by shape, not colour: one marker per report section
+    # of the row-level findings, named by the first finding's title.
     flagged: dict[str, set[int]] = {}
-    for code, name, _, _ in flag_kinds:
-        for finding in ctx.findings(code):
-            flagged.setdefault(name, set()).update(finding.rows[:300])
+    markers: dict[str, tuple[str, str]] = {}
+    for finding in ctx.result.findings:
+        if not finding.row_level or not finding.rows or finding.section == "train-test":
+            continue
+        name = _map_name(ctx, finding.section) if finding.section in MAP_MARKERS else _title(finding).lower()
+        markers.setdefault(name, MAP_MARKERS.get(finding.section, OTHER_MARKER))
+        flagged.setdefault(name, set()).update(finding.rows[:300])
     rng = np.random.default_rng(ctx.seed)
     n = dataset.n_rows
     chosen = set(rng.choice(n, size=min(n, PCA_POINTS), replace=False).tolist())
@@ -740,7 +710,6 @@ def _row_map(ctx: _Context) -> Section | None:
         ax.scatter(points[:, 0], points[:, 1], s=7, color=PALETTE[0], alpha=0.5, linewidths=0,
                    rasterized=True, label="row")
     position = {int(r): i for i, r in enumerate(rows)}
-    markers = {name: (marker, colour) for _, name, marker, colour in flag_kinds}
     n_flagged = 0
     for name, flagged_rows in flagged.items():
         index = [position[r] for r in sorted(flagged_rows) if r in position]
@@ -761,6 +730,13 @@ def _row_map(ctx: _Context) -> Section | None:
                            n_features=features.shape[1])
     return Section(id="map", title="Rows in 2-D (PCA)", html=html,
                    summary=f"{len(rows)} of {n} rows projected", status="ok")
+
+
+def _map_name(ctx: _Context, section: str) -> str:
+    """Legend name of a map marker: the section's own findings' title when they share one."""
+    titles = {_title(f).lower() for f in ctx.in_section(section, row_level=True)}
+    return titles.pop() if len(titles) == 1 else {"labels": "suspect label", "duplicates": "duplicate",
+                                                  "outliers": "outlier"}.get(section, section)
 
 
 def _examples(ctx: _Context) -> Section | None:
@@ -789,6 +765,28 @@ def _examples(ctx: _Context) -> Section | None:
                    summary=f"random rows drawn as {height}x{width} images", status="ok")
 
 
+def _other(ctx: _Context, known: set[str]) -> Section | None:
+    """Findings of sections this page has no special view for: title, message, rows, action."""
+    found = [f for f in ctx.result.findings if f.section not in known]
+    if not found:
+        return None
+    columns = ctx.value_columns()
+    items = []
+    for finding in found[:MAX_FINDINGS]:
+        shown = list(finding.rows[:MAX_FINDING_ROWS_SHOWN])
+        frame = ctx.rows_frame(shown)
+        items.append({
+            "severity": finding.severity, "code": finding.code, "title": _title(finding),
+            "message": finding.message, "action": _action(finding),
+            "columns": finding.columns[:12], "more_columns": max(len(finding.columns) - 12, 0),
+            "rows": [{"row": r, "cells": _value_cells(ctx, r, frame, columns)} for r in shown],
+            "more_rows": max(len(finding.rows) - len(shown), 0),
+        })
+    html = render_fragment("audit_other.html.j2", items=items, columns=columns if ctx.dataset is not None else [])
+    return Section(id="other", title="Other findings", html=html,
+                   summary=f"{len(found)} finding(s) of other checks", status=_status_of(found))
+
+
 def _normalize_per_column(value: Any) -> dict[str, dict[str, Any]]:
     if isinstance(value, dict):
         return {str(k): (v if isinstance(v, dict) else {"value": v}) for k, v in value.items()}
@@ -802,8 +800,8 @@ def _normalize_per_column(value: Any) -> dict[str, dict[str, Any]]:
 
 
 def _train_test(ctx: _Context) -> Section | None:
-    overlap = ctx.findings("train_test_overlap")
-    drift = ctx.findings("train_test_drift")
+    overlap = ctx.in_section("train-test", row_level=True)
+    drift = ctx.in_section("train-test", row_level=False)
     test = ctx.result.test_dataset
     if test is None and not overlap and not drift:
         return None
@@ -937,9 +935,11 @@ def audit_sections(result: AuditResult, *, image_shape: tuple[int, int] | None =
     ctx = _Context(result=result, dataset=dataset, profile=profile, images=images, seed=seed)
     # Evidence first (what to act on), reference material (columns, correlations) after.
     columns = _columns(ctx)
+    # Sections with a view of their own; a finding placed anywhere else lands in "other".
+    known = {"classes", "labels", "duplicates", "outliers", "columns", "correlations", "train-test"}
     body = [s for s in (
         _classes(ctx), _labels(ctx), _duplicates(ctx), _outliers(ctx), _examples(ctx), _row_map(ctx),
-        columns, _correlations(ctx), _train_test(ctx),
+        columns, _correlations(ctx), _train_test(ctx), _other(ctx, known),
     ) if s is not None]
     present = {s.id for s in body}
     column_index = {c["name"]: c["index"] for c in (profile["columns"] if profile else [])}

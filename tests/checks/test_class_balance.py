@@ -25,8 +25,8 @@ def test_flags_a_class_at_five_percent_of_the_majority() -> None:
 
 
 def test_balanced_and_mild_imbalance_pass() -> None:
-    assert _run([0, 1, 2] * 50).findings == []
-    assert _run([0] * 100 + [1] * 20).findings == []
+    assert _run([0, 1, 2] * 50).findings == ()
+    assert _run([0] * 100 + [1] * 20).findings == ()
 
 
 def test_single_member_class_is_flagged_even_when_ratio_is_mild() -> None:

@@ -19,7 +19,7 @@ def _run(frame: pd.DataFrame):
 
 
 def test_clean_has_no_finding() -> None:
-    assert _run(_frame()).findings == []
+    assert _run(_frame()).findings == ()
 
 
 def test_constant_and_all_empty_columns() -> None:

@@ -22,7 +22,7 @@ def _run(frame: pd.DataFrame, **options: float):
 
 def test_independent_columns_pass_and_expose_the_matrix() -> None:
     result = _run(_frame())
-    assert result.findings == []
+    assert result.findings == ()
     assert result.stats["columns"] == ["a", "b", "c"] and np.asarray(result.stats["matrix"]).shape == (3, 3)
 
 

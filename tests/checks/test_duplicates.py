@@ -165,11 +165,11 @@ def test_id_columns_are_ignored_by_default():
     assert by_code(result, "exact_duplicate").details["groups"] == [[3, n - 1]]
     assert by_code(result, "exact_duplicate").details["ignored_columns"] == ["row_id"]
     strict = make_check("duplicates", {"ignore_id_columns": False}).run(dataset, AuditContext())
-    assert strict.findings == []
+    assert strict.findings == ()
 
 
 def test_single_row_and_all_nan_column():
-    assert run_duplicates(pd.DataFrame({"a": [1.0], "label": ["p"]})).findings == []
+    assert run_duplicates(pd.DataFrame({"a": [1.0], "label": ["p"]})).findings == ()
     frame = pd.DataFrame({"empty": [np.nan] * 5, "a": [1, 2, 1, 3, 4], "label": list("ppqpp")})
     result = run_duplicates(frame)
     assert by_code(result, "conflicting_labels").details["groups"] == [[0, 2]]
@@ -180,7 +180,7 @@ def test_clean_table_passes():
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"a": rng.standard_normal(200), "label": rng.integers(0, 3, 200)})
     result = run_duplicates(frame)
-    assert result.status == "passed" and result.findings == []
+    assert result.status == "passed" and result.findings == ()
 
 
 def test_unknown_option_is_a_config_error():

@@ -26,7 +26,7 @@ def test_counting_column_is_an_id() -> None:
 
 def test_clean_and_declared_id_pass() -> None:
     frame = _frame()
-    assert make_check("id_columns").run(Dataset.from_frame(frame, label="y"), AuditContext()).findings == []
+    assert make_check("id_columns").run(Dataset.from_frame(frame, label="y"), AuditContext()).findings == ()
     frame["key"] = [f"k{i}" for i in range(100)]
     dataset = Dataset.from_frame(frame, label="y", id_column="key")
-    assert make_check("id_columns").run(dataset, AuditContext()).findings == []
+    assert make_check("id_columns").run(dataset, AuditContext()).findings == ()

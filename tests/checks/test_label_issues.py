@@ -73,12 +73,12 @@ def test_leaky_copy_of_the_label_is_left_out_of_the_models() -> None:
     assert finding.details["excluded_columns"] == ["label_copy"]
     # With the copy among the features every given label is predicted back: nothing to see.
     kept = _run(frame, exclude_leaky=False)
-    assert kept.findings == [] and kept.stats["excluded_columns"] == []
+    assert kept.findings == () and kept.stats["excluded_columns"] == []
 
 
 def test_clean_blobs_pass() -> None:
     result = _run(_blob_frame())
-    assert result.status == "passed" and result.findings == []
+    assert result.status == "passed" and result.findings == ()
     assert result.stats["excluded_columns"] == []  # every column alone is perfect: none left out
     assert np.all(result.row_scores["label_issue"] > 0.5)
 
@@ -103,7 +103,7 @@ def test_tiny_class_left_out_with_reason() -> None:
     result = _run(frame)
     assert result.stats["small_classes"] == {"bird": 3}
     assert np.isnan(result.row_scores["label_issue"][[0, 1, 2]]).all()
-    assert result.findings == []
+    assert result.findings == ()
 
 
 def test_too_few_rows_per_class_skips() -> None:

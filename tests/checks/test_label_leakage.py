@@ -32,7 +32,7 @@ def digits() -> tuple[pd.DataFrame, np.ndarray]:
 def test_digits_pixels_never_flagged(digits: tuple[pd.DataFrame, np.ndarray]) -> None:
     frame, _ = digits
     result = _run(frame)
-    assert result.status == "passed" and result.findings == []
+    assert result.status == "passed" and result.findings == ()
     scores = result.stats["balanced_accuracy"]
     # Constant pixels are skipped; every other pixel is scored and far from the threshold.
     assert len(scores) == 61 and max(scores.values()) < 0.5
@@ -69,7 +69,7 @@ def test_high_cardinality_categorical_not_flagged() -> None:
         "label": rng.integers(0, 2, size=600),
     })
     result = _run(frame)
-    assert result.findings == []
+    assert result.findings == ()
     assert result.stats["balanced_accuracy"]["code"] < 0.7
 
 

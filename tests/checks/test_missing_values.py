@@ -22,7 +22,7 @@ def _run(frame: pd.DataFrame, dataset: Dataset | None = None):
 
 
 def test_clean_table_has_no_finding() -> None:
-    assert _run(_clean()).findings == []
+    assert _run(_clean()).findings == ()
 
 
 def test_missing_cells_one_finding_per_column_with_rows_and_severity() -> None:
@@ -63,7 +63,7 @@ def test_minus_one_in_a_non_negative_column_is_a_sentinel_but_a_common_value_is_
     assert finding.details["placeholder"] == -1 and finding.rows == (1, 2, 3)
     frame = _clean()
     frame.loc[:9, "b"] = 100  # the top of the range repeated: an ordinary frequent value
-    assert _run(frame).findings == []
+    assert _run(frame).findings == ()
 
 
 def test_placeholder_strings_in_categorical_and_numeric_columns(tmp_path) -> None:

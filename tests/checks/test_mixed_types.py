@@ -36,4 +36,4 @@ def test_object_column_mixing_numbers_and_text_in_memory() -> None:
 
 
 def test_clean_passes() -> None:
-    assert make_check("mixed_types").run(Dataset.from_frame(_frame(), label="y"), AuditContext()).findings == []
+    assert make_check("mixed_types").run(Dataset.from_frame(_frame(), label="y"), AuditContext()).findings == ()

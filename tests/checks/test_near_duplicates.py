@@ -165,7 +165,7 @@ def test_clean_independent_rows_are_not_flagged(kind):
         for name, k in (("colour", 4), ("size", 3), ("shop", 12)):
             frame[name] = rng.choice([f"{name}_{i}" for i in range(k)], 5000)
     result = run_near(frame)
-    assert result.findings == [] and result.status == "passed"
+    assert result.findings == () and result.status == "passed"
     assert result.row_scores["near_duplicate"].min() == 1.0
 
 
@@ -192,4 +192,4 @@ def test_check_skips_without_features_and_validates_options():
 
 def test_check_single_row():
     result = run_near(pd.DataFrame({"a": [1.0], "b": [2.0]}))
-    assert result.findings == []
+    assert result.findings == ()

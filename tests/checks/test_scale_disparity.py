@@ -20,7 +20,7 @@ def _run(frame: pd.DataFrame):
 
 def test_similar_scales_pass() -> None:
     result = _run(_frame())
-    assert result.findings == [] and 10 < result.stats["ratio"] < 40
+    assert result.findings == () and 10 < result.stats["ratio"] < 40
 
 
 def test_salary_next_to_a_small_column_is_flagged() -> None:

@@ -22,7 +22,7 @@ def _run(train: pd.DataFrame, test: pd.DataFrame):
 
 def test_same_distribution_passes_with_a_full_table() -> None:
     result = _run(_frame(2000, 0), _frame(1000, 1))
-    assert result.findings == []
+    assert result.findings == ()
     assert set(result.stats["per_column"]) == {"a", "b", "c", "y"}
     assert result.stats["per_column"]["a"]["test"] == "ks"
     assert result.stats["per_column"]["c"]["test"] == "chi2"
@@ -40,7 +40,7 @@ def test_tiny_shift_on_big_samples_is_not_drift() -> None:
     # Significant at this size, but below the effect-size floor: not reported.
     result = _run(_frame(40_000, 0), _frame(40_000, 1, shift=0.05))
     assert result.stats["per_column"]["a"]["p_value"] < 0.01
-    assert result.findings == []
+    assert result.findings == ()
 
 
 def test_missing_column_is_its_own_finding() -> None:

@@ -66,7 +66,7 @@ def test_severity_follows_the_share_of_test_rows():
 def test_independent_files_do_not_overlap():
     train, test = make_pair(2000, 500)
     result = run_overlap(train, test)
-    assert result.status == "passed" and result.findings == []
+    assert result.status == "passed" and result.findings == ()
     assert result.stats["n_exact_pairs"] == 0 and result.stats["n_near_pairs"] == 0
 
 

@@ -8,6 +8,13 @@ import pandas as pd
 from dataaudit.dataset import Dataset
 from dataaudit.findings import AuditResult, CheckResult, Finding
 
+
+def described(*args, **kwargs) -> Finding:
+    """A hand-built finding with the metadata its check declares (as the audit runner adds)."""
+    from dataaudit.checks import describe
+
+    return describe(Finding(*args, **kwargs))
+
 N_DUPLICATES = 10
 N_FLIPS = 15
 HOSTILE = [
@@ -38,18 +45,18 @@ def digits_result() -> AuditResult:
     groups = [[int(c), n + i] for i, c in enumerate(copies)]
     scores = rng.uniform(0.0, 0.1, N_FLIPS)
     outlier_rows = rng.choice(n, 5, replace=False)
-    duplicates = Finding("duplicates", "exact_duplicate", "warning",
+    duplicates = described("duplicates", "exact_duplicate", "warning",
                          f"{N_DUPLICATES} rows are exact copies of earlier rows.",
                          rows=[g[1] for g in groups], details={"groups": groups})
-    labels = Finding("label_issues", "label_issue", "error", f"{N_FLIPS} labels look wrong.", rows=flips,
+    labels = described("label_issues", "label_issue", "error", f"{N_FLIPS} labels look wrong.", rows=flips,
                      details={"per_row": [
                          {"row": int(r), "given_label": int(frame.loc[r, "label"]),
                           "suggested_label": int(o), "score": float(s)}
                          for r, o, s in zip(flips, original, scores, strict=True)]})
-    outliers = Finding("outliers", "outlier", "info", "5 rows are unusual.", rows=outlier_rows,
+    outliers = described("outliers", "outlier", "info", "5 rows are unusual.", rows=outlier_rows,
                        details={"per_row": [{"row": int(r), "score": 0.01 * (i + 1)}
                                             for i, r in enumerate(outlier_rows)]})
-    constant = Finding("constant_columns", "constant_column", "info", "1 column has a single value.",
+    constant = described("constant_columns", "constant_column", "info", "1 column has a single value.",
                        columns=["pixel_0_0"])
     checks = [
         CheckResult("duplicates", findings=[duplicates], seconds=0.1),
@@ -96,20 +103,20 @@ def mixed_result(hostile: bool = False) -> AuditResult:
     age = dataset.columns[1]
     plan = dataset.columns[4]
     findings = {
-        "missing_values": Finding("missing_values", "missing_values", "warning",
+        "missing_values": described("missing_values", "missing_values", "warning",
                                   f"Column {dataset.columns[2]!r} is 10% missing.", columns=[dataset.columns[2]],
                                   rows=np.flatnonzero(train.iloc[:, 2].isna())),
-        "id_columns": Finding("id_columns", "id_column", "warning", "customer_id looks like a row ID.",
+        "id_columns": described("id_columns", "id_column", "warning", "customer_id looks like a row ID.",
                               columns=["customer_id"]),
-        "class_balance": Finding("class_balance", "class_imbalance", "warning", "The label is imbalanced.",
+        "class_balance": described("class_balance", "class_imbalance", "warning", "The label is imbalanced.",
                                  columns=["churn"], details={"counts": train["churn"].value_counts().to_dict()}),
-        "near_duplicates": Finding("near_duplicates", "near_duplicate", "warning", "2 rows are near copies.",
+        "near_duplicates": described("near_duplicates", "near_duplicate", "warning", "2 rows are near copies.",
                                    rows=[7], details={"groups": [[3, 7]]}),
-        "train_test_drift": Finding("train_test_drift", "train_test_drift", "warning",
+        "train_test_drift": described("train_test_drift", "train_test_drift", "warning",
                                     f"{age!r} drifted between train and test.", columns=[age],
                                     details={"per_column": [{"column": age, "statistic": 0.45, "p_value": 1e-9},
                                                             {"column": plan, "statistic": 0.02, "p_value": 0.8}]}),
-        "train_test_overlap": Finding("train_test_overlap", "train_test_overlap", "error",
+        "train_test_overlap": described("train_test_overlap", "train_test_overlap", "error",
                                       "3 test rows also occur in train.", rows=[1, 2, 5]),
     }
     checks = [CheckResult(name, findings=[finding]) for name, finding in findings.items()]

@@ -9,12 +9,12 @@ from html.parser import HTMLParser
 import numpy as np
 import pandas as pd
 import pytest
-from _report_data import HOSTILE, N_FLIPS
+from _report_data import HOSTILE, N_FLIPS, described
 from markupsafe import Markup
 
 from dataaudit.dataset import Dataset
 from dataaudit.exceptions import ConfigError
-from dataaudit.findings import AuditResult, CheckResult, Finding
+from dataaudit.findings import AuditResult, CheckResult
 from dataaudit.report.images import encode_png, pixel_columns
 from dataaudit.report.profile import profile_dataset
 from dataaudit.report.render import MAX_LIST_ROWS, render_report
@@ -146,7 +146,7 @@ def test_png_encoder_round_trips() -> None:
 
 def test_profile_values() -> None:
     frame = pd.DataFrame({"x": [1.0, 2.0, np.nan, 4.0], "c": ["a", "b", "a", None], "y": [0, 1, 0, 1]})
-    finding = Finding("m", "missing_values", "warning", "x has holes", columns=["x"])
+    finding = described("m", "missing_values", "warning", "x has holes", columns=["x"])
     profile = profile_dataset(Dataset.from_frame(frame, label="y"), [finding])
     x, c = profile["columns"][0], profile["columns"][1]
     assert (x["n_missing"], x["n_distinct"], x["kind"]) == (1, 3, "numeric")
@@ -166,11 +166,11 @@ def test_big_table_report_is_small_and_capped() -> None:
     columns["label"] = rng.integers(0, 3, n)
     dataset = Dataset.from_frame(pd.DataFrame(columns), label="label", name="big.csv")
     flagged = rng.choice(n, 5000, replace=False)
-    finding = Finding("label_issues", "label_issue", "warning", "5000 suspect labels", rows=flagged,
+    finding = described("label_issues", "label_issue", "warning", "5000 suspect labels", rows=flagged,
                       details={"per_row": [{"row": int(r), "given_label": 0, "suggested_label": 1,
                                             "score": float(s)} for r, s in zip(flagged, rng.uniform(size=5000), strict=True)]})
     groups = [[int(a), int(b)] for a, b in rng.choice(n, size=(3000, 2), replace=False)]
-    dupes = Finding("duplicates", "exact_duplicate", "warning", "3000 copies", rows=[g[1] for g in groups],
+    dupes = described("duplicates", "exact_duplicate", "warning", "3000 copies", rows=[g[1] for g in groups],
                     details={"groups": groups})
     result = AuditResult(input=dataset.describe_input(), checks=[
         CheckResult("label_issues", findings=[finding]), CheckResult("duplicates", findings=[dupes])],
