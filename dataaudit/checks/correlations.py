@@ -9,6 +9,9 @@ import numpy as np
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks._stats import numeric_matrix, sample_index, take_rows
 from dataaudit.findings import CheckResult, Code
+from dataaudit.stats import pairwise_correlation
+
+__all__ = ["Correlations", "pairwise_correlation"]
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
@@ -81,27 +84,3 @@ class Correlations(Check):
                      "(dataaudit fit-transform --whiten pca); a copy of another column may also be a leak"},
         )
         return self.result([finding], stats=stats)
-
-
-def pairwise_correlation(matrix: np.ndarray) -> np.ndarray:
-    """Pearson correlation of the columns of ``matrix``, each pair on the rows where both are present.
-
-    Pairwise-complete sums come from a few matrix products over the observed-cell mask, so NaN
-    costs no per-pair loop. Columns are centred first (on their own means) to avoid cancellation.
-    Constant columns and pairs with fewer than 3 shared rows get NaN.
-    """
-    observed = np.isfinite(matrix)
-    mask = observed.astype(np.float64)
-    count = observed.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        centred = np.where(observed, matrix - np.nansum(matrix, axis=0) / np.maximum(count, 1), 0.0)
-        n = mask.T @ mask  # rows shared by each pair
-        sums = centred.T @ mask  # [j, k]: sum of column j over the rows where k is present
-        squares = (centred**2).T @ mask
-        cross = centred.T @ centred
-        covariance = cross - sums * sums.T / n
-        variance_j = squares - sums**2 / n
-        corr = covariance / np.sqrt(variance_j * variance_j.T)
-    corr[(n < 3) | ~np.isfinite(corr)] = np.nan
-    np.fill_diagonal(corr, 1.0)
-    return np.clip(corr, -1.0, 1.0)

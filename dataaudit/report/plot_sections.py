@@ -1,0 +1,175 @@
+"""Audit sections that are plots: the correlation heatmap and the rows on a 2-D map."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from dataaudit.report.plots import PALETTE, figure_to_svg, new_figure, plot_text
+from dataaudit.report.section import Section, render_fragment
+from dataaudit.report.view import (
+    HEATMAP_COLUMNS,
+    MAP_MARKERS,
+    OTHER_MARKER,
+    PCA_POINTS,
+    ReportContext,
+    status_of,
+    title_of,
+)
+
+if TYPE_CHECKING:
+    pass
+
+
+
+def _correlation_matrix(ctx: ReportContext) -> tuple[np.ndarray, list[str]] | None:
+    check = ctx.check_result("correlations")
+    if check is not None:
+        matrix, names = check.stats.get("matrix"), check.stats.get("columns")
+        if matrix is not None and names is not None and len(names) >= 2:
+            return np.asarray(matrix, dtype=np.float64), [str(n) for n in names]
+    dataset = ctx.dataset
+    if dataset is None:
+        return None
+    columns = dataset.numeric_columns
+    if len(columns) < 2:
+        return None
+    # Enough rows for stable coefficients while the cost (rows x columns^2) stays bounded.
+    n_sample = min(dataset.n_rows, max(2000, 2_000_000 // len(columns)))
+    rng = np.random.default_rng(ctx.seed)
+    index = np.sort(rng.choice(dataset.n_rows, size=n_sample, replace=False))
+    from dataaudit.stats import pairwise_correlation
+
+    values = dataset.numeric_matrix[index].astype(np.float64)
+    return pairwise_correlation(values), list(columns)
+
+
+def correlations_section(ctx: ReportContext) -> Section | None:
+    found = ctx.in_section("correlations")
+    computed = _correlation_matrix(ctx)
+    if computed is None:
+        if not found:
+            return None
+        html = render_fragment("audit_correlations.html.j2", svg=None, pairs=[], n_columns=0, shown=0,
+                               findings=[{"severity": f.severity, "message": f.message} for f in found])
+        return Section(id="correlations", title="Correlations", html=html, status=status_of(found))
+    matrix, names = computed
+    matrix = np.where(np.isfinite(matrix), matrix, 0.0)
+    n = len(names)
+    off = np.abs(matrix - np.diag(np.diag(matrix)))
+    keep = np.arange(n)
+    if n > HEATMAP_COLUMNS:
+        keep = np.sort(np.argsort(-off.max(axis=1), kind="stable")[:HEATMAP_COLUMNS])
+    sub = matrix[np.ix_(keep, keep)]
+    labels = [plot_text(names[i], 24) for i in keep]
+    size = 2.6 + 0.16 * len(keep)
+    fig, ax = new_figure(size + 1.0, size)
+    image = ax.imshow(sub, cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
+    ax.set_xticks(range(len(keep)), labels, rotation=90, fontsize=7 if len(keep) > 20 else 8)
+    ax.set_yticks(range(len(keep)), labels, fontsize=7 if len(keep) > 20 else 8)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02, label="Pearson r")
+    svg = figure_to_svg(fig)
+    upper = np.triu_indices(n, k=1)
+    strength = np.abs(matrix[upper])
+    order = np.argsort(-strength, kind="stable")[:12]
+    pairs = [{"a": names[upper[0][i]], "b": names[upper[1][i]], "r": float(matrix[upper][i])} for i in order]
+    html = render_fragment("audit_correlations.html.j2", svg=svg, pairs=pairs, n_columns=n, shown=len(keep),
+                           findings=[{"severity": f.severity, "message": f.message} for f in found])
+    return Section(id="correlations", title="Correlations", html=html,
+                   summary=f"strongest |r| = {strength.max():.2f}" if strength.size else "",
+                   status=status_of(found))
+
+
+def _pca_2d(features: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Rows on the top two principal components (the package's own PCA) and their variance shares."""
+    from dataaudit.transforms.whitening import PCATransformer
+
+    pca = PCATransformer(n_components=2).fit(features.astype(np.float64))
+    if pca.n_components_ < 2:
+        return None  # fewer than two non-degenerate directions: nothing to draw
+    return pca.transform(features.astype(np.float64)), pca.explained_variance_ratio_
+
+
+def row_map_section(ctx: ReportContext) -> Section | None:
+    dataset = ctx.dataset
+    if dataset is None or dataset.n_rows < 3:
+        return None
+    # Flagged rows differ from the class dots by shape, not colour: one marker per report section
+    # of the row-level findings, named by the first finding's title.
+    flagged: dict[str, set[int]] = {}
+    markers: dict[str, tuple[str, str]] = {}
+    for finding in ctx.result.findings:
+        if not finding.row_level or not finding.rows or finding.section == "train-test":
+            continue
+        name = _map_name(ctx, finding.section) if finding.section in MAP_MARKERS else title_of(finding).lower()
+        markers.setdefault(name, MAP_MARKERS.get(finding.section, OTHER_MARKER))
+        flagged.setdefault(name, set()).update(finding.rows[:300])
+    rng = np.random.default_rng(ctx.seed)
+    n = dataset.n_rows
+    chosen = set(rng.choice(n, size=min(n, PCA_POINTS), replace=False).tolist())
+    for flagged_rows in flagged.values():
+        chosen.update(r for r in flagged_rows if 0 <= r < n)
+    rows = np.array(sorted(chosen))
+    # The features every distance- and model-based check uses (computed once per dataset).
+    features = dataset.feature_matrix[0][rows]
+    if features.shape[1] < 2:
+        return None
+    projected = _pca_2d(features)
+    if projected is None:
+        return None
+    points, explained = projected
+    fig, ax = new_figure(7.0, 5.0)
+    label = dataset.label
+    legend = True
+    if label is not None and dataset.task == "classification":
+        codes = dataset.label_codes[0][rows]
+        classes = dataset.classes
+        if len(classes) <= len(PALETTE):
+            for k, name in enumerate(classes):
+                mask = codes == k
+                ax.scatter(points[mask, 0], points[mask, 1], s=9, color=PALETTE[k], alpha=0.7,
+                           linewidths=0, label=plot_text(name, 20), rasterized=True)
+        else:
+            ax.scatter(points[:, 0], points[:, 1], s=7, c=codes, cmap="viridis", alpha=0.55,
+                       linewidths=0, rasterized=True)
+            legend = False
+    elif label is not None:
+        target = pd.to_numeric(dataset.frame[label].iloc[rows], errors="coerce").to_numpy(dtype=np.float64)
+        sc = ax.scatter(points[:, 0], points[:, 1], s=7, c=target, cmap="viridis", alpha=0.6,
+                        linewidths=0, rasterized=True)
+        fig.colorbar(sc, ax=ax, fraction=0.04, pad=0.02, label=plot_text(label))
+    else:
+        ax.scatter(points[:, 0], points[:, 1], s=7, color=PALETTE[0], alpha=0.5, linewidths=0,
+                   rasterized=True, label="row")
+    position = {int(r): i for i, r in enumerate(rows)}
+    n_flagged = 0
+    for name, flagged_rows in flagged.items():
+        index = [position[r] for r in sorted(flagged_rows) if r in position]
+        if not index:
+            continue
+        n_flagged += len(index)
+        marker, colour = markers[name]
+        ax.scatter(points[index, 0], points[index, 1], s=34, marker=marker, color=colour,
+                   facecolors="none" if marker == "s" else colour, linewidths=1.1,
+                   label=f"{name} ({len(index)})", rasterized=True)
+    ax.set_xlabel(f"PC 1 ({explained[0]:.0%} of variance)")
+    ax.set_ylabel(f"PC 2 ({explained[1]:.0%} of variance)")
+    if legend:
+        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, fontsize=8,
+                  markerscale=1.6)
+    svg = figure_to_svg(fig)
+    html = render_fragment("audit_map.html.j2", svg=svg, n_points=len(rows), n_rows=n, n_flagged=n_flagged,
+                           n_features=features.shape[1])
+    return Section(id="map", title="Rows in 2-D (PCA)", html=html,
+                   summary=f"{len(rows)} of {n} rows projected", status="ok")
+
+
+def _map_name(ctx: ReportContext, section: str) -> str:
+    """Legend name of a map marker: the section's own findings' title when they share one."""
+    titles = {title_of(f).lower() for f in ctx.in_section(section, row_level=True)}
+    return titles.pop() if len(titles) == 1 else {"labels": "suspect label", "duplicates": "duplicate",
+                                                  "outliers": "outlier"}.get(section, section)

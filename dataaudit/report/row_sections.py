@@ -1,0 +1,248 @@
+"""Audit sections that show rows: duplicate groups, suspect labels, outliers, examples per class."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from dataaudit.findings import Finding
+from dataaudit.report.section import Section, render_fragment
+from dataaudit.report.view import (
+    EXAMPLES_PER_CLASS,
+    MAX_EXAMPLE_CLASSES,
+    MAX_GROUP_MEMBERS,
+    MAX_GROUPS,
+    MAX_LIST_ROWS,
+    MAX_VALUE_COLUMNS,
+    ReportContext,
+    action_of,
+    cell,
+    status_of,
+    title_of,
+    value_cells,
+)
+
+if TYPE_CHECKING:
+    from dataaudit.findings import CheckResult
+
+
+
+def _groups_of(finding: Finding) -> list[list[int]]:
+    groups = finding.details.get("groups")
+    if isinstance(groups, list) and groups and all(isinstance(g, list | tuple) for g in groups):
+        return [[int(r) for r in g] for g in groups]
+    return [[r] for r in finding.rows]
+
+
+def _group_table(ctx: ReportContext, group: list[int]) -> dict[str, Any]:
+    """One duplicate group side by side: rows as lines, differing cells highlighted."""
+    members = group[:MAX_GROUP_MEMBERS]
+    frame = ctx.rows_frame(members)
+    uris = ctx.image_uris(members)
+    label = ctx.dataset.label if ctx.dataset is not None else None
+    table: dict[str, Any] = {"rows": [], "columns": [], "hidden_same": 0, "n_members": len(group),
+                             "more": max(len(group) - len(members), 0)}
+    if frame is None or frame.empty:
+        table["rows"] = [{"row": r, "cells": [], "image": uris.get(r)} for r in members]
+        return table
+    # Compare each member with the first; missing cells compare equal to each other. A plain
+    # loop over a few hundred cells beats pandas string conversion of the whole block.
+    values = frame.to_numpy(dtype=object)
+    missing = frame.isna().to_numpy()
+    differing = [
+        name for j, name in enumerate(frame.columns)
+        if any(missing[i, j] != missing[0, j] or (not missing[i, j] and values[i, j] != values[0, j])
+               for i in range(1, len(values)))
+    ]
+    pixels = set(ctx.images.columns) if ctx.images is not None else set()
+    columns: list[str] = []
+    if label is not None:
+        columns.append(label)
+    columns += [c for c in differing if c != label and c not in pixels][:MAX_VALUE_COLUMNS]
+    for name in frame.columns:
+        if len(columns) >= MAX_VALUE_COLUMNS + 1:
+            break
+        if name not in columns and name not in pixels:
+            columns.append(name)
+    table["columns"] = [{"name": c, "diff": c in differing} for c in columns]
+    table["hidden_same"] = len([c for c in frame.columns if c not in columns and c not in differing])
+    table["hidden_diff"] = len([c for c in differing if c not in columns])
+    table["n_columns"] = len(frame.columns)
+    table["n_differing"] = len(differing)
+    table["pixels_differing"] = len([c for c in differing if c in pixels])
+    # With images and nothing but the label beside the pixels, the pictures say it all.
+    table["show_table"] = not pixels or any(c != label for c in columns)
+    for row, (_, values) in zip(frame.index, frame[columns].iterrows(), strict=True):
+        table["rows"].append({
+            "row": int(row),
+            "image": uris.get(int(row)),
+            "label": cell(values[label])["text"] if label is not None else None,
+            "cells": [cell(values[c], diff=c in differing) for c in columns],
+        })
+    return table
+
+
+def duplicates_section(ctx: ReportContext) -> Section | None:
+    found = ctx.in_section("duplicates")
+    if not found:
+        return None
+    blocks: list[dict[str, Any]] = []
+    for finding in found:
+        groups = _groups_of(finding)
+        tables = [_group_table(ctx, g) for g in groups[:MAX_GROUPS]]
+        blocks.append({
+            "code": finding.code,
+            "title": title_of(finding),
+            "severity": finding.severity,
+            "message": finding.message,
+            "n_groups": len(groups),
+            "hidden": max(len(groups) - MAX_GROUPS, 0),
+            "groups": tables,
+            "compact": ctx.images is not None and not any(t.get("show_table", True) for t in tables),
+            "action": action_of(finding),
+        })
+    html = render_fragment("audit_duplicates.html.j2", blocks=blocks, has_images=ctx.images is not None)
+    n_rows = sum(len(f.rows) for f in found)
+    return Section(id="duplicates", title="Duplicates", html=html,
+                   summary=f"{n_rows} duplicate row(s) in {sum(b['n_groups'] for b in blocks)} group(s)",
+                   status=status_of(found))
+
+
+def _per_row(finding: Finding, check: CheckResult | None) -> list[dict[str, Any]]:
+    """A finding's per-row evidence as dicts with at least ``row``, sorted worst (lowest score) first."""
+    entries = finding.details.get("per_row")
+    rows: list[dict[str, Any]] = []
+    if isinstance(entries, list) and entries and all(isinstance(e, dict) and "row" in e for e in entries):
+        rows = [dict(e) for e in entries]
+    elif isinstance(entries, dict):
+        rows = [{"row": int(k), **(v if isinstance(v, dict) else {"score": v})} for k, v in entries.items()]
+    else:
+        scores = check.row_scores.get(finding.code) if check is not None else None
+        for r in finding.rows:
+            entry: dict[str, Any] = {"row": r}
+            if scores is not None and 0 <= r < len(scores):
+                entry["score"] = float(scores[r])
+            rows.append(entry)
+
+    def key(entry: dict[str, Any]) -> float:
+        score = entry.get("score")
+        try:
+            value = float(score)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return math.inf
+        return value if math.isfinite(value) else math.inf
+
+    return sorted(rows, key=key)
+
+
+def _listed_rows(ctx: ReportContext, finding: Finding) -> tuple[list[dict[str, Any]], int, Any, dict[int, str]]:
+    """A row-level finding's first MAX_LIST_ROWS entries, the full count, their values and images."""
+    entries = _per_row(finding, ctx.check_result(finding.check))
+    total = len(entries)
+    entries = entries[:MAX_LIST_ROWS]
+    rows = [int(e["row"]) for e in entries]
+    return entries, total, ctx.rows_frame(rows), ctx.image_uris(rows)
+
+
+def labels_section(ctx: ReportContext) -> Section | None:
+    found = ctx.in_section("labels", row_level=True)
+    if not found:
+        return None
+    finding = found[0]
+    entries, total, frame, uris = _listed_rows(ctx, finding)
+    columns = ctx.value_columns()
+    label = ctx.dataset.label if ctx.dataset is not None else None
+    items = []
+    for entry in entries:
+        row = int(entry["row"])
+        given = entry.get("given_label")
+        if given is None and frame is not None and label is not None and row in frame.index:
+            given = frame.at[row, label]
+        score = entry.get("score")
+        items.append({
+            "row": row,
+            "given": cell(given)["text"] if given is not None else "–",
+            "suggested": cell(entry.get("suggested_label"))["text"] if entry.get("suggested_label") is not None else "–",
+            "score": float(score) if isinstance(score, int | float) else None,
+            "image": uris.get(row),
+            "cells": value_cells(ctx, row, frame, columns),
+        })
+    html = render_fragment(
+        "audit_labels.html.j2", items=items, columns=columns, total=total, message=finding.message,
+        severity=finding.severity, action=action_of(finding), has_images=ctx.images is not None,
+        more_findings=[f.message for f in found[1:]],
+    )
+    return Section(id="labels", title="Suspect labels", html=html,
+                   summary=f"{len(finding.rows)} row(s) whose label looks wrong", status=status_of(found))
+
+
+def outliers_section(ctx: ReportContext) -> Section | None:
+    found = ctx.in_section("outliers", row_level=True)
+    if not found:
+        return None
+    finding = found[0]
+    entries, total, frame, uris = _listed_rows(ctx, finding)
+    columns = ctx.value_columns(prefer=list(finding.columns))
+    label = ctx.dataset.label if ctx.dataset is not None else None
+    extra_keys = [k for k in (entries[0] if entries else {}) if k not in ("row", "score")][:3]
+    items = []
+    for entry in entries:
+        row = int(entry["row"])
+        score = entry.get("score")
+        items.append({
+            "row": row,
+            "score": float(score) if isinstance(score, int | float) else None,
+            "label": cell(frame.at[row, label])["text"] if frame is not None and label is not None and row in frame.index else None,
+            "extra": [cell(_plain(entry.get(k))) for k in extra_keys],
+            "image": uris.get(row),
+            "cells": value_cells(ctx, row, frame, columns),
+        })
+    html = render_fragment(
+        "audit_outliers.html.j2", items=items, columns=columns, total=total, message=finding.message,
+        severity=finding.severity, action=action_of(finding), extra_keys=extra_keys,
+        has_images=ctx.images is not None, has_label=label is not None,
+        more_findings=[f.message for f in found[1:]],
+    )
+    return Section(id="outliers", title="Outliers", html=html,
+                   summary=f"{len(finding.rows)} unusual row(s)", status=status_of(found))
+
+
+def _plain(value: Any) -> Any:
+    """A per-row detail as short text: lists joined, {column, value, z} evidence as ``col=v (z=+5.1)``."""
+    if isinstance(value, list | tuple):
+        return ", ".join(str(_plain(v)) for v in value[:8])
+    if isinstance(value, dict):
+        if {"column", "value"} <= set(value):
+            z = value.get("z")
+            suffix = f" (z={z:+.1f})" if isinstance(z, int | float) else ""
+            return f"{value['column']}={value['value']}{suffix}"
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    return value
+
+
+def examples_section(ctx: ReportContext) -> Section | None:
+    dataset = ctx.dataset
+    if ctx.images is None or dataset is None:
+        return None
+    rng = np.random.default_rng(ctx.seed)
+    groups = []
+    if dataset.label is not None and dataset.task == "classification":
+        codes, classes = dataset.label_codes
+        for k, name in enumerate(classes[:MAX_EXAMPLE_CLASSES]):
+            members = np.flatnonzero(codes == k)
+            pick = np.sort(rng.choice(members, size=min(len(members), EXAMPLES_PER_CLASS), replace=False))
+            groups.append({"label": cell(name)["text"], "n": len(members), "rows": pick.tolist()})
+        hidden = max(len(classes) - MAX_EXAMPLE_CLASSES, 0)
+    else:
+        pick = np.sort(rng.choice(dataset.n_rows, size=min(dataset.n_rows, EXAMPLES_PER_CLASS * 4), replace=False))
+        groups.append({"label": "random rows", "n": dataset.n_rows, "rows": pick.tolist()})
+        hidden = 0
+    uris = ctx.images.uris(r for g in groups for r in g["rows"])
+    for group in groups:
+        group["images"] = [{"row": r, "uri": uris[r]} for r in group["rows"] if r in uris]
+    height, width = ctx.images.image_shape
+    html = render_fragment("audit_examples.html.j2", groups=groups, hidden=hidden, height=height, width=width)
+    return Section(id="examples", title="Examples per class", html=html,
+                   summary=f"random rows drawn as {height}x{width} images", status="ok")

@@ -1,0 +1,332 @@
+"""Audit sections that summarize: overview, findings, columns, classes, train vs test, other findings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from dataaudit.findings import Finding
+from dataaudit.report.plots import PALETTE, sparkline_path
+from dataaudit.report.section import Section, _format_number, render_fragment
+from dataaudit.report.view import (
+    MAX_FINDING_ROWS_SHOWN,
+    MAX_FINDINGS,
+    ReportContext,
+    action_of,
+    cell,
+    nice,
+    scalar_details,
+    status_of,
+    title_of,
+    value_cells,
+)
+
+if TYPE_CHECKING:
+    pass
+
+
+
+def overview_section(ctx: ReportContext, later: Sequence[Section]) -> Section:
+    result = ctx.result
+    info = result.input or {}
+    summary = result.summary()
+    checks = []
+    for check in result.checks:
+        checks.append({
+            "name": check.check,
+            "status": check.status,
+            "n_findings": len(check.findings),
+            "seconds": check.seconds,
+            "note": check.error or check.reason or "",
+            "description": check.description,
+            "severity": status_of(check.findings),
+        })
+    status_counts = {s: sum(1 for c in result.checks if c.status == s)
+                     for s in ("passed", "flagged", "skipped", "errored")}
+    profile = ctx.profile
+    roles = profile["roles"] if profile else {}
+    if not roles and isinstance(info.get("roles"), dict):
+        for role in info["roles"].values():
+            roles[role] = roles.get(role, 0) + 1
+    path = info.get("path") or (ctx.dataset.name if ctx.dataset is not None else None)
+    facts = [
+        ("File", path or "in memory"),
+        ("SHA-256", info.get("sha256") or "–"),
+        ("Rows", _format_number(info.get("n_rows"))),
+        ("Columns", _format_number(info.get("n_columns"))),
+        ("Memory", _bytes(profile["memory_bytes"]) if profile else "–"),
+        ("Label", info.get("label") or "none"),
+        ("Task", info.get("task") or "–"),
+        ("Format", info.get("format") or "–"),
+        ("Audit time", f"{result.seconds:.2f} s"),
+        ("dataaudit", result.version or "–"),
+    ]
+    if ctx.result.test_dataset is not None:
+        facts.insert(4, ("Test rows", _format_number(ctx.result.test_dataset.n_rows)))
+    html = render_fragment(
+        "audit_overview.html.j2",
+        facts=facts,
+        summary=summary,
+        roles=sorted(roles.items(), key=lambda kv: _role_order(kv[0])),
+        checks=checks,
+        status_counts=status_counts,
+        later=[s for s in later],
+    )
+    n = summary["n_findings"]
+    return Section(
+        id="overview", title="Overview", html=html,
+        summary=f"{n} finding{'s' if n != 1 else ''}; {status_counts['errored']} check(s) errored",
+        status="error" if status_counts["errored"] else "ok",
+    )
+
+
+def _role_order(role: str) -> int:
+    from dataaudit.dataset import ROLES
+
+    return ROLES.index(role) if role in ROLES else len(ROLES)
+
+
+def _bytes(size: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024  # type: ignore[assignment]
+    return f"{size} B"
+
+
+def findings_section(ctx: ReportContext, present: set[str], column_index: dict[str, int]) -> Section:
+    items = []
+    for finding in ctx.result.findings[:MAX_FINDINGS]:
+        target = finding.section or None
+        link = None
+        if target == "columns" and finding.columns and finding.columns[0] in column_index and "columns" in present:
+            link = f"#col-{column_index[finding.columns[0]]}"
+        elif target in present:
+            link = f"#{target}"
+        items.append({
+            "severity": finding.severity,
+            "code": finding.code,
+            "check": finding.check,
+            "message": finding.message,
+            "n_rows": len(finding.rows),
+            "rows": finding.rows[:MAX_FINDING_ROWS_SHOWN],
+            "more_rows": max(len(finding.rows) - MAX_FINDING_ROWS_SHOWN, 0),
+            "columns": finding.columns[:12],
+            "more_columns": max(len(finding.columns) - 12, 0),
+            "details": scalar_details(finding.details),
+            "title": title_of(finding),
+            "action": action_of(finding),
+            "link": link,
+        })
+    total = len(ctx.result.findings)
+    html = render_fragment("audit_findings.html.j2", items=items, total=total,
+                           hidden=max(total - MAX_FINDINGS, 0), by_severity=ctx.result.summary()["by_severity"])
+    return Section(id="findings", title="Findings", html=html,
+                   summary=f"{total} finding(s), worst first", status=status_of(ctx.result.findings))
+
+
+def columns_section(ctx: ReportContext) -> Section:
+    columns = []
+    if ctx.profile is not None:
+        for column in ctx.profile["columns"]:
+            hist = column.get("histogram") or {}
+            counts = hist.get("counts") or []
+            stats = column.get("stats") or {}
+            columns.append({
+                **column,
+                "spark": sparkline_path(counts) if counts and not column["top"] else "",
+                "lo": nice(hist.get("lo"), 3),
+                "hi": nice(hist.get("hi"), 3),
+                "stats_list": [(k, nice(stats[k]))
+                               for k in ("min", "max", "mean", "std", "mean_length") if k in stats],
+                "top": [{**t, "text": cell(t["value"])["text"]} for t in column["top"]],
+                "status": status_of(Finding("", a["code"], a["severity"], "") for a in column["alerts"]),
+            })
+    else:
+        roles = (ctx.result.input or {}).get("roles") or {}
+        alerts: dict[str, list[dict[str, Any]]] = {}
+        for finding in ctx.result.findings:
+            for name in finding.columns:
+                alerts.setdefault(name, []).append({"code": finding.code, "severity": finding.severity,
+                                                    "message": finding.message})
+        for index, (name, role) in enumerate(roles.items()):
+            columns.append({"name": name, "index": index, "role": role, "alerts": alerts.get(name, []),
+                            "status": status_of(Finding("", a["code"], a["severity"], "") for a in alerts.get(name, []))})
+    flagged = [f for f in ctx.result.findings if f.columns]
+    html = render_fragment("audit_columns.html.j2", columns=columns, has_profile=ctx.profile is not None)
+    return Section(id="columns", title="Columns", html=html,
+                   summary=f"{len(columns)} columns, {sum(1 for c in columns if c['alerts'])} with alerts",
+                   status=status_of(flagged))
+
+
+def classes_section(ctx: ReportContext) -> Section | None:
+    dataset = ctx.dataset
+    imbalance = ctx.in_section("classes")
+    counts: dict[str, int] = {}
+    if dataset is not None and dataset.label is not None and dataset.task == "classification":
+        values = dataset.frame[dataset.label]
+        vc = values.value_counts(dropna=True)
+        codes, classes = dataset.label_codes
+        counts = {str(c): int(vc.get(c, 0)) for c in classes}
+        n_missing = int(values.isna().sum())
+    elif imbalance and isinstance(imbalance[0].details.get("counts"), dict):
+        counts = {str(k): int(v) for k, v in imbalance[0].details["counts"].items()}
+        n_missing = 0
+    else:
+        return None
+    if not counts:
+        return None
+    total = sum(counts.values()) or 1
+    largest = max(counts.values()) or 1
+    smallest = min(counts.values())
+    ordered = sorted(counts.items(), key=lambda kv: -kv[1])
+    shown = ordered[:50]
+    bars = [{"label": cell(name)["text"], "title": name, "count": count, "share": count / total,
+             "width": 100.0 * count / largest, "colour": PALETTE[i % len(PALETTE)]}
+            for i, (name, count) in enumerate(shown)]
+    html = render_fragment(
+        "audit_classes.html.j2", bars=bars, n_classes=len(counts), hidden=len(counts) - len(shown),
+        ratio=(largest / smallest) if smallest else None, n_missing=n_missing,
+        findings=[{"severity": f.severity, "message": f.message} for f in imbalance],
+    )
+    return Section(id="classes", title="Class balance", html=html,
+                   summary=f"{len(counts)} classes, largest/smallest = "
+                           + (f"{largest / smallest:.1f}" if smallest else "∞"),
+                   status=status_of(imbalance))
+
+
+def other_section(ctx: ReportContext, known: set[str]) -> Section | None:
+    """Findings of sections this page has no special view for: title, message, rows, action."""
+    found = [f for f in ctx.result.findings if f.section not in known]
+    if not found:
+        return None
+    columns = ctx.value_columns()
+    items = []
+    for finding in found[:MAX_FINDINGS]:
+        shown = list(finding.rows[:MAX_FINDING_ROWS_SHOWN])
+        frame = ctx.rows_frame(shown)
+        items.append({
+            "severity": finding.severity, "code": finding.code, "title": title_of(finding),
+            "message": finding.message, "action": action_of(finding),
+            "columns": finding.columns[:12], "more_columns": max(len(finding.columns) - 12, 0),
+            "rows": [{"row": r, "cells": value_cells(ctx, r, frame, columns)} for r in shown],
+            "more_rows": max(len(finding.rows) - len(shown), 0),
+        })
+    html = render_fragment("audit_other.html.j2", items=items, columns=columns if ctx.dataset is not None else [])
+    return Section(id="other", title="Other findings", html=html,
+                   summary=f"{len(found)} finding(s) of other checks", status=status_of(found))
+
+
+def _normalize_per_column(value: Any) -> dict[str, dict[str, Any]]:
+    if isinstance(value, dict):
+        return {str(k): (v if isinstance(v, dict) else {"value": v}) for k, v in value.items()}
+    if isinstance(value, list):
+        out = {}
+        for entry in value:
+            if isinstance(entry, dict) and "column" in entry:
+                out[str(entry["column"])] = {k: v for k, v in entry.items() if k != "column"}
+        return out
+    return {}
+
+
+def train_test_section(ctx: ReportContext) -> Section | None:
+    overlap = ctx.in_section("train-test", row_level=True)
+    drift = ctx.in_section("train-test", row_level=False)
+    test = ctx.result.test_dataset
+    if test is None and not overlap and not drift:
+        return None
+    per_column: dict[str, dict[str, Any]] = {}
+    drifted: set[str] = set()
+    for finding in drift:
+        per_column.update(_normalize_per_column(finding.details.get("per_column")))
+        drifted.update(finding.columns)
+    drift_check = ctx.check_result("train_test_drift") or (ctx.check_result(drift[0].check) if drift else None)
+    if drift_check is not None and not per_column:
+        per_column = _normalize_per_column(drift_check.stats.get("per_column"))
+    metric_keys: list[str] = []
+    for stats in per_column.values():
+        for key, value in stats.items():
+            if isinstance(value, int | float) and not isinstance(value, bool) and key not in metric_keys:
+                metric_keys.append(key)
+    metric_keys = metric_keys[:3]
+    rows = []
+    if ctx.profile is not None and test is not None:
+        for column in ctx.profile["columns"]:
+            name = column["name"]
+            if name not in test.frame.columns:
+                continue
+            values = test.frame[name]
+            entry: dict[str, Any] = {
+                "name": name, "index": column["index"], "role": column["role"], "drifted": name in drifted,
+                "train_missing": column["missing_share"],
+                "test_missing": float(values.isna().mean()) if len(values) else 0.0,
+                "metrics": [_format_number(per_column.get(name, {}).get(k)) for k in metric_keys],
+                "spark_train": "", "spark_test": "", "top": [], "train_mean": "", "test_mean": "",
+            }
+            hist = column.get("histogram") or {}
+            if column["kind"] == "numeric" and hist.get("counts") and not column["top"]:
+                test_values = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+                from dataaudit.report.profile import histogram
+
+                train_counts = np.asarray(hist["counts"], dtype=np.float64)
+                test_counts = np.asarray(
+                    histogram(test_values, bins=len(train_counts), value_range=(hist["lo"], hist["hi"]))["counts"],
+                    dtype=np.float64)
+                train_share = train_counts / max(train_counts.sum(), 1.0)
+                test_share = test_counts / max(test_counts.sum(), 1.0)
+                top = float(max(train_share.max(initial=0), test_share.max(initial=0))) or 1.0
+                entry["spark_train"] = sparkline_path(train_share, 125.0, 28.0, top=top)
+                entry["spark_test"] = sparkline_path(test_share, 125.0, 28.0, top=top)
+                finite = test_values[np.isfinite(test_values)]
+                entry["train_mean"] = nice(column["stats"].get("mean"))
+                entry["test_mean"] = nice(float(finite.mean()) if finite.size else None)
+            elif column["top"]:
+                counts = values.value_counts(dropna=True)
+                total = max(int(counts.sum()), 1)
+                entry["top"] = [{"text": cell(t["value"])["text"], "train": t["share"],
+                                 "test": float(counts.get(_match_key(counts, t["value"]), 0)) / total}
+                                for t in column["top"][:3]]
+            rows.append(entry)
+        rows.sort(key=lambda e: (not e["drifted"], e["index"]))
+    elif per_column:
+        rows = [{"name": name, "index": None, "role": "", "drifted": name in drifted, "train_missing": None,
+                 "test_missing": None, "metrics": [_format_number(stats.get(k)) for k in metric_keys],
+                 "spark_train": "", "spark_test": "", "top": [], "train_mean": "", "test_mean": ""}
+                for name, stats in per_column.items()]
+    classes = []
+    dataset = ctx.dataset
+    if (dataset is not None and test is not None and dataset.label is not None
+            and dataset.task == "classification" and dataset.label in test.frame.columns):
+        train_counts = dataset.frame[dataset.label].value_counts(normalize=True)
+        test_counts = test.frame[dataset.label].value_counts(normalize=True)
+        for name in dataset.classes[:50]:
+            classes.append({"label": cell(name)["text"], "train": float(train_counts.get(name, 0.0)),
+                            "test": float(_lookup(test_counts, name))})
+    html = render_fragment(
+        "audit_train_test.html.j2", rows=rows[:300], hidden=max(len(rows) - 300, 0), metric_keys=metric_keys,
+        overlap=[{"severity": f.severity, "message": f.message, "n_rows": len(f.rows),
+                  "rows": f.rows[:MAX_FINDING_ROWS_SHOWN], "details": scalar_details(f.details)} for f in overlap],
+        drift=[{"severity": f.severity, "message": f.message} for f in drift],
+        n_train=dataset.n_rows if dataset is not None else None, n_test=test.n_rows if test is not None else None,
+        classes=classes, has_test=test is not None,
+    )
+    return Section(id="train-test", title="Train vs test", html=html,
+                   summary=f"{len(drifted)} drifted column(s), {sum(len(f.rows) for f in overlap)} overlapping row(s)",
+                   status=status_of(overlap + drift))
+
+
+def _match_key(counts: pd.Series, text: str) -> Any:
+    """The index entry of ``counts`` whose string form is ``text`` (train and test dtypes may differ)."""
+    for key in counts.index[:1000]:
+        if str(key) == text:
+            return key
+    return text
+
+
+def _lookup(counts: pd.Series, key: Any) -> float:
+    if key in counts.index:
+        return float(counts[key])
+    return float(counts.get(_match_key(counts, str(key)), 0.0))
