@@ -115,6 +115,8 @@ def inspect(
     *,
     test: str | Path | None = None,
     id_column: str | None = None,
+    group: str | None = None,
+    task: str | None = None,
     checks: Iterable[str] | None = None,
     options: dict[str, dict[str, Any]] | None = None,
     seed: int = 0,
@@ -130,7 +132,7 @@ def inspect(
     """
     from dataaudit.io.loading import load_dataset
 
-    dataset = load_dataset(path, label=label, id_column=id_column)
+    dataset = load_dataset(path, label=label, id_column=id_column, group=group, task=task)
     test_dataset = None
     if test is not None:
         test_dataset = load_dataset(test, label=label, id_column=id_column, reference=dataset,

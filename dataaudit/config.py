@@ -8,6 +8,8 @@ Example (``pipelines/digits.toml``)::
     builtin = "digits"      # or: path = "data/train.csv" (relative to this file), test = "data/test.csv"
     label = "label"
     image_shape = "8x8"
+    # group = "patient_id"  # entity column: group folds, each group in one split
+    # task = "regression"   # override the rule that decides classification vs regression
 
     [inspect]
     seed = 0
@@ -33,7 +35,7 @@ from dataaudit.exceptions import ConfigError
 __all__ = ["PipelineConfig", "load_pipeline"]
 
 _TOP_KEYS = {"name", "description", "dataset", "inspect", "transform", "train", "output"}
-_DATASET_KEYS = {"path", "builtin", "test", "label", "id", "image_shape", "encoding", "seed"}
+_DATASET_KEYS = {"path", "builtin", "test", "label", "id", "group", "task", "image_shape", "encoding", "seed"}
 _INSPECT_KEYS = {"seed", "checks", "only", "fail_on", "strict"}
 _TRAIN_RUN_KEYS = {"search", "rounds", "ensemble", "workers", "scheduler"}
 
@@ -56,6 +58,8 @@ class PipelineConfig:
     test: Path | None = None
     label: str | None = None
     id_column: str | None = None
+    group: str | None = None  # entity column (patient, subject): group folds and group-aware split
+    task: str | None = None  # classification | regression; None: decided from the label
     image_shape: tuple[int, int] | None = None
     encoding: str | None = None
     seed: int = 0
@@ -117,6 +121,12 @@ def load_pipeline(path: str | Path) -> PipelineConfig:
     run_keys = {k: train.pop(k) for k in list(train) if k in _TRAIN_RUN_KEYS}
     output = dict(raw.get("output", {}))
     _unknown("output", output, {"dir"}, source)
+    for key in ("label", "id", "group"):
+        if dataset.get(key) is not None and not isinstance(dataset[key], str):
+            raise ConfigError(f"{source}: [dataset] {key} must be a column name (a string), got {dataset[key]!r}.")
+    task = dataset.get("task")
+    if task not in (None, "classification", "regression"):
+        raise ConfigError(f"{source}: [dataset] task must be 'classification' or 'regression', got {task!r}.")
     fail_on = inspect.get("fail_on")
     if fail_on not in (None, "none", "warning", "error"):
         raise ConfigError(f"{source}: [inspect] fail_on must be 'warning', 'error' or 'none'.")
@@ -129,6 +139,8 @@ def load_pipeline(path: str | Path) -> PipelineConfig:
         test=resolve(dataset.get("test")),
         label=dataset.get("label"),
         id_column=dataset.get("id"),
+        group=dataset.get("group"),
+        task=task,
         image_shape=_parse_shape(dataset.get("image_shape"), source),
         encoding=dataset.get("encoding"),
         seed=int(dataset.get("seed", inspect.get("seed", 0))),

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Dataset", "ROLES", "infer_roles", "infer_role"]
+__all__ = ["Dataset", "ROLES", "TASKS", "infer_roles", "infer_role", "infer_task"]
 
 # Column roles, in the order the report lists them.
 ROLES: tuple[str, ...] = (
@@ -30,6 +30,10 @@ _BOOLEAN_TOKENS = {"true", "false", "yes", "no", "t", "f", "y", "n"}
 MAX_CLASSES = 50
 # Categorical columns contribute at most this many one-hot columns to the feature matrix.
 MAX_ONE_HOT = 10
+# What a label asks the model to do; ``--task`` overrides the rule in ``infer_task``.
+TASKS: tuple[str, ...] = ("classification", "regression")
+# A numeric label with non-integer values is a measurement once it takes more distinct values than this.
+MIN_FRACTIONAL_DISTINCT = 10
 
 
 def _is_unique_key(values: pd.Series, min_distinct_share: float = 1.0) -> bool:
@@ -103,6 +107,30 @@ def _looks_like_datetime(sample: pd.Series) -> bool:
     return bool(parsed.notna().mean() >= 0.95)
 
 
+def infer_task(y: pd.Series) -> tuple[str, str]:
+    """Decide the task of a label column by the stated rule; return ``(task, reason)``.
+
+    The rule: a numeric (non-boolean) label is a regression target when it takes more than
+    ``MAX_CLASSES`` (50) distinct values, or when it has non-integer values and more than
+    ``MIN_FRACTIONAL_DISTINCT`` (10) distinct values (a measurement, not class codes). Every other
+    label (text, boolean, few integer codes, a handful of values like 0.5/1.5) is classes.
+    ``--task`` overrides the rule.
+    """
+    if pd.api.types.is_bool_dtype(y) or not pd.api.types.is_numeric_dtype(y):
+        return "classification", "the label is not numeric"
+    finite = pd.to_numeric(y, errors="coerce").dropna()
+    finite = finite[np.isfinite(finite.to_numpy(dtype=np.float64))]
+    n_distinct = int(finite.nunique())
+    is_whole = bool(np.all(np.mod(finite.to_numpy(dtype=np.float64), 1) == 0)) if len(finite) else True
+    if n_distinct > MAX_CLASSES:
+        return "regression", f"the label is numeric with {n_distinct:,} distinct values (more than {MAX_CLASSES})"
+    if not is_whole and n_distinct > MIN_FRACTIONAL_DISTINCT:
+        return "regression", (f"the label is numeric with {n_distinct} distinct non-integer values "
+                              f"(more than {MIN_FRACTIONAL_DISTINCT})")
+    kind = "integer" if is_whole else "numeric"
+    return "classification", f"the label has {n_distinct} distinct {kind} values (treated as classes)"
+
+
 def infer_roles(frame: pd.DataFrame, label: str | None = None, id_column: str | None = None) -> dict[str, str]:
     """Infer the role of every column; the label column gets ``"label"``, ``id_column`` gets ``"id"``."""
     roles = {}
@@ -135,6 +163,20 @@ class Dataset:
         Hash of the input file bytes (of the frame when built in memory).
     coerced : dict
         Column -> {"rows": [...], "values": [...]} of non-numeric cells turned into NaN.
+    group : str or None
+        Entity column (patient, subject, customer) named by ``--group``: rows sharing its value
+        belong to one entity, so folds and splits keep them together. It is never a feature
+        (role ``"id"``: with group-aware splits its test values are unseen).
+    task : str or None
+        ``"classification"`` or ``"regression"``; None without a label. Decided by ``infer_task``
+        unless given (``--task``); ``task_reason`` says why.
+
+    Raises
+    ------
+    InputError
+        A group column that is missing or is the label; a regression task on a non-numeric label.
+    ConfigError
+        A task that is not one of ``TASKS``.
     """
 
     frame: pd.DataFrame
@@ -145,24 +187,68 @@ class Dataset:
     id_column: str | None = None
     coerced: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
     file_format: str = "memory"
+    group: str | None = None
+    task: str | None = None
+    task_reason: str = ""
 
     def __post_init__(self) -> None:
         if not self.roles:
             self.roles = infer_roles(self.frame, self.label, self.id_column)
+        self._check_group()
+        self._decide_task()
         if not self.sha256:
             hashed = pd.util.hash_pandas_object(self.frame, index=True).to_numpy()
             import hashlib
 
             self.sha256 = hashlib.sha256(hashed.tobytes()).hexdigest()
 
+    def _check_group(self) -> None:
+        from dataaudit.exceptions import InputError
+
+        if self.group is None:
+            return
+        if self.group not in self.frame.columns:
+            raise InputError(
+                f"Group column {self.group!r} not found in {self.name}; columns are "
+                f"{[str(c) for c in self.frame.columns]}. Pass --group (pipeline: [dataset] group) with one of them."
+            )
+        if self.group == self.label:
+            raise InputError(f"--group {self.group!r} is the label column; name the entity column "
+                             "(patient, subject, customer) instead.")
+        # Never a feature and never part of a row's identity: an entity key, like an ID.
+        self.roles = {**self.roles, self.group: "id"}
+
+    def _decide_task(self) -> None:
+        from dataaudit.exceptions import ConfigError, InputError
+
+        if self.task is not None and self.task not in TASKS:
+            raise ConfigError(f"--task must be one of {list(TASKS)}, got {self.task!r}.")
+        if self.label is None:
+            self.task, self.task_reason = None, ""
+            return
+        y = self.frame[self.label]
+        if self.task is None:
+            self.task, self.task_reason = infer_task(y)
+            return
+        if self.task == "regression":
+            numeric = pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
+            if not numeric:
+                sample = [str(v) for v in y.dropna().unique()[:3]]
+                raise InputError(
+                    f"--task regression needs a numeric label, but {self.label!r} in {self.name} holds "
+                    f"values like {sample}. Use --task classification or fix the label column."
+                )
+        if not self.task_reason:
+            self.task_reason = f"--task {self.task}"
+
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, label: str | None = None, id_column: str | None = None,
-                   name: str = "memory") -> Dataset:
+                   name: str = "memory", *, group: str | None = None, task: str | None = None) -> Dataset:
         """Wrap an in-memory DataFrame (index reset to row numbers 0..n-1)."""
         frame = frame.reset_index(drop=True)
         frame.columns = [str(c) for c in frame.columns]
         return cls(frame=frame, path=Path(name) if name != "memory" else None, label=label,
-                   id_column=id_column)
+                   id_column=id_column, group=group, task=task)
 
     # ---- basic views -------------------------------------------------------------------------
     @property
@@ -198,21 +284,6 @@ class Dataset:
         return None if self.label is None else self.frame[self.label]
 
     # ---- label -------------------------------------------------------------------------------
-    @cached_property
-    def task(self) -> str | None:
-        """``"classification"``, ``"regression"`` or None when there is no label."""
-        if self.label is None:
-            return None
-        y = self.frame[self.label]
-        if pd.api.types.is_float_dtype(y):
-            finite = y.dropna()
-            is_whole = bool(np.all(np.mod(finite.to_numpy(), 1) == 0)) if len(finite) else True
-            if not is_whole or finite.nunique() > MAX_CLASSES:
-                return "regression"
-        elif pd.api.types.is_integer_dtype(y) and y.nunique() > MAX_CLASSES:
-            return "regression"
-        return "classification"
-
     @cached_property
     def label_codes(self) -> tuple[np.ndarray, np.ndarray]:
         """(codes, classes): integer class index per row (-1 where the label is missing), sorted classes."""
@@ -298,4 +369,6 @@ class Dataset:
             "format": self.file_format,
             "roles": dict(self.roles),
             "task": self.task,
+            "task_reason": self.task_reason,
+            "group": self.group,
         }

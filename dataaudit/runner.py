@@ -87,7 +87,8 @@ def run_pipeline(
 
     # 1. inspect
     t0 = time.perf_counter()
-    dataset = load_dataset(data, label=label, id_column=config.id_column, encoding=config.encoding)
+    dataset = load_dataset(data, label=label, id_column=config.id_column, encoding=config.encoding,
+                           group=config.group, task=config.task)
     test_dataset = None
     if test is not None:
         test_dataset = load_dataset(test, label=label, id_column=config.id_column, encoding=config.encoding,
@@ -106,6 +107,9 @@ def run_pipeline(
         transform_options.setdefault("test", str(test))
     if config.id_column:
         transform_options.setdefault("id_column", config.id_column)
+    for key in ("group", "task"):
+        if getattr(config, key):
+            transform_options.setdefault(key, getattr(config, key))
     transform_config = TransformConfig.from_dict(transform_options)
     summary = fit_transform(dataset, label, out / "artifacts", findings=audit, config=transform_config)
     log(f"fit-transform: {summary.sizes} rows, {summary.n_features} features, "

@@ -35,6 +35,8 @@ def register(app: typer.Typer) -> None:
         dtype: str = typer.Option("float32", "--dtype", help="float32 | float64 for the saved X."),
         chunksize: int | None = typer.Option(None, "--chunksize", help="Stream the CSV in chunks of N rows."),
         id_column: str | None = typer.Option(None, "--id", help="Row-identifier column (never a feature)."),
+        group: str | None = typer.Option(None, "--group", help="Entity column (patient, subject, customer): each group stays in one split; never a feature."),
+        task: str | None = typer.Option(None, "--task", help="classification | regression [default: decided from the label]."),
     ) -> None:
         """Clean, split, encode, standardize and whiten (fit on train only); save JSON + .npz artifacts.
 
@@ -47,7 +49,7 @@ def register(app: typer.Typer) -> None:
             split=parse_fractions(split), seed=seed, val=str(val) if val else None, test=str(test) if test else None,
             drop_exact_duplicates=not keep_duplicates, suspects=suspects,
             suspect_threshold=suspect_threshold, near_duplicates=not no_near_duplicates,
-            drop=tuple(drop or ()), id_column=id_column, scale=scale, whiten=whiten,
+            drop=tuple(drop or ()), id_column=id_column, group=group, task=task, scale=scale, whiten=whiten,
             pca_components=parse_components(pca_components) if pca_components else None, epsilon=epsilon, dtype=dtype, chunksize=chunksize,
         )
         summary = fit_transform(data, label, out, findings=findings, config=config)

@@ -109,6 +109,8 @@ def register(app: typer.Typer) -> None:
         out: Path | None = typer.Option(None, "--out", "-o", help="Output folder [default: reports/<stem>/]."),
         test: Path | None = typer.Option(None, "--test", help="A test file: checks train/test overlap and drift."),
         id_column: str | None = typer.Option(None, "--id", help="Column identifying rows (kept out of features)."),
+        group: str | None = typer.Option(None, "--group", help="Entity column (patient, subject, customer): group folds, never a feature."),
+        task: str | None = typer.Option(None, "--task", help="classification | regression [default: decided from the label]."),
         image_shape: str | None = typer.Option(None, "--image-shape", help="Draw rows as HxW images in the report, e.g. 8x8."),
         fail_on: str | None = typer.Option(None, "--fail-on", help="Exit 1 when a finding is at or above this severity: warning or error."),
         seed: int = typer.Option(0, "--seed", help="Seed for randomized checks (same seed, same findings)."),
@@ -139,7 +141,7 @@ def register(app: typer.Typer) -> None:
         shape = parse_image_shape(image_shape)
         options = parse_check_options(set_options)
         started = time.perf_counter()
-        dataset = load_dataset(data, label=label, id_column=id_column, encoding=encoding)
+        dataset = load_dataset(data, label=label, id_column=id_column, encoding=encoding, group=group, task=task)
         test_dataset = None
         if test is not None:
             test_dataset = load_dataset(test, label=label, id_column=id_column, encoding=encoding,

@@ -233,6 +233,8 @@ def load_dataset(
     encoding: str | None = None,
     reference: Dataset | None = None,
     require_label: bool = True,
+    group: str | None = None,
+    task: str | None = None,
 ) -> Dataset:
     """Load a table and infer column roles.
 
@@ -250,6 +252,12 @@ def load_dataset(
         A dataset whose column roles this one should share (a test file for a training file).
     require_label : bool
         When False, a file without the label column loads with ``label=None`` (an unlabelled test file).
+    group : str, optional
+        Entity column (``--group``); see ``Dataset.group``. With ``reference``, the reference's group
+        is used when this file has that column.
+    task : str, optional
+        ``"classification"`` or ``"regression"`` (``--task``); default: ``infer_task``'s rule, or
+        the reference's task.
 
     Raises
     ------
@@ -286,6 +294,10 @@ def load_dataset(
     roles = infer_roles(frame, label, id_column)
     if reference is not None:
         roles.update({c: r for c, r in reference.roles.items() if c in roles})
+        if group is None and reference.group in frame.columns:
+            group = reference.group
+        if task is None and label is not None:
+            task = reference.task
     return Dataset(
         frame=frame,
         path=path,
@@ -295,4 +307,6 @@ def load_dataset(
         id_column=id_column,
         coerced=coerced,
         file_format=file_format,
+        group=group,
+        task=task,
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dataaudit.dataset import TASKS
 from dataaudit.exceptions import ConfigError
 from dataaudit.transforms.cleaning import CleaningPolicy
 from dataaudit.transforms.split import parse_fractions
@@ -49,6 +50,8 @@ class TransformConfig:
     # --- encoding ---
     drop: tuple[str, ...] = ()  # columns the user leaves out (recorded with reason "user")
     id_column: str | None = None  # a row-identifier column (never a feature)
+    group: str | None = None  # entity column (patient, subject): one group, one split; never a feature
+    task: str | None = None  # classification | regression; None: Dataset's rule (infer_task)
     max_categories: int = 20  # one-hot columns per categorical column (rest share __other__)
     # --- scaling and whitening (fit on train only) ---
     scale: str = "standard"  # none | center | standard
@@ -74,6 +77,10 @@ class TransformConfig:
                 problems.append(f"{name}={getattr(self, name)!r} is not one of {list(allowed)}")
         if self.chunksize is not None and int(self.chunksize) < 1:
             problems.append(f"chunksize={self.chunksize!r} must be >= 1")
+        if self.task is not None and self.task not in TASKS:
+            problems.append(f"task={self.task!r} is not one of {list(TASKS)}")
+        if self.group is not None and not isinstance(self.group, str):
+            problems.append(f"group={self.group!r} must be a column name")
         if self.max_categories < 1:
             problems.append(f"max_categories={self.max_categories!r} must be >= 1")
         if not (isinstance(self.epsilon, int | float) and self.epsilon >= 0):

@@ -76,8 +76,15 @@ def fit_chunked(data: Any, label: str, out: Path, findings: Any, config: Transfo
 
     # Pass 1 and the plan.
     scan = _scan(path, label, chunksize, config)
-    roles = roles_with_drops(infer_roles(scan.sample, label, config.id_column), config, str(path))
-    task = Dataset(frame=scan.labels.to_frame(), label=label, roles={label: "label"}, sha256="-").task
+    roles = infer_roles(scan.sample, label, config.id_column)
+    if config.group is not None:
+        if config.group not in roles or config.group == label:
+            raise InputError(f"Group column {config.group!r} not found in {path} (or it is the label); "
+                             f"columns are {list(roles)}. Pass --group with one of them.")
+        roles[config.group] = "id"  # an entity key is never a feature
+    roles = roles_with_drops(roles, config, str(path))
+    task = Dataset(frame=scan.labels.to_frame(), label=label, roles={label: "label"}, sha256="-",
+                   task=config.task).task
     task = task or "classification"
     audit = AuditResult.load(findings) if isinstance(findings, str | Path) else findings
     sha = file_sha256(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,8 @@ def fit_in_memory(data: Any, label: str, out: Path, findings: Any, config: Trans
     from dataaudit.transforms import StreamingMoments
 
     dataset = load_input(data, label, config)
+    if dataset.group != config.group:
+        config = dataclasses.replace(config, group=dataset.group)
     frame = dataset.frame
     roles = roles_with_drops(dataset.roles, config, dataset.name)
     task = dataset.task or "classification"

@@ -181,6 +181,7 @@ def build_manifest(*, dataset_info: dict[str, Any], schema: dict[str, Any], labe
         "cleaning": cleaning,
         "split": {
             "mode": "files" if eval_files else "fractions",
+            "group": config.group,
             "fractions": list(config.split),
             "files": eval_files,
             "sizes": sizes,

@@ -49,15 +49,20 @@ def load_input(data: Any, label: str, config: TransformConfig) -> Any:
     from dataaudit.io.loading import load_dataset
 
     if isinstance(data, Dataset):
-        if data.label != label:
+        group = config.group or data.group
+        task = config.task or (data.task if data.label == label else None)
+        if data.label != label or group != data.group or task != data.task:
             data = Dataset(frame=data.frame, path=data.path, label=label, sha256=data.sha256,
-                           id_column=config.id_column or data.id_column)
+                           id_column=config.id_column or data.id_column, coerced=data.coerced,
+                           roles=dict(data.roles) if data.label == label else {},
+                           file_format=data.file_format, group=group, task=task)
         return data
     if isinstance(data, pd.DataFrame):
         if label not in data.columns:
             raise InputError(f"Label column {label!r} not found; columns are {list(data.columns)}.")
-        return Dataset.from_frame(data, label=label, id_column=config.id_column)
-    return load_dataset(data, label=label, id_column=config.id_column)
+        return Dataset.from_frame(data, label=label, id_column=config.id_column, group=config.group,
+                                  task=config.task)
+    return load_dataset(data, label=label, id_column=config.id_column, group=config.group, task=config.task)
 
 
 def roles_with_drops(roles: dict[str, str], config: TransformConfig, source: str) -> dict[str, str]:
