@@ -8,6 +8,7 @@ __all__ = [
     "ConfigError",
     "ArtifactError",
     "ValidationFailed",
+    "OutputError",
     "CheckError",
 ]
 
@@ -26,6 +27,10 @@ class ConfigError(DataAuditError, ValueError):
 
 class ArtifactError(DataAuditError, ValueError):
     """A saved artifact is missing, foreign, tampered with or of an unsupported format version."""
+
+
+class OutputError(DataAuditError):
+    """An output cannot be written safely: it would replace a user's file or an input, or a write failed."""
 
 
 class ValidationFailed(DataAuditError):

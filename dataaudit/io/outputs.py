@@ -20,7 +20,9 @@ def atomic_path(target: str | Path, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path next to ``target``; rename it over ``target`` only on success."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix + ".tmp", dir=target.parent)
+    # The ".dataaudit-tmp-" prefix marks a leftover of a killed run as dataaudit's (see io.record).
+    fd, tmp_name = tempfile.mkstemp(prefix=f".dataaudit-tmp-{target.name}.", suffix=suffix + ".tmp",
+                                    dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     # mkstemp creates 0600 files; give outputs the permissions a plain open() would.
