@@ -57,7 +57,7 @@ def atomic_write_bytes(target: str | Path, data: bytes) -> Path:
 
 
 def atomic_write_json(target: str | Path, data: Any) -> Path:
-    from dataaudit.findings import to_jsonable
+    from dataaudit.records import to_jsonable
 
     text = json.dumps(to_jsonable(data), indent=2, ensure_ascii=False, allow_nan=False)
     return atomic_write_text(target, text + "\n")

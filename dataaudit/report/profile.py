@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from dataaudit.findings import Finding, severity_rank
+from dataaudit.records import Finding, severity_rank
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset

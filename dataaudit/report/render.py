@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup
 
 from dataaudit.exceptions import ConfigError
-from dataaudit.findings import SEVERITIES
+from dataaudit.records import SEVERITIES
 from dataaudit.report.plot_sections import correlations_section, row_map_section
 from dataaudit.report.row_sections import (
     duplicates_section,

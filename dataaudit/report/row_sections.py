@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dataaudit.findings import Finding
+from dataaudit.records import Finding
 from dataaudit.report.section import Section, render_fragment
 from dataaudit.report.view import (
     EXAMPLES_PER_CLASS,
@@ -25,7 +25,7 @@ from dataaudit.report.view import (
 )
 
 if TYPE_CHECKING:
-    from dataaudit.findings import CheckResult
+    from dataaudit.records import CheckResult
 
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from dataaudit.findings import Finding
+from dataaudit.records import Finding
 from dataaudit.report.plots import PALETTE, sparkline_path
 from dataaudit.report.section import Section, _format_number, render_fragment
 from dataaudit.report.view import (

@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from dataaudit.findings import SEVERITIES, Finding, severity_rank
+from dataaudit.records import SEVERITIES, Finding, severity_rank
 from dataaudit.report.section import _format_number
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
-    from dataaudit.findings import AuditResult, CheckResult
+    from dataaudit.findings import AuditResult
+    from dataaudit.records import CheckResult
     from dataaudit.report.images import RowImages
 
 # Example lists (suspect labels, outliers, groups) show at most this many entries.
