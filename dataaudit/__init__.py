@@ -18,6 +18,8 @@ __all__ = [
     "run_checks",
     "load_dataset",
     "fit_transform",
+    "transform",
+    "load_artifacts",
     "TransformConfig",
     "train_artifacts",
     "TrainConfig",
@@ -36,6 +38,8 @@ _LAZY = {
     "run_checks": ("dataaudit.audit", "run_checks"),
     "load_dataset": ("dataaudit.io.loading", "load_dataset"),
     "fit_transform": ("dataaudit.transforms.pipeline", "fit_transform"),
+    "transform": ("dataaudit.transforms.pipeline", "transform"),
+    "load_artifacts": ("dataaudit.io.artifacts", "load_artifacts"),
     "TransformConfig": ("dataaudit.transforms.pipeline", "TransformConfig"),
     "train_artifacts": ("dataaudit.training.api", "train_artifacts"),
     "TrainConfig": ("dataaudit.training.config", "TrainConfig"),
@@ -52,3 +56,7 @@ def __getattr__(name: str) -> Any:
         module, attr = _LAZY[name]
         return getattr(importlib.import_module(module), attr)
     raise AttributeError(f"module 'dataaudit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

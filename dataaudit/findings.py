@@ -44,6 +44,14 @@ class AuditResult:
     test_dataset: Dataset | None = field(default=None, repr=False, compare=False)
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        info = self.input or {}
+        by = self.summary()["by_severity"]
+        name = str(info.get("path") or "in memory").replace("\\", "/").rsplit("/", 1)[-1]
+        return (f"AuditResult({name}: {info.get('n_rows', '?')} rows x {info.get('n_columns', '?')} columns, "
+                f"{sum(by.values())} findings ({by['error']} error, {by['warning']} warning, {by['info']} info), "
+                f"{len(self.checks)} checks)")
+
     @property
     def findings(self) -> list[Finding]:
         """All findings, worst severity first, in check order within a severity."""

@@ -125,3 +125,16 @@ def test_check_result_status_follows_its_content():
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         CheckResult(check="x", row_scores={"outlier": np.array([0.5, 1.5])})
     assert len(repr(CheckResult(check="x", findings=[finding] * 1000))) < 200
+
+
+def test_public_api_lists_every_stage_and_results_print_short() -> None:
+    import dataaudit
+
+    names = dir(dataaudit)
+    for stage in ("inspect", "fit_transform", "transform", "train_artifacts", "run_pipeline", "load_artifacts"):
+        assert stage in names and stage in dataaudit.__all__
+        assert callable(getattr(dataaudit, stage))
+    result = small_result()
+    text = repr(result)
+    assert text.count("\n") == 0 and len(text) < 200
+    assert "d.csv" in text and "2 findings" in text
