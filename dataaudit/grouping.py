@@ -1,8 +1,11 @@
 """Duplicate groups: exact copies of table rows and near copies in a feature space.
 
-The ``duplicates``, ``near_duplicates`` and ``train_test_overlap`` checks and the leakage-safe split
-(duplicate groups never straddle splits) all use these two functions, so they agree on what a
-group is.
+The row-identity rule lives here, once: two rows are the same record when they are equal on the
+identity columns (``identity_columns``: every column but the label and the ID columns). The
+``duplicates``, ``near_duplicates`` and ``train_test_overlap`` checks, the cleaning of
+``fit-transform``, its leakage-safe split (duplicate groups never straddle splits) and its
+chunked mode (``StreamingRowHasher``, the same columns chunk by chunk) all use it, so they agree
+on what a group is.
 
 Exact groups hash every row column by column (``pandas.util.hash_array`` /
 ``hash_pandas_object``, O(n)), sort the hashes and then compare hash-equal rows cell by cell, so a
@@ -19,16 +22,25 @@ distance, so precision does not depend on the hashing, only recall does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 
 from dataaudit.exceptions import ConfigError, InputError
 
+if TYPE_CHECKING:
+    from dataaudit.dataset import Dataset
+
 __all__ = [
+    "identity_columns",
+    "identity_columns_of",
+    "cell_hashes",
+    "exact_group_codes",
+    "groups_from_codes",
+    "StreamingRowHasher",
     "exact_duplicate_groups",
     "near_duplicate_groups",
     "near_pairs",
@@ -59,10 +71,43 @@ _HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 _KEY_MULTIPLIER = np.int64(1_000_003)
 
 
+# ---- the row-identity rule -----------------------------------------------------------------------
+def identity_columns(dataset: Dataset, *, ignore_id_columns: bool = True) -> list[str]:
+    """Columns that say whether two rows are the same record: all but the label and ID columns.
+
+    ID columns are unique per row by definition, so comparing them would hide every copy. The
+    entity column (``Dataset.group``) is compared: rows of two patients are two records.
+    """
+    return identity_columns_of(dataset.columns, dataset.roles, dataset.label, dataset.id_column,
+                               ignore_id_columns=ignore_id_columns, group=getattr(dataset, "group", None))
+
+
+def identity_columns_of(columns: Sequence[str], roles: Mapping[str, str], label: str | None,
+                        id_column: str | None = None, *, ignore_id_columns: bool = True,
+                        group: str | None = None) -> list[str]:
+    """``identity_columns`` from column names and roles (the chunked fit has no Dataset)."""
+    return [
+        c for c in columns
+        if c != label and (c == group or not (ignore_id_columns and (roles.get(c) == "id" or c == id_column)))
+    ]
+
+
 # ---- exact groups --------------------------------------------------------------------------------
-def _column_hash(series: pd.Series) -> np.ndarray:
-    """uint64 hash per cell; floats are normalized so that -0.0 == 0.0 and every NaN is one NaN."""
-    if pd.api.types.is_float_dtype(series.dtype) and isinstance(series.dtype, np.dtype):
+_EXACT_INT = 2**53  # integers up to this size are exactly representable as float64
+
+
+def cell_hashes(series: pd.Series) -> np.ndarray:
+    """uint64 hash per cell; floats are normalized so that -0.0 == 0.0 and every NaN is one NaN.
+
+    Integers that a float64 holds exactly hash like the equal float, so a column read as int in
+    one chunk and as float (because of a missing cell) in another still matches.
+    """
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu" and len(series):
+        values = series.to_numpy()
+        if -_EXACT_INT < int(values.min()) and int(values.max()) < _EXACT_INT:
+            return pd.util.hash_array(values.astype(np.float64) + 0.0)
+    if pd.api.types.is_float_dtype(dtype) and isinstance(dtype, np.dtype):
         values = series.to_numpy(dtype=np.float64) + 0.0  # adding 0.0 turns -0.0 into 0.0
         values[np.isnan(values)] = np.nan  # one NaN bit pattern, whatever the payload
         return pd.util.hash_array(values)
@@ -78,7 +123,7 @@ def hash_rows(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> np.n
     hashed = np.zeros(len(frame), dtype=np.uint64)
     for position, column in enumerate(columns):
         # Multiply-xor chaining (as in tuple hashing) so that column order matters.
-        hashed = (hashed * _HASH_MULTIPLIER) ^ _column_hash(frame[column]) ^ np.uint64(position + 1)
+        hashed = (hashed * _HASH_MULTIPLIER) ^ cell_hashes(frame[column]) ^ np.uint64(position + 1)
     return hashed
 
 
@@ -107,6 +152,73 @@ def _split_collided(frame: pd.DataFrame, columns: list[str], members: np.ndarray
     return [group for group in by_key.values() if len(group) > 1]
 
 
+def exact_group_codes(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> np.ndarray:
+    """One code per row: rows equal in ``columns`` share a code; rows equal to no other row get -1.
+
+    Codes number the groups 0, 1, ... by first member. Linear in the rows (one hash per row, one
+    sort, one cell-by-cell check of hash-equal rows), whatever the number of groups. NaN equals
+    NaN and -0.0 equals 0.0; a hash collision never merges different rows.
+
+    Raises
+    ------
+    InputError
+        When a requested column is not in ``frame``.
+    """
+    columns = list(frame.columns) if columns is None else list(columns)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"Columns {missing} are not in the table; its columns are {list(frame.columns)}. "
+            "Pass existing column names."
+        )
+    n = len(frame)
+    codes = np.full(n, -1, dtype=np.int64)
+    if n < 2:
+        return codes
+    hashes = hash_rows(frame, columns)
+    order = np.argsort(hashes, kind="stable")  # stable: members stay in ascending row order
+    sorted_hashes = hashes[order]
+    starts = np.flatnonzero(np.r_[True, sorted_hashes[1:] != sorted_hashes[:-1]])
+    sizes = np.diff(np.r_[starts, n])
+    multi = sizes > 1
+    if not multi.any():
+        return codes
+    run_starts, run_sizes = starts[multi], sizes[multi]
+    # Compare every member with its run's first row, column by column (cheap, vectorized).
+    run_of_member = np.repeat(np.arange(len(run_starts)), run_sizes)
+    offsets = np.arange(int(run_sizes.sum())) - np.repeat(np.cumsum(run_sizes) - run_sizes, run_sizes)
+    members = order[np.repeat(run_starts, run_sizes) + offsets]
+    firsts = order[np.repeat(run_starts, run_sizes)]
+    equal = np.ones(len(members), dtype=bool)
+    for column in columns:
+        equal &= _cells_equal(frame[column], firsts, members)
+    clean_runs = np.ones(len(run_starts), dtype=bool)
+    clean_runs[run_of_member[~equal]] = False
+    # Provisional code per member: its run; runs with a hash collision are regrouped exactly.
+    provisional = np.full(n, -1, dtype=np.int64)
+    clean_member = clean_runs[run_of_member]
+    provisional[members[clean_member]] = firsts[clean_member]
+    for k in np.flatnonzero(~clean_runs):
+        block = order[run_starts[k]: run_starts[k] + run_sizes[k]]
+        for group in _split_collided(frame, columns, block):
+            provisional[group] = group[0]
+    # Renumber by first member: the key is the group's first row, so sorting keys orders groups.
+    grouped = provisional >= 0
+    _, dense = np.unique(provisional[grouped], return_inverse=True)
+    codes[grouped] = dense
+    return codes
+
+
+def groups_from_codes(codes: np.ndarray) -> list[list[int]]:
+    """Row lists (members ascending, groups ordered by first member) from ``exact_group_codes``."""
+    grouped = np.flatnonzero(codes >= 0)
+    if not len(grouped):
+        return []
+    order = grouped[np.argsort(codes[grouped], kind="stable")]
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    return [part.tolist() for part in np.split(order, bounds)]
+
+
 def exact_duplicate_groups(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> list[list[int]]:
     """Groups of rows that are equal in ``columns`` (all columns by default).
 
@@ -122,12 +234,8 @@ def exact_duplicate_groups(frame: pd.DataFrame, columns: Sequence[str] | None = 
     -------
     list of list of int
         Every group with at least two rows, members ascending, groups ordered by first member.
-        NaN equals NaN and -0.0 equals 0.0.
-
-    Raises
-    ------
-    InputError
-        When a requested column is not in ``frame``.
+        NaN equals NaN and -0.0 equals 0.0 (see ``exact_group_codes``, which raises InputError
+        for a column not in ``frame``).
 
     Examples
     --------
@@ -135,45 +243,58 @@ def exact_duplicate_groups(frame: pd.DataFrame, columns: Sequence[str] | None = 
     >>> exact_duplicate_groups(pd.DataFrame({"a": [1, 2, 1, 1], "b": [None, 0, None, 3]}))
     [[0, 2]]
     """
-    columns = list(frame.columns) if columns is None else list(columns)
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise InputError(
-            f"Columns {missing} are not in the table; its columns are {list(frame.columns)}. "
-            "Pass existing column names."
-        )
-    n = len(frame)
-    if n < 2:
-        return []
-    hashes = hash_rows(frame, columns)
-    order = np.argsort(hashes, kind="stable")  # stable: members stay in ascending row order
-    sorted_hashes = hashes[order]
-    starts = np.flatnonzero(np.r_[True, sorted_hashes[1:] != sorted_hashes[:-1]])
-    sizes = np.diff(np.r_[starts, n])
-    multi = sizes > 1
-    if not multi.any():
-        return []
-    run_starts, run_sizes = starts[multi], sizes[multi]
-    # Compare every member with its run's first row, column by column (cheap, vectorized).
-    run_of_member = np.repeat(np.arange(len(run_starts)), run_sizes)
-    offsets = np.arange(int(run_sizes.sum())) - np.repeat(np.cumsum(run_sizes) - run_sizes, run_sizes)
-    member_pos = np.repeat(run_starts, run_sizes) + offsets
-    members = order[member_pos]
-    firsts = order[np.repeat(run_starts, run_sizes)]
-    equal = np.ones(len(members), dtype=bool)
-    for column in columns:
-        equal &= _cells_equal(frame[column], firsts, members)
-    clean_runs = np.ones(len(run_starts), dtype=bool)
-    clean_runs[run_of_member[~equal]] = False
-    groups: list[list[int]] = []
-    for k in range(len(run_starts)):
-        block = order[run_starts[k]: run_starts[k] + run_sizes[k]]
-        if clean_runs[k]:
-            groups.append(block.tolist())
-        else:
-            groups.extend(_split_collided(frame, columns, block))
-    groups.sort(key=lambda g: g[0])
-    return groups
+    return groups_from_codes(exact_group_codes(frame, columns))
+
+
+class StreamingRowHasher:
+    """The row-identity hash of a table read chunk by chunk, on the same columns as in memory.
+
+    Which columns are IDs is known only once the whole file was seen (roles come from a sample),
+    so each chunk gets one hash of the columns that cannot be an ID and one per possible ID column
+    (integer or text columns unique within the first chunk, or ``id_column``); ``finish(id_columns)``
+    chains the possible ones that are not IDs into the row hash. Equal rows get equal hashes (not
+    ``hash_rows``'s numbers: a chunked run compares its hashes only with each other).
+    """
+
+    def __init__(self, label: str | None, id_column: str | None = None) -> None:
+        self.label = label
+        self.id_column = id_column
+        self.columns: list[str] | None = None
+        self.candidates: list[str] = []
+        self._base: list[np.ndarray] = []
+        self._candidate_hashes: dict[str, list[np.ndarray]] = {}
+        self._label: list[np.ndarray] = []
+
+    def update(self, chunk: pd.DataFrame) -> None:
+        """Hash one chunk (its rows follow the previous chunk's)."""
+        if self.columns is None:
+            self.columns = [str(c) for c in chunk.columns]
+            self.candidates = [c for c in self.columns if c != self.label and _may_be_id(chunk[c], c, self.id_column)]
+            self._candidate_hashes = {c: [] for c in self.candidates}
+        fixed = [c for c in self.columns if c != self.label and c not in self._candidate_hashes]
+        self._base.append(hash_rows(chunk, fixed))
+        for column in self.candidates:
+            self._candidate_hashes[column].append(cell_hashes(chunk[column]))
+        if self.label is not None:
+            self._label.append(cell_hashes(chunk[self.label]))
+
+    def finish(self, id_columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray | None]:
+        """(identity hash per row, hash of identity columns and label per row or None without label)."""
+        hashed = np.concatenate(self._base) if self._base else np.zeros(0, dtype=np.uint64)
+        for position, column in enumerate(self.candidates):
+            if column not in id_columns:
+                cells = np.concatenate(self._candidate_hashes[column])
+                hashed = (hashed * _HASH_MULTIPLIER) ^ cells ^ np.uint64(len(self.candidates) + position + 1)
+        if self.label is None:
+            return hashed, None
+        return hashed, (hashed * _HASH_MULTIPLIER) ^ np.concatenate(self._label)
+
+
+def _may_be_id(values: pd.Series, name: str, id_column: str | None) -> bool:
+    """Could this column be an ID of the whole file (seen its first chunk)?"""
+    if pd.api.types.is_float_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return name == id_column  # floats and booleans are never inferred to be IDs
+    return name == id_column or bool(values.nunique(dropna=False) >= 0.9 * len(values))
 
 
 # ---- near groups ---------------------------------------------------------------------------------

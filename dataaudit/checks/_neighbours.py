@@ -1,4 +1,4 @@
-"""Helpers shared by the duplicate checks: which columns make a row's identity, cached groups."""
+"""Helpers shared by the duplicate checks: the row-identity groups (``grouping``), cached per run."""
 
 from __future__ import annotations
 
@@ -8,7 +8,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from dataaudit.grouping import exact_duplicate_groups
+from dataaudit.collisions import DEFAULT_COLLISION_ALPHA, RecordGroups
+from dataaudit.grouping import exact_group_codes, groups_from_codes, identity_columns
+
+__all__ = ["identity_columns", "feature_group_codes", "feature_copy_groups", "record_groups",
+           "later_members", "flag_scores", "joint_feature_matrix", "MAX_LISTED"]
 
 if TYPE_CHECKING:
     from dataaudit.checks._base import AuditContext
@@ -18,24 +22,29 @@ if TYPE_CHECKING:
 MAX_LISTED = 1000
 
 
-def identity_columns(dataset: Dataset, *, ignore_id_columns: bool = True) -> list[str]:
-    """Columns that say whether two rows are "the same": all but the label and ID columns.
-
-    ID columns are unique per row by definition, so comparing them would hide every copy.
-    """
-    return [
-        c for c in dataset.columns
-        if c != dataset.label
-        and not (ignore_id_columns and (dataset.roles.get(c) == "id" or c == dataset.id_column))
-    ]
+def feature_group_codes(dataset: Dataset, context: AuditContext, columns: list[str]) -> np.ndarray:
+    """``exact_group_codes(dataset.frame, columns)``, computed once per run and shared by checks."""
+    key = "exact_group_codes:" + json.dumps([dataset.sha256, dataset.n_rows, columns])
+    cached = context.cache.get(key)
+    if cached is None:
+        cached = exact_group_codes(dataset.frame, columns)
+        context.cache[key] = cached
+    return cached
 
 
 def feature_copy_groups(dataset: Dataset, context: AuditContext, columns: list[str]) -> list[list[int]]:
-    """``exact_duplicate_groups(dataset.frame, columns)``, computed once per run and shared by checks."""
-    key = "exact_duplicate_groups:" + json.dumps([dataset.sha256, dataset.n_rows, columns])
+    """``exact_duplicate_groups(dataset.frame, columns)`` from the shared group codes."""
+    return groups_from_codes(feature_group_codes(dataset, context, columns))
+
+
+def record_groups(dataset: Dataset, context: AuditContext, columns: list[str],
+                  alpha: float = DEFAULT_COLLISION_ALPHA) -> RecordGroups:
+    """The feature groups on ``columns``, each judged duplicate records or a chance collision."""
+    key = "record_groups:" + json.dumps([dataset.sha256, dataset.n_rows, columns, alpha])
     cached = context.cache.get(key)
     if cached is None:
-        cached = exact_duplicate_groups(dataset.frame, columns)
+        codes = feature_group_codes(dataset, context, columns)
+        cached = RecordGroups.judge(dataset.frame, columns, codes, alpha=alpha)
         context.cache[key] = cached
     return cached
 

@@ -37,6 +37,8 @@ def register(app: typer.Typer) -> None:
         id_column: str | None = typer.Option(None, "--id", help="Row-identifier column (never a feature)."),
         group: str | None = typer.Option(None, "--group", help="Entity column (patient, subject, customer): each group stays in one split; never a feature."),
         task: str | None = typer.Option(None, "--task", help="classification | regression [default: decided from the label]."),
+        max_removal: float = typer.Option(0.2, "--max-removal", help="Largest share of rows the cleaning may remove (missing labels apart)."),
+        allow_large_removal: bool = typer.Option(False, "--allow-large-removal", help="Remove more than --max-removal when the policy says so."),
     ) -> None:
         """Clean, split, encode, standardize and whiten (fit on train only); save JSON + .npz artifacts.
 
@@ -51,6 +53,7 @@ def register(app: typer.Typer) -> None:
             suspect_threshold=suspect_threshold, near_duplicates=not no_near_duplicates,
             drop=tuple(drop or ()), id_column=id_column, group=group, task=task, scale=scale, whiten=whiten,
             pca_components=parse_components(pca_components) if pca_components else None, epsilon=epsilon, dtype=dtype, chunksize=chunksize,
+            max_removal=max_removal, allow_large_removal=allow_large_removal,
         )
         summary = fit_transform(data, label, out, findings=findings, config=config)
         sizes = summary.sizes
@@ -59,6 +62,8 @@ def register(app: typer.Typer) -> None:
             f"test {sizes['test']:,} | quarantined {summary.n_quarantined:,} "
             f"{summary.quarantine_by_reason or ''}".rstrip()
         )
+        for line in removal_lines(summary.manifest.get("cleaning") or {}):
+            typer.echo(line)
         typer.echo(f"{summary.n_features} features; relabelled {summary.n_relabelled}; {summary.seconds:.1f} s")
         deviation = summary.verification.get("whitened_cov_max_abs_deviation")
         if deviation is not None:
@@ -67,3 +72,26 @@ def register(app: typer.Typer) -> None:
         for column, reason in dropped.items():
             typer.echo(f"dropped column {column!r}: {reason}")
         typer.echo(f"artifacts written to {summary.out}")
+
+
+def removal_lines(cleaning: dict) -> list[str]:  # type: ignore[type-arg]
+    """What the cleaning removed and why, against the removal cap, one line per reason."""
+    from dataaudit.transforms.cleaning import REASONS
+
+    removal = cleaning.get("removal") or {}
+    lines: list[str] = []
+    if removal:
+        lines.append(
+            f"removed {removal['n_removed']:,} rows ({removal['share']:.1%} of the input; cap "
+            f"{removal['max_removal']:.0%}{', allowed above it' if removal.get('over_cap') else ''}):"
+            if removal["n_removed"] else f"removed no rows (cap {removal['max_removal']:.0%})"
+        )
+        for reason, count in removal.get("by_reason", {}).items():
+            lines.append(f"  {reason} {count:,}: {REASONS.get(reason, reason)}")
+        for reason, count in removal.get("not_counted", {}).items():
+            lines.append(f"  {reason} {count:,} (not counted in the cap): {REASONS.get(reason, reason)}")
+    kept = (cleaning.get("identity") or {}).get("n_collision_rows_kept", 0)
+    if kept:
+        lines.append(f"kept {kept:,} rows that share their feature values with other rows by chance "
+                     "(feature_collision: different records, not copies)")
+    return lines

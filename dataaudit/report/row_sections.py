@@ -104,9 +104,11 @@ def duplicates_section(ctx: ReportContext) -> Section | None:
             "action": action_of(finding),
         })
     html = render_fragment("audit_duplicates.html.j2", blocks=blocks, has_images=ctx.images is not None)
-    n_rows = sum(len(f.rows) for f in found)
+    # Info findings here (chance collisions) are rows kept as distinct records, not duplicates.
+    n_rows = sum(len(f.rows) for f in found if f.severity != "info")
+    n_groups = sum(b["n_groups"] for b, f in zip(blocks, found, strict=True) if f.severity != "info")
     return Section(id="duplicates", title="Duplicates", html=html,
-                   summary=f"{n_rows} duplicate row(s) in {sum(b['n_groups'] for b in blocks)} group(s)",
+                   summary=f"{n_rows} duplicate row(s) in {n_groups} group(s)",
                    status=status_of(found))
 
 

@@ -12,8 +12,16 @@ Order of decisions, and why it is leakage-safe and never "cleans" test labels:
    (``label_issue`` findings, score < threshold) are kept, dropped (``label_issue``) or relabelled
    to the suggested label, as the policy says. Test rows keep the labels they came with.
 
-Duplicates are found by hashing each row's feature values (``pd.util.hash_pandas_object``, 64-bit;
-NaN equals NaN). With 1M rows the chance of any accidental collision is about 3e-8.
+Which rows are copies follows the one row-identity rule of ``dataaudit.grouping`` (equal on every
+column but the label and the ID columns), judged against chance as the ``duplicates`` check does
+(``dataaudit.collisions``): rows that share a few low-cardinality values by chance are different
+records and are kept. With ``--findings`` the groups come from the findings themselves
+(``identity_from_findings``), so what ``inspect`` flags is what is cleaned.
+
+The removal cap (``CleaningPolicy.max_removal``, default 20% of the input rows) bounds what the
+policy may remove without ``allow_large_removal``: every automatic removal counts (copies,
+conflicting groups, dropped suspects, copies of evaluation rows); missing labels are reported
+apart. ``check_removal_cap`` raises with the breakdown when a plan goes over it.
 """
 
 from __future__ import annotations
@@ -24,7 +32,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from dataaudit.exceptions import ConfigError
+from dataaudit.collisions import DEFAULT_COLLISION_ALPHA, RecordGroups
+from dataaudit.exceptions import ConfigError, InputError
+from dataaudit.grouping import exact_group_codes, hash_rows
 
 if TYPE_CHECKING:
     from dataaudit.findings import AuditResult
@@ -33,6 +43,13 @@ __all__ = [
     "CleaningPolicy",
     "RowHashes",
     "row_hashes",
+    "record_identity",
+    "record_identity_streamed",
+    "identity_from_findings",
+    "identity_from_codes",
+    "RemovalCapExceeded",
+    "check_removal_cap",
+    "DEFAULT_MAX_REMOVAL",
     "pre_split_removals",
     "post_split_decisions",
     "suspects_from_findings",
@@ -50,6 +67,10 @@ REASONS: dict[str, str] = {
     "invalid": "violates the saved expectations (transform --on-invalid quarantine)",
 }
 SUSPECT_ACTIONS = ("keep", "drop", "relabel")
+# fit-transform removes at most this share of the input rows unless allowed to remove more.
+DEFAULT_MAX_REMOVAL = 0.2
+# Reasons that are not the policy's decision (reported apart, outside the cap).
+UNCAPPED_REASONS = ("missing_label",)
 
 
 @dataclass
@@ -66,26 +87,44 @@ class CleaningPolicy:
         What to do with ``label_issue`` rows whose score is below ``suspect_threshold``.
     suspect_threshold : float
         Scores are in [0, 1], lower = worse; rows scoring below this are acted upon.
+    max_removal : float
+        Largest share of the input rows the policy may remove (missing labels apart).
+    allow_large_removal : bool
+        Remove more than ``max_removal`` when the policy says so, instead of refusing.
     """
 
     drop_exact_duplicates: bool = True
     quarantine_conflicting: bool = True
     suspects: str = "keep"
     suspect_threshold: float = 0.1
+    max_removal: float = DEFAULT_MAX_REMOVAL
+    allow_large_removal: bool = False
 
     def __post_init__(self) -> None:
         if self.suspects not in SUSPECT_ACTIONS:
             raise ConfigError(f"suspects={self.suspects!r} must be one of {list(SUSPECT_ACTIONS)}.")
         if not 0.0 <= float(self.suspect_threshold) <= 1.0:
             raise ConfigError(f"suspect_threshold={self.suspect_threshold!r} must be in [0, 1].")
+        if isinstance(self.max_removal, bool) or not isinstance(self.max_removal, int | float) \
+                or not 0.0 <= float(self.max_removal) <= 1.0:
+            raise ConfigError(f"max_removal={self.max_removal!r} must be a share of rows in [0, 1], e.g. 0.2.")
 
 
 @dataclass
 class RowHashes:
-    """Per-row 64-bit hashes: of the feature values, and of features plus label."""
+    """Per-row keys: equal ``features`` = the same record, equal ``full`` = same record and label.
+
+    ``values`` (when set) hashes the identity columns themselves, to compare rows with another
+    file's; ``features`` may differ from it where rows that share values by chance were given
+    keys of their own. ``n_collision_rows`` counts those rows and ``source`` says where the
+    groups came from ("hashes", "computed" or "findings").
+    """
 
     features: np.ndarray
     full: np.ndarray
+    values: np.ndarray | None = None
+    n_collision_rows: int = 0
+    source: str = "hashes"
 
 
 def row_hashes(frame: pd.DataFrame, feature_columns: list[str], label: str | None) -> RowHashes:
@@ -100,6 +139,62 @@ def row_hashes(frame: pd.DataFrame, feature_columns: list[str], label: str | Non
     # Combine with a multiplier so (features, label) pairs do not collide by symmetry.
     full = features * np.uint64(0x9E3779B97F4A7C15) ^ label_hash
     return RowHashes(features, full)
+
+
+def identity_from_codes(record_codes: np.ndarray, labels: pd.Series | np.ndarray, *,
+                        values: np.ndarray | None = None, n_collision_rows: int = 0,
+                        source: str = "computed") -> RowHashes:
+    """Row keys from per-row record-group codes (-1: a record of its own) and the raw labels."""
+    n = len(record_codes)
+    key = np.where(record_codes >= 0, record_codes, n + np.arange(n, dtype=np.int64)).astype(np.int64)
+    label_codes = pd.factorize(pd.Series(labels), use_na_sentinel=True)[0].astype(np.int64)
+    width = int(label_codes.max()) + 2 if n else 1
+    full = key * width + (label_codes + 1)  # < (2n) * (n + 1): fits in int64
+    return RowHashes(key, full, values=values, n_collision_rows=n_collision_rows, source=source)
+
+
+def record_identity(frame: pd.DataFrame, columns: list[str], label: str,
+                    alpha: float = DEFAULT_COLLISION_ALPHA) -> RowHashes:
+    """The ``duplicates`` check's answer, computed: copy groups on ``columns`` judged against chance."""
+    codes = exact_group_codes(frame, columns)
+    records = RecordGroups.judge(frame, columns, codes, alpha=alpha)
+    collisions = int(np.count_nonzero(records.collision_codes() >= 0))
+    return identity_from_codes(records.record_codes(), frame[label], values=hash_rows(frame, columns),
+                               n_collision_rows=collisions)
+
+
+def record_identity_streamed(values: np.ndarray, labels: pd.Series, sample: pd.DataFrame, columns: list[str],
+                             alpha: float = DEFAULT_COLLISION_ALPHA) -> RowHashes:
+    """``record_identity`` for a file read in chunks: its identity hashes and a sample of its rows."""
+    records = RecordGroups.judge_hashes(values, sample, columns, alpha=alpha)
+    collisions = int(np.count_nonzero(records.collision_codes() >= 0))
+    return identity_from_codes(records.record_codes(), labels, values=values, n_collision_rows=collisions)
+
+
+def identity_from_findings(findings: AuditResult | None, n_rows: int, labels: pd.Series | np.ndarray,
+                           values: np.ndarray | None = None) -> RowHashes | None:
+    """Row keys from the ``duplicates`` findings (exact and conflicting groups); None if it did not run."""
+    if findings is None:
+        return None
+    ran = [c for c in findings.checks if c.check == "duplicates" and c.status in ("passed", "flagged")]
+    if not ran:
+        return None
+    from dataaudit.transforms.split import group_ids
+
+    groups: list[list[int]] = []
+    for code in ("exact_duplicate", "conflicting_labels"):
+        for finding in findings.by_code(code):
+            groups.extend([int(r) for r in group] for group in finding.details.get("groups") or [])
+    members = [r for group in groups for r in group]
+    if members and (min(members) < 0 or max(members) >= n_rows):
+        raise InputError(f"The findings list duplicate rows up to {max(members)}, but the input has {n_rows} "
+                         "rows: they were computed for another file. Run `dataaudit inspect` on this file.")
+    component = group_ids(n_rows, groups)
+    in_group = np.zeros(n_rows, dtype=bool)
+    in_group[np.asarray(members, dtype=np.int64)] = True
+    codes = np.where(in_group, component, -1)
+    collisions = sum(int(f.details.get("n_rows", 0)) for f in findings.by_code("feature_collision"))
+    return identity_from_codes(codes, labels, values=values, n_collision_rows=collisions, source="findings")
 
 
 def pre_split_removals(
@@ -204,3 +299,42 @@ def post_split_decisions(
             else:
                 decisions.relabelled[row] = suggested
     return decisions
+
+
+class RemovalCapExceeded(InputError):
+    """The cleaning policy would remove more rows than ``max_removal`` allows."""
+
+
+def check_removal_cap(removed: dict[int, str], n_rows: int, policy: CleaningPolicy, source: str) -> dict[str, Any]:
+    """The removal record of a plan (counts by reason, share, cap); raises when over the cap.
+
+    Raises
+    ------
+    RemovalCapExceeded
+        More than ``policy.max_removal`` of the ``n_rows`` input rows would be removed
+        automatically and ``policy.allow_large_removal`` is off.
+    """
+    from collections import Counter
+
+    by_reason = Counter(removed.values())
+    capped = {k: v for k, v in sorted(by_reason.items()) if k not in UNCAPPED_REASONS}
+    n_removed = sum(capped.values())
+    share = n_removed / n_rows if n_rows else 0.0
+    record = {
+        "max_removal": float(policy.max_removal),
+        "allow_large_removal": bool(policy.allow_large_removal),
+        "n_removed": n_removed,
+        "share": round(share, 6),
+        "by_reason": capped,
+        "not_counted": {k: by_reason[k] for k in UNCAPPED_REASONS if by_reason.get(k)},
+        "over_cap": share > policy.max_removal,
+    }
+    if share > policy.max_removal and not policy.allow_large_removal:
+        breakdown = ", ".join(f"{reason} {count:,}" for reason, count in capped.items())
+        raise RemovalCapExceeded(
+            f"{source}: the cleaning policy would remove {n_removed:,} of {n_rows:,} rows ({share:.1%}), "
+            f"more than the cap of {policy.max_removal:.0%} ({breakdown}); nothing was written. Read the "
+            "duplicates and label findings first; to remove them anyway pass --allow-large-removal (or "
+            "raise --max-removal), or keep them (--keep-duplicates, --suspects keep)."
+        )
+    return record

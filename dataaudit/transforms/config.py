@@ -47,6 +47,8 @@ class TransformConfig:
     suspects: str = "keep"  # keep | drop | relabel rows flagged by label_issue (train/val only)
     suspect_threshold: float = 0.1  # act on label_issue scores below this (lower = worse)
     near_duplicates: bool = True  # keep near-duplicate groups in one split (findings or the check)
+    max_removal: float = 0.2  # remove at most this share of the input rows (missing labels apart) ...
+    allow_large_removal: bool = False  # ... unless this allows more (else fit_transform refuses)
     # --- encoding ---
     drop: tuple[str, ...] = ()  # columns the user leaves out (recorded with reason "user")
     id_column: str | None = None  # a row-identifier column (never a feature)
@@ -89,7 +91,7 @@ class TransformConfig:
             problems.append("pca_components cannot be combined with whiten='zca' (ZCA keeps every direction)")
         if problems:
             raise ConfigError("Invalid transform configuration: " + "; ".join(problems) + ".")
-        CleaningPolicy(suspects=self.suspects, suspect_threshold=self.suspect_threshold)
+        _ = self.policy  # building the policy validates the cleaning options
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TransformConfig:
@@ -118,6 +120,8 @@ class TransformConfig:
             quarantine_conflicting=self.quarantine_conflicting,
             suspects=self.suspects,
             suspect_threshold=self.suspect_threshold,
+            max_removal=self.max_removal,
+            allow_large_removal=self.allow_large_removal,
         )
 
 

@@ -31,7 +31,12 @@ import numpy as np
 import pandas as pd
 
 from dataaudit.exceptions import ConfigError, InputError
-from dataaudit.transforms.cleaning import RowHashes, row_hashes
+from dataaudit.grouping import StreamingRowHasher, cell_hashes, identity_columns_of
+from dataaudit.transforms.cleaning import (
+    RowHashes,
+    identity_from_findings,
+    record_identity_streamed,
+)
 from dataaudit.transforms.config import TransformConfig, TransformSummary
 from dataaudit.transforms.encoding import TabularEncoder
 from dataaudit.transforms.fitting import (
@@ -76,13 +81,13 @@ def fit_chunked(data: Any, label: str, out: Path, findings: Any, config: Transfo
 
     # Pass 1 and the plan.
     scan = _scan(path, label, chunksize, config)
-    roles = infer_roles(scan.sample, label, config.id_column)
+    inferred = infer_roles(scan.sample, label, config.id_column)
     if config.group is not None:
-        if config.group not in roles or config.group == label:
+        if config.group not in inferred or config.group == label:
             raise InputError(f"Group column {config.group!r} not found in {path} (or it is the label); "
-                             f"columns are {list(roles)}. Pass --group with one of them.")
-        roles[config.group] = "id"  # an entity key is never a feature
-    roles = roles_with_drops(roles, config, str(path))
+                             f"columns are {list(inferred)}. Pass --group with one of them.")
+        inferred[config.group] = "id"  # an entity key is never a feature
+    roles = roles_with_drops(inferred, config, str(path))
     task = Dataset(frame=scan.labels.to_frame(), label=label, roles={label: "label"}, sha256="-",
                    task=config.task).task
     task = task or "classification"
@@ -94,9 +99,10 @@ def fit_chunked(data: Any, label: str, out: Path, findings: Any, config: Transfo
             raise InputError("The findings were computed for another input file; run `dataaudit inspect` on this file.")
     notes = ["chunked mode: near-duplicate groups only from --findings; encoder medians from a sample"
              f" of {min(config.sample_rows, scan.n_rows)} rows"]
+    hashes = _row_identity(scan, inferred, label, config, audit, notes)
     y, classes = label_arrays(scan.labels, task)
-    acc, y, n_groups = plan_rows(scan.hashes, y, scan.labels.isna().to_numpy(), task, classes, audit, config,
-                                 set(), None)
+    acc, y, n_groups = plan_rows(hashes, y, scan.labels.isna().to_numpy(), task, classes, audit, config,
+                                 set(), None, entity=scan.entity, source=str(path))
     sizes = acc.check(scan.n_rows)
     if sizes["train"] == 0:
         raise InputError(f"{path}: no training rows are left after cleaning; check the policy.")
@@ -136,17 +142,18 @@ class _Scan:
 
     columns: list[str]
     n_rows: int
-    hashes: RowHashes  # per row, as in memory
+    hasher: StreamingRowHasher  # the row-identity hashes, finished once the ID columns are known
     labels: pd.Series  # the raw label of every row
     sample: pd.DataFrame  # a seeded uniform sample of rows, indexed by row number
     float_columns: set[str]  # columns read as float in some chunk (read as float64 everywhere)
+    entity: np.ndarray | None  # per-row key of the entity column (config.group), or None
 
 
 def _scan(path: Path, label: str, chunksize: int, config: TransformConfig) -> _Scan:
     """Pass 1: row hashes, labels, column dtypes and a seeded sample (the smallest random keys)."""
     rng = np.random.default_rng(config.seed)
-    feature_hashes: list[np.ndarray] = []
-    full_hashes: list[np.ndarray] = []
+    hasher = StreamingRowHasher(label, config.id_column)
+    entity: list[np.ndarray] = []
     labels: list[pd.Series] = []
     sample: pd.DataFrame | None = None
     sample_keys = np.empty(0)
@@ -161,10 +168,16 @@ def _scan(path: Path, label: str, chunksize: int, config: TransformConfig) -> _S
             if label not in columns:
                 raise InputError(f"Label column {label!r} not found in {path}; columns are {columns}. "
                                  "Pass --label with one of them.")
+            if config.group is not None and config.group not in columns:
+                raise InputError(f"--group {config.group!r} is not a column of {path}; columns are {columns}.")
         float_columns |= {c for c in chunk.columns if pd.api.types.is_float_dtype(chunk[c])}
-        hashes = row_hashes(chunk, [c for c in columns if c != label], label)
-        feature_hashes.append(hashes.features)
-        full_hashes.append(hashes.full)
+        hasher.update(chunk)
+        if config.group is not None:
+            # A missing entity is an entity of its own (a key no hash takes: its row number).
+            keys = cell_hashes(chunk[config.group])
+            missing = chunk[config.group].isna().to_numpy()
+            keys[missing] = np.arange(n, n + len(chunk), dtype=np.uint64)[missing]
+            entity.append(keys)
         labels.append(chunk[label])
         # Keep the rows with the sample_rows smallest random keys seen so far: a uniform sample.
         keys = np.concatenate([sample_keys, rng.random(len(chunk))])
@@ -179,10 +192,23 @@ def _scan(path: Path, label: str, chunksize: int, config: TransformConfig) -> _S
     # Chunks may infer int for a column that is float elsewhere; read floats as float64 everywhere.
     sample = sample.astype({c: np.float64 for c in float_columns if c in sample.columns})
     return _Scan(
-        columns=columns, n_rows=n,
-        hashes=RowHashes(np.concatenate(feature_hashes), np.concatenate(full_hashes)),
-        labels=pd.concat(labels, ignore_index=True), sample=sample, float_columns=float_columns,
+        columns=columns, n_rows=n, hasher=hasher, labels=pd.concat(labels, ignore_index=True), sample=sample,
+        float_columns=float_columns, entity=np.concatenate(entity) if entity else None,
     )
+
+
+def _row_identity(scan: _Scan, roles: dict[str, str], label: str, config: TransformConfig, audit: Any,
+                  notes: list[str]) -> RowHashes:
+    """The in-memory rule on streamed hashes: identity columns from the roles, chance from the sample."""
+    id_columns = [c for c in scan.columns if (roles.get(c) == "id" or c == config.id_column) and c != config.group]
+    values, _ = scan.hasher.finish(id_columns)
+    from_findings = identity_from_findings(audit, scan.n_rows, scan.labels, values=values)
+    if from_findings is not None:
+        return from_findings
+    if audit is not None:
+        notes.append("the findings hold no duplicates result: copy groups computed with the same rule")
+    columns = identity_columns_of(scan.columns, roles, label, config.id_column, group=config.group)
+    return record_identity_streamed(values, scan.labels, scan.sample, columns)
 
 
 def _read_chunks(path: Path, chunksize: int, dtypes: dict[str, Any] | None = None) -> Any:

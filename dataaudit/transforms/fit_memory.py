@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from dataaudit.exceptions import InputError
-from dataaudit.transforms.cleaning import row_hashes
+from dataaudit.grouping import identity_columns
 from dataaudit.transforms.config import TransformConfig, TransformSummary
 from dataaudit.transforms.encoding import TabularEncoder
 from dataaudit.transforms.fitting import (
@@ -27,6 +27,7 @@ from dataaudit.transforms.fitting import (
 from dataaudit.transforms.plan import (
     audit_for_cleaning,
     cleaning_record,
+    entity_keys,
     findings_source,
     label_arrays,
     load_eval_files,
@@ -34,6 +35,7 @@ from dataaudit.transforms.plan import (
     plan_rows,
     quarantine_frame,
     roles_with_drops,
+    row_identity,
 )
 from dataaudit.transforms.split import SPLIT_NAMES
 
@@ -54,13 +56,14 @@ def fit_in_memory(data: Any, label: str, out: Path, findings: Any, config: Trans
     roles = roles_with_drops(dataset.roles, config, dataset.name)
     task = dataset.task or "classification"
     audit, notes = audit_for_cleaning(findings, dataset, config)
-    features = [c for c in dataset.columns if c != label]
-    hashes = row_hashes(frame, features, label)
+    hashes, notes_identity = row_identity(dataset, audit)
+    notes.extend(notes_identity)
     label_missing = frame[label].isna().to_numpy()
     y, classes = label_arrays(frame[label], task)
-    evals = load_eval_files(dataset, label, config, features, task, classes)
+    evals = load_eval_files(dataset, label, config, identity_columns(dataset), task, classes)
     eval_hashes = np.concatenate([e["hashes"] for e in evals.values()]) if evals else None
-    acc, y, n_groups = plan_rows(hashes, y, label_missing, task, classes, audit, config, set(evals), eval_hashes)
+    acc, y, n_groups = plan_rows(hashes, y, label_missing, task, classes, audit, config, set(evals), eval_hashes,
+                                 entity=entity_keys(dataset), source=dataset.name)
     sizes = acc.check(dataset.n_rows)
     n_input = dataset.n_rows
     for name, part in evals.items():

@@ -18,12 +18,15 @@ import numpy as np
 import pandas as pd
 
 from dataaudit.exceptions import DataAuditError, InputError
+from dataaudit.grouping import hash_rows, identity_columns
 from dataaudit.transforms.cleaning import (
     RowHashes,
+    check_removal_cap,
+    identity_from_findings,
     near_groups_from_findings,
     post_split_decisions,
     pre_split_removals,
-    row_hashes,
+    record_identity,
     suspects_from_findings,
 )
 from dataaudit.transforms.config import TransformConfig
@@ -41,6 +44,8 @@ __all__ = [
     "quarantine_frame",
     "cleaning_record",
     "load_eval_files",
+    "row_identity",
+    "entity_keys",
 ]
 
 
@@ -121,6 +126,36 @@ def findings_source(findings: Any, audit: Any) -> str:
     return str(findings) if isinstance(findings, str | Path) else "given"
 
 
+def row_identity(dataset: Any, audit: Any) -> tuple[RowHashes, list[str]]:
+    """Which rows are the same record: the findings' duplicate groups, or the same rule computed.
+
+    Both follow ``grouping.identity_columns`` (ID columns left out) and judge copies against
+    chance (``collisions``), so what ``inspect`` reports is what is cleaned and kept together.
+    """
+    columns = identity_columns(dataset)
+    label = dataset.label
+    values = hash_rows(dataset.frame, columns)
+    notes: list[str] = []
+    from_findings = identity_from_findings(audit, dataset.n_rows, dataset.frame[label], values=values)
+    if from_findings is not None:
+        return from_findings, notes
+    if audit is not None:
+        notes.append("the findings hold no duplicates result: copy groups computed with the same rule")
+    return record_identity(dataset.frame, columns, label), notes
+
+
+def entity_keys(dataset: Any) -> np.ndarray | None:
+    """Per-row key of the entity column (``Dataset.group``) or None; missing entities are their own."""
+    column = getattr(dataset, "group", None)
+    if not column:
+        return None
+    if column not in dataset.frame.columns:
+        raise InputError(f"--group {column!r} is not a column of {dataset.name}; columns are {list(dataset.columns)}.")
+    codes = pd.factorize(dataset.frame[column], use_na_sentinel=True)[0].astype(np.int64)
+    n = len(codes)
+    return np.where(codes >= 0, codes, n + np.arange(n))
+
+
 def label_arrays(y_raw: pd.Series, task: str) -> tuple[np.ndarray, list[Any]]:
     """(y, classes): int64 codes over sorted classes for classification, float64 otherwise."""
     if task == "classification":
@@ -162,9 +197,9 @@ def load_eval_files(dataset: Any, label: str, config: TransformConfig, features:
                 raise InputError(f"{path}: label value(s) {bad[:10]} never occur in the training file.")
         else:
             y = pd.to_numeric(ds.frame[label], errors="coerce").to_numpy(dtype=np.float64)
-        hashes = row_hashes(ds.frame, features, label)
+        hashes = hash_rows(ds.frame, features)
         out[name] = {"frame": ds.frame, "y": y, "rows": np.arange(ds.n_rows, dtype=np.int64),
-                     "hashes": hashes.features, "path": str(path)}
+                     "hashes": hashes, "path": str(path)}
     return out
 
 
@@ -175,6 +210,8 @@ class RowAccounting:
         self.split = np.full(n, -1, dtype=np.int8)
         self.removed: dict[int, str] = {}
         self.relabelled: dict[int, tuple[Any, Any]] = {}
+        self.removal: dict[str, Any] = {}  # the removal cap's record (check_removal_cap)
+        self.identity: dict[str, Any] = {}  # where the copy groups came from
 
     def check(self, n_input: int) -> dict[str, int]:
         sizes = {name: int(np.count_nonzero(self.split == i)) for i, name in enumerate(SPLIT_NAMES)}
@@ -197,8 +234,17 @@ def plan_rows(
     config: TransformConfig,
     eval_names: set[str],
     eval_feature_hashes: np.ndarray | None,
+    *,
+    entity: np.ndarray | None = None,
+    source: str = "the input",
 ) -> tuple[RowAccounting, np.ndarray, int]:
-    """Cleaning and split decisions for every row; returns accounting, final y and #groups."""
+    """Cleaning and split decisions for every row; returns accounting, final y and #groups.
+
+    The split keeps together: groups of duplicate records (``hashes.features``), near-duplicate
+    groups of the findings, and, when ``entity`` is given (a per-row key of the ``Dataset.group``
+    column), every entity. Raises ``RemovalCapExceeded`` when the policy would remove more than
+    its cap.
+    """
     n = len(y)
     policy = config.policy
     acc = RowAccounting(n)
@@ -206,14 +252,18 @@ def plan_rows(
     if eval_feature_hashes is not None and len(eval_feature_hashes):
         # A training row equal to a row of the user's val/test file would leak; the eval file
         # is left untouched (its labels are never cleaned), the training copy goes.
-        leaked = np.isin(hashes.features, eval_feature_hashes)
+        own = hashes.values if hashes.values is not None else hashes.features
+        leaked = np.isin(own, eval_feature_hashes)
         for r in np.flatnonzero(leaked):
             acc.removed.setdefault(int(r), "duplicate_of_eval")
     kept_mask = np.ones(n, dtype=bool)
     kept_mask[np.fromiter(acc.removed, dtype=np.int64, count=len(acc.removed))] = False
     kept = np.flatnonzero(kept_mask)  # a mask, not setdiff1d: no sort or hash of a million rows
     near = near_groups_from_findings(audit) if config.near_duplicates else []
-    groups = group_ids(n, hashes.features, near)
+    groupings: list[Any] = [hashes.features, near]
+    if entity is not None:
+        groupings.append(np.asarray(entity))
+    groups = group_ids(n, *groupings)
     split = np.zeros(n, dtype=np.int8)
     # A split the user supplies as a file (--val / --test) gets no input rows; the remaining
     # fractions are rescaled, e.g. --split 0.8,0.1,0.1 with --test T.csv splits 8:1 into train/val.
@@ -244,6 +294,9 @@ def plan_rows(
         keep_mask[np.fromiter(acc.removed, dtype=np.int64, count=len(acc.removed))] = False
     acc.split = np.where(keep_mask, split, -1).astype(np.int8)
     n_groups = int(np.count_nonzero(np.bincount(groups))) if len(groups) else 0  # ids are >= 0
+    acc.removal = check_removal_cap(acc.removed, n, policy, source)
+    acc.identity = {"source": hashes.source, "n_collision_rows_kept": int(hashes.n_collision_rows),
+                    "entity_groups": entity is not None}
     return acc, y, n_groups
 
 
@@ -269,6 +322,8 @@ def cleaning_record(acc: RowAccounting, config: TransformConfig, notes: list[str
         "reasons": {k: REASONS[k] for k in by_reason if k in REASONS},
         "relabelled": [{"row": r, "from": a, "to": b} for r, (a, b) in sorted(acc.relabelled.items())],
         "n_split_groups": n_groups,
+        "removal": acc.removal,
+        "identity": acc.identity,
         "notes": notes + [
             "exact duplicates (features and label) and missing labels are removed before the split, everywhere",
             "conflicting-label groups and suspect labels are handled on train/val rows only; test labels are never cleaned",

@@ -105,8 +105,13 @@ def tiny_frame() -> pd.DataFrame:
     })
 
 
+# The tiny fixtures have two low-cardinality columns: chance explains their repeats (see the
+# collision tests below), so the copy mechanics are tested with the chance judgement off.
+COPIES = {"collision_alpha": 0.0}
+
+
 def test_tiny_fixture_exact_and_conflicting():
-    result = run_duplicates(tiny_frame())
+    result = run_duplicates(tiny_frame(), **COPIES)
     exact = by_code(result, "exact_duplicate")
     assert exact.severity == "warning"
     assert exact.rows == (2, 5, 7)
@@ -127,7 +132,7 @@ def test_tiny_fixture_exact_and_conflicting():
 
 def test_exact_copies_inside_a_conflicting_group():
     frame = pd.DataFrame({"a": [1, 1, 1, 2], "label": ["p", "p", "q", "p"]})
-    result = run_duplicates(frame)
+    result = run_duplicates(frame, **COPIES)
     assert by_code(result, "exact_duplicate").details["groups"] == [[0, 1]]
     assert by_code(result, "conflicting_labels").details["groups"] == [[0, 1, 2]]
     assert by_code(result, "conflicting_labels").rows == (1, 2)
@@ -135,14 +140,14 @@ def test_exact_copies_inside_a_conflicting_group():
 
 def test_missing_label_is_not_a_conflict():
     frame = pd.DataFrame({"a": [1, 1, 1, 2], "label": ["p", None, "p", "q"]})
-    result = run_duplicates(frame)
+    result = run_duplicates(frame, **COPIES)
     assert by_code(result, "conflicting_labels") is None
     assert by_code(result, "exact_duplicate").details["groups"] == [[0, 2]]
 
 
 def test_without_label_only_exact_duplicates():
     frame = tiny_frame().drop(columns="label")
-    result = run_duplicates(frame, label=None)
+    result = run_duplicates(frame, label=None, **COPIES)
     assert [f.code for f in result.findings] == ["exact_duplicate"]
     assert result.findings[0].details["groups"] == [[0, 2, 7], [3, 5], [4, 6, 8]]
     assert set(result.row_scores) == {"exact_duplicate"}
@@ -152,7 +157,7 @@ def test_numeric_label_regression_conflict_is_a_warning():
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"a": [1.0, 1.0, 2.0] + list(rng.standard_normal(60)),
                           "label": [0.5, 0.7, 0.1] + list(rng.standard_normal(60))})
-    result = run_duplicates(frame)
+    result = run_duplicates(frame, **COPIES)
     conflict = by_code(result, "conflicting_labels")
     assert conflict.severity == "warning" and conflict.details["groups"] == [[0, 1]]
 
@@ -161,17 +166,17 @@ def test_id_columns_are_ignored_by_default():
     n = 30
     frame = pd.DataFrame({"row_id": np.arange(n), "a": np.r_[np.arange(n - 1), 3], "label": ["p"] * n})
     dataset = Dataset.from_frame(frame, label="label", id_column="row_id")
-    result = make_check("duplicates").run(dataset, AuditContext())
+    result = make_check("duplicates", COPIES).run(dataset, AuditContext())
     assert by_code(result, "exact_duplicate").details["groups"] == [[3, n - 1]]
     assert by_code(result, "exact_duplicate").details["ignored_columns"] == ["row_id"]
-    strict = make_check("duplicates", {"ignore_id_columns": False}).run(dataset, AuditContext())
+    strict = make_check("duplicates", {"ignore_id_columns": False, **COPIES}).run(dataset, AuditContext())
     assert strict.findings == ()
 
 
 def test_single_row_and_all_nan_column():
     assert run_duplicates(pd.DataFrame({"a": [1.0], "label": ["p"]})).findings == ()
     frame = pd.DataFrame({"empty": [np.nan] * 5, "a": [1, 2, 1, 3, 4], "label": list("ppqpp")})
-    result = run_duplicates(frame)
+    result = run_duplicates(frame, **COPIES)
     assert by_code(result, "conflicting_labels").details["groups"] == [[0, 2]]
     assert by_code(result, "exact_duplicate") is None
 
@@ -222,8 +227,90 @@ def test_planted_duplicates_and_conflicts_precision_recall():
 
 
 def test_runs_through_run_checks_and_serializes():
-    result = run_checks(Dataset.from_frame(tiny_frame(), label="label"), checks=["duplicates"], strict=True)
+    result = run_checks(Dataset.from_frame(tiny_frame(), label="label"), checks=["duplicates"], strict=True,
+                        options={"duplicates": COPIES})
     data = result.to_dict()
     codes = sorted(f["code"] for f in data["findings"])
     assert codes == ["conflicting_labels", "exact_duplicate"]
     assert data["checks"][0]["status"] == "flagged"
+
+
+# ---- copies or chance ----------------------------------------------------------------------------
+def titanic_like(n: int = 1300, seed: int = 0) -> pd.DataFrame:
+    """Three low-cardinality features (like Titanic's sex, age in years, class): repeats by chance."""
+    rng = np.random.default_rng(seed)
+    age = np.round(rng.gamma(4.0, 7.5, n)).astype(float)
+    age[rng.random(n) < 0.2] = np.nan
+    return pd.DataFrame({
+        "sex": rng.choice(["male", "female"], n, p=[0.64, 0.36]),
+        "age": age,
+        "cls": rng.choice(["1st", "2nd", "3rd"], n, p=[0.25, 0.21, 0.54]),
+        "label": rng.choice(["yes", "no"], n, p=[0.38, 0.62]),
+    })
+
+
+def test_chance_collisions_are_not_copies():
+    frame = titanic_like()
+    result = run_duplicates(frame)
+    assert by_code(result, "exact_duplicate") is None and by_code(result, "conflicting_labels") is None
+    collision = by_code(result, "feature_collision")
+    assert collision.severity == "info"
+    groups = collision.details["groups"]
+    assert collision.details["n_groups"] == len(groups) == result.stats["n_collision_groups"] > 50
+    assert collision.details["n_groups_with_different_labels"] > 10
+    # The evidence: per group observed rows, rows expected by chance, and a p-value above the threshold.
+    assert collision.details["observed"] == [len(g) for g in groups]
+    assert all(p >= collision.details["threshold"] for p in collision.details["p_value"])
+    assert "kept" in collision.message and "expected by chance" in collision.message
+    # With the chance judgement off the same groups are copies, as before.
+    assert by_code(run_duplicates(frame, **COPIES), "exact_duplicate") is not None
+
+
+def test_planted_copies_among_chance_collisions_are_found():
+    """A few copies of rows with a continuous column stand out even beside many chance collisions."""
+    rng = np.random.default_rng(1)
+    frame = titanic_like(seed=1)
+    frame["fare"] = np.round(rng.lognormal(3.0, 1.0, len(frame)), 4)
+    sources = rng.choice(len(frame), 15, replace=False)
+    copies = frame.iloc[sources]
+    frame = pd.concat([frame, copies], ignore_index=True)
+    result = run_duplicates(frame)
+    exact = by_code(result, "exact_duplicate")
+    conflict = by_code(result, "conflicting_labels")
+    found = {frozenset(g) for g in exact.details["groups"]}
+    assert found == {frozenset({int(s), len(frame) - 15 + k}) for k, s in enumerate(sources)}
+    assert conflict is None and by_code(result, "feature_collision") is None
+
+
+def test_chance_groups_with_different_labels_are_not_conflicts():
+    frame = pd.DataFrame({"a": [1, 2] * 30, "label": list("pq" * 15 + "qp" * 15)})
+    result = run_duplicates(frame)  # one column: sharing its value is no evidence of a copy
+    assert by_code(result, "conflicting_labels") is None
+    assert by_code(result, "feature_collision").details["n_groups_with_different_labels"] == 2
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.integers(0, 3, 300), "b": rng.choice(list("xyz"), 300),
+                          "label": rng.choice(list("pq"), 300)})
+    result = run_duplicates(frame)
+    assert by_code(result, "conflicting_labels") is None and by_code(result, "exact_duplicate") is None
+    assert by_code(result, "feature_collision").details["n_groups"] == 9
+
+
+def test_collision_alpha_is_validated():
+    with pytest.raises(ValueError, match="collision_alpha"):
+        make_check("duplicates", {"collision_alpha": 1.5})
+
+
+def test_many_groups_are_linear():
+    """The per-group work is vectorized: 20k copy groups with conflicting labels in about a second."""
+    rng = np.random.default_rng(0)
+    base = pd.DataFrame({f"x{i}": rng.standard_normal(30_000) for i in range(4)})
+    frame = base.iloc[rng.integers(0, 30_000, 60_000)].reset_index(drop=True)
+    frame["label"] = rng.integers(0, 2, len(frame))
+    result = run_duplicates(frame)
+    codes = result.stats
+    assert codes["n_exact_groups"] > 5_000 and codes["n_conflicting_groups"] > 5_000
+    exact = by_code(result, "exact_duplicate")
+    # Every listed group really is equal on the features and the label.
+    for group in exact.details["groups"][:200]:
+        rows = frame.iloc[group]
+        assert (rows.nunique(dropna=False) == 1).all()
