@@ -54,6 +54,45 @@ def _named_like_id(name: str) -> bool:
 ID_DISTINCT_SHARE = 0.95
 
 
+# Unique whole numbers with at least this many digits are keys (tweet, account, phone numbers).
+LARGE_KEY = 10**8
+# Unique integers whose range holds so few values that distinct measurements would collide this many
+# times over (n (n - 1) / 2 / range, the expected number of equal pairs) are a numbering.
+DENSE_NUMBERING_PAIRS = 5.0
+
+
+def integer_id_evidence(values: pd.Series, name: str = "") -> str | None:
+    """Why a numeric column of whole numbers is a row identifier, or None when it is not one.
+
+    The rule: a column named like an ID with at least 95% distinct values, or a column of unique
+    whole numbers (no missing, at least 20 rows) that counts up or down (row numbers), is dense
+    (a shuffled numbering: its range is so small that distinct measurements would collide), or
+    holds only large keys (every value has at least 9 digits, like tweet or account numbers).
+    """
+    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+        return None
+    if pd.api.types.is_float_dtype(values):
+        array = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        if len(array) < 20 or not np.all(np.isfinite(array)) or np.any(np.mod(array, 1) != 0):
+            return None
+    elif not pd.api.types.is_integer_dtype(values):
+        return None
+    if _named_like_id(name) and _is_unique_key(values, ID_DISTINCT_SHARE):
+        return "named like an ID, with a distinct value in nearly every row"
+    if not _is_unique_key(values):
+        return None
+    if values.is_monotonic_increasing or values.is_monotonic_decreasing:
+        return "unique and counting (row numbers)"
+    low, high = float(values.min()), float(values.max())
+    n = len(values)
+    if n * (n - 1) / 2 / (high - low + 1) >= DENSE_NUMBERING_PAIRS:
+        return (f"unique integers filling {n:,} of the {int(high - low + 1):,} values from {int(low)} to "
+                f"{int(high)}: a shuffled numbering (distinct measurements would collide)")
+    if float(values.abs().min()) >= LARGE_KEY:
+        return "unique integers of 9 or more digits in random order: keys such as tweet, account or phone numbers"
+    return None
+
+
 def _is_constant(values: pd.Series) -> bool:
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         # min == max is one pass and no hashing, unlike nunique, on big float columns
@@ -71,12 +110,8 @@ def infer_role(values: pd.Series, name: str = "") -> str:
     if pd.api.types.is_datetime64_any_dtype(values):
         return "datetime"
     if pd.api.types.is_numeric_dtype(values):
-        if pd.api.types.is_integer_dtype(values):
-            # Integers are an ID when unique and counting up (1, 2, 3 ...), or named like one.
-            if _named_like_id(name) and _is_unique_key(values, ID_DISTINCT_SHARE):
-                return "id"
-            if _is_unique_key(values) and (values.is_monotonic_increasing or values.is_monotonic_decreasing):
-                return "id"
+        if integer_id_evidence(values, name) is not None:
+            return "id"
         return "numeric"
     as_text = values.dropna().astype(str)
     if as_text.empty:

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 # Values that data exports commonly use for "unknown" in numeric columns.
 KNOWN_SENTINELS = frozenset({-1.0, -9.0, -99.0, -999.0, -9999.0, -99999.0, 999.0, 9999.0, 99999.0, 999999.0})
+# A value that is no conventional code must lie this many times the range of the column's other
+# values beyond them to be a placeholder (-999 among 0..100 does; 3 after 0 and 1 does not).
+FAR_RANGES = 2.0
 # Rows used to estimate the spread of a column when judging a sentinel candidate.
 _SPREAD_SAMPLE = 200_000
 
@@ -41,7 +44,8 @@ class MissingValues(Check):
     sentinel_min_share : float
         A repeated numeric value is a sentinel candidate when it fills at least this share of rows.
     sentinel_min_gap : float
-        ... and lies at least this many interquartile ranges beyond the column's other values.
+        ... and lies at least this many interquartile ranges beyond the column's other values (and
+        farther from them than their whole range; see ``_gap``).
     """
 
     name = "missing_values"
@@ -195,7 +199,8 @@ class MissingValues(Check):
                 findings.append(self.finding(
                     "missing_values", "warning" if share > self.warn_share else "info",
                     f"Column {column!r} has the value {json_value(value)} in {count} rows "
-                    f"({fmt_share(share)}), far outside its other values: it looks like a code for missing.",
+                    f"({fmt_share(share)}), apart from its other values ({_span(rest)}): it looks like "
+                    "a code for missing.",
                     rows=rows, columns=[column],
                     details={"kind": "sentinel", "placeholder": json_value(value), "n_missing": count,
                              "share": share, "gap_iqr": gap, "rest_min": float(rest.min()),
@@ -205,24 +210,33 @@ class MissingValues(Check):
         return findings
 
     def _gap(self, value: float, rest: np.ndarray) -> float | None:
-        """How far ``value`` lies beyond the rest of the column, in IQRs; None when it is not a sentinel."""
+        """How far ``value`` lies beyond the rest of the column, in IQRs; None when it is not a sentinel.
+
+        A placeholder sits apart from the column's distribution; the ends of a bounded scale do not
+        (0 and 10 on a 0-10 score, the top grade of a Likert item). The rule, for a repeated value at
+        the column's minimum or maximum:
+
+        - an impossible sign: a conventional code (-1, -9, -99, -999 ...) below a column that is
+          otherwise never negative;
+        - a gap: its distance to the nearest other value is more than ``FAR_RANGES`` (2) times the
+          range the other values span (half of it for a conventional code such as 999 or 9999), and at least
+          ``sentinel_min_gap`` IQRs. A value that merely continues the spacing of the others (the
+          next step of a scale) never qualifies.
+        """
         low, high = float(rest.min()), float(rest.max())
-        if low <= value <= high:
-            return None  # inside the range of the other values: an ordinary frequent value
-        q1, q3 = np.percentile(rest, [25, 75])
-        iqr = float(q3 - q1)
-        if iqr == 0.0:
-            iqr = float(np.std(rest))
-        if iqr == 0.0:
-            return None  # the rest is itself constant (e.g. a 0/1 column): nothing to compare with
+        if low <= value <= high or low == high:
+            # Inside the range of the other values (an ordinary frequent value), or the rest is
+            # itself constant (a 0/1 column): nothing to compare with.
+            return None
         distance = (low - value) if value < low else (value - high)
-        gap = distance / iqr
-        if gap >= self.sentinel_min_gap:
-            return gap
-        # -1 (or -999 ...) below a column that is otherwise never negative is a classic code.
+        q1, q3 = np.percentile(rest, [25, 75])
+        gap = distance / (float(q3 - q1) or float(np.std(rest)))
         if value in KNOWN_SENTINELS and value < 0 <= low:
-            return gap
-        return None
+            return gap  # an impossible sign
+        required = (0.5 if value in KNOWN_SENTINELS else FAR_RANGES) * (high - low)
+        if distance <= required:
+            return None  # as close to the others as they are to each other: the end of its scale
+        return gap if gap >= self.sentinel_min_gap else None
 
     # ---- infinities ---------------------------------------------------------------------------
     def _infinities(self, dataset: Dataset, seed: int) -> list[Finding]:
@@ -249,3 +263,7 @@ class MissingValues(Check):
             ))
         return findings
 
+
+def _span(rest: np.ndarray) -> str:
+    """``"0 to 1"``: the range of a column's other values, for a sentinel's message."""
+    return f"{json_value(float(rest.min()))} to {json_value(float(rest.max()))}"

@@ -89,3 +89,34 @@ def test_infinite_values_get_their_own_code() -> None:
     (finding,) = _run(frame).findings
     assert finding.code == "infinite_values" and finding.rows == (0, 11)
     assert finding.details["n_pos_inf"] == 1 and finding.details["n_neg_inf"] == 1
+
+
+def test_ends_of_a_bounded_scale_are_not_codes_but_far_codes_are() -> None:
+    rng = np.random.default_rng(0)
+    n = 400
+    frame = pd.DataFrame({
+        "score": rng.choice([0.0, 2.5, 5.0, 7.5, 10.0], n, p=[0.02, 0.03, 0.1, 0.25, 0.6]),  # 0-10 scale
+        "binary_scale": rng.choice([0.0, 5.0, 10.0], n, p=[0.3, 0.02, 0.68]),
+        "yes_no": rng.choice([0.0, 1.0, 7.0], n, p=[0.45, 0.45, 0.1]),  # 7 = "not applicable"
+        "income": rng.normal(3000, 800, n).round(),
+        "y": rng.integers(0, 2, n),
+    })
+    frame.loc[:11, "income"] = 9999.0  # a conventional code far above the rest
+    findings = _run(frame).findings
+    by_column = {f.columns[0]: f for f in findings}
+    assert set(by_column) == {"yes_no", "income"}
+    assert by_column["yes_no"].details["placeholder"] == 7 and by_column["yes_no"].details["rest_max"] == 1
+    assert by_column["income"].details["placeholder"] == 9999 and len(by_column["income"].rows) == 12
+    assert "other values (0.0 to 1.0)" in by_column["yes_no"].message
+
+
+def test_real_freedom_scores_have_no_missing_codes() -> None:
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "data" / "real" / "hfi_scores.csv"
+    findings = _run(pd.DataFrame(), load_dataset(path, label="hf_score")).findings
+    assert not [f for f in findings if f.details.get("kind") == "sentinel"]
+    helpfull = Path(__file__).parents[1] / "data" / "real" / "helpfull_visits.csv"
+    sentinels = [f for f in _run(pd.DataFrame(), load_dataset(helpfull, label="GROUP")).findings
+                 if f.details.get("kind") == "sentinel"]
+    assert [(f.columns[0], f.details["placeholder"]) for f in sentinels] == [("N1A", 7)]  # 7 among 0/1 answers
