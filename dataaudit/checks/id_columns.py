@@ -252,7 +252,7 @@ def _group_candidates(dataset: Dataset) -> list[str]:
         values = frame[column]
         if pd.api.types.is_float_dtype(values):
             finite = values.dropna().to_numpy(dtype=np.float64)
-            if not len(finite) or np.any(np.mod(finite, 1) != 0):
+            if not len(finite) or not np.all(np.isfinite(finite)) or np.any(np.mod(finite, 1) != 0):
                 continue  # a measurement, not a key
         elif not (pd.api.types.is_integer_dtype(values) or pd.api.types.is_object_dtype(values)
                   or pd.api.types.is_string_dtype(values) or isinstance(values.dtype, pd.CategoricalDtype)):
