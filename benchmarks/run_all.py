@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["bench_inspect.py", "bench_transform.py", "bench_train.py", "bench_cleaning.py"]
+SCRIPTS = ["bench_inspect.py", "bench_transform.py", "bench_train.py", "bench_cleaning.py",
+           "bench_near_copies.py"]
 
 if __name__ == "__main__":
     failed = []

@@ -145,7 +145,7 @@ def test_check_tiny_fixture_and_exact_copies_left_to_duplicates():
     assert finding.details["group_max_distance"][0] == pytest.approx(
         np.linalg.norm(Dataset.from_frame(frame, label="label").feature_matrix[0][40]
                        - Dataset.from_frame(frame, label="label").feature_matrix[0][2]), abs=1e-5)
-    assert finding.message.startswith("1 row is a near copy of earlier rows (1 group;")
+    assert finding.message.startswith("1 row is a near copy of earlier rows (1 group): same categories")
     scores = result.row_scores["near_duplicate"]
     assert scores.shape == (80,) and scores.min() >= 0 and scores.max() <= 1
     assert scores[[2, 41, 9, 50]].tolist() == [0.0, 0.0, 0.0, 0.0]
@@ -193,3 +193,120 @@ def test_check_skips_without_features_and_validates_options():
 def test_check_single_row():
     result = run_near(pd.DataFrame({"a": [1.0], "b": [2.0]}))
     assert result.findings == ()
+
+
+# ---- the near-copy rule on mixed tables (issue 10.2) ---------------------------------------------
+def mixed_frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    """Continuous, integer-valued, categorical and text columns, as real tables have them."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "height": rng.normal(170, 10, n),
+        "weight": rng.normal(70, 12, n),
+        "age": rng.integers(18, 90, n).astype(float),
+        "visits": rng.poisson(4, n),
+        "country": rng.choice(["fr", "de", "it", "es", "nl"], n),
+        "note": [f"free text note number {i} about this person" for i in range(n)],
+    })
+
+
+def groups_of(result) -> list[list[int]]:
+    return [g for f in result.findings for g in f.details["groups"]]
+
+
+def test_missing_value_is_not_equal_to_any_number():
+    frame = mixed_frame()
+    frame.loc[399] = frame.loc[3]
+    frame.loc[399, "height"] = frame.loc[3, "height"] * (1 + 1e-6)
+    frame.loc[3, "age"] = 28.0
+    frame.loc[399, "age"] = np.nan  # the old rule imputed the median and saw distance ~0
+    assert [3, 399] not in groups_of(run_near(frame))
+    frame.loc[3, "age"] = np.nan  # missing in both: a near copy again
+    assert [3, 399] in groups_of(run_near(frame))
+
+
+def test_mostly_empty_rows_of_different_countries_are_not_near_copies():
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({f"v{i}": rng.normal(size=300) for i in range(24)})
+    frame["country"] = rng.choice([f"c{i}" for i in range(40)], 300)
+    frame.iloc[:60, :23] = np.nan  # 60 rows with 23 of 25 values empty, one value left
+    frame.loc[:59, "v23"] = 1.0
+    result = run_near(frame)
+    flagged = {m for g in groups_of(result) for m in g}
+    same_country = frame.iloc[:60].groupby("country").size()
+    # Rows 0-59 are equal in every value but the country: near copies only within one country.
+    for group in groups_of(result):
+        assert frame.loc[group, "country"].nunique() == 1
+    assert len(flagged) <= int((same_country - 1).clip(lower=0).sum()) + len(same_country[same_country > 1])
+
+
+def test_text_counts_and_different_categories_are_not_near_copies():
+    frame = mixed_frame()
+    frame.loc[400] = frame.loc[7]
+    frame.loc[400, "note"] = "a different text entirely, written by someone else"
+    frame.loc[401] = frame.loc[8]
+    frame.loc[401, "country"] = "xx" if frame.loc[8, "country"] != "xx" else "yy"
+    frame.loc[402] = frame.loc[9]
+    frame.loc[402, "height"] += 1e-4  # same text and country: a near copy
+    groups = groups_of(run_near(frame))
+    assert groups == [[9, 402]]
+    # Asked for: near copies may differ in non-numeric values, or in named columns.
+    relaxed = groups_of(run_near(frame, match_categories=False))
+    assert [7, 400] in relaxed and [8, 401] in relaxed and [9, 402] in relaxed
+    named = groups_of(run_near(frame, ignore_columns=["note"]))
+    assert [7, 400] in named and [8, 401] not in named
+
+
+def test_discrete_values_must_match_unless_off_the_grid():
+    rng = np.random.default_rng(2)
+    n = 3000
+    frame = pd.DataFrame({"count": rng.integers(0, 40, n), "items": rng.integers(0, 5, n),
+                          "price": np.round(rng.uniform(0, 20, n), 2)})
+    frame = frame.drop_duplicates().reset_index(drop=True).astype(float)
+    m = len(frame)
+    # A natural neighbour one cent away, and a copy with float noise.
+    frame.loc[m] = frame.loc[0] + [0, 0, 0.01]
+    frame.loc[m + 1] = frame.loc[1] + rng.normal(0, 1e-3, 3) * frame.std().to_numpy()
+    result = run_near(frame)
+    assert groups_of(result) == [[1, m + 1]]
+    assert result.findings[0].details["columns"]["discrete"] == {"count": 1.0, "items": 1.0, "price": 0.01}
+    # match_discrete=False compares recorded values by distance: one step is then close enough.
+    relaxed = groups_of(run_near(frame, match_discrete=False, relative_threshold=0.05))
+    assert any(0 in g and m in g for g in relaxed) and len(relaxed) > 10
+
+
+def test_unknown_ignored_column_is_an_error():
+    result = make_check("near_duplicates", {"ignore_columns": ["nope"]})
+    with pytest.raises(ConfigError, match="nope"):
+        result.run(Dataset.from_frame(mixed_frame()), AuditContext())
+    with pytest.raises(ConfigError, match="ignore_columns"):
+        make_check("near_duplicates", {"ignore_columns": "note"})
+
+
+def test_independent_integer_and_categorical_rows_are_not_flagged():
+    rng = np.random.default_rng(3)
+    n = 5000
+    frame = pd.DataFrame({"a": rng.integers(0, 10, n), "b": rng.poisson(20, n), "c": rng.normal(size=n),
+                          "d": np.round(rng.lognormal(2, 1, n), 2),
+                          "shop": rng.choice([f"s{i}" for i in range(8)], n)})
+    result = run_near(frame)
+    assert result.findings == () and result.status == "passed"
+
+
+# ---- grids ---------------------------------------------------------------------------------------
+def test_grid_steps():
+    from dataaudit.checks._near_search import grid_step
+
+    rng = np.random.default_rng(0)
+    assert grid_step(rng.integers(0, 100, 1000).astype(float)).step == 1.0
+    assert grid_step(np.round(rng.uniform(0, 50, 1000), 2)).step == 0.01
+    assert grid_step(rng.integers(0, 30, 1000) * 10.0).step == 10.0
+    assert grid_step(rng.normal(size=1000)) is None
+    # Mostly whole years plus months (0.9167): every value written with few digits is on the grid.
+    ages = np.r_[rng.integers(1, 80, 990).astype(float), np.full(10, 0.91670001)]
+    grid = grid_step(np.r_[ages, ages[:30] + rng.normal(0, 0.01, 30)])
+    assert grid is not None and grid.on_grid(ages).all()
+    # Values that went through float32 are judged at float32 precision.
+    single = np.r_[np.round(rng.uniform(0, 5, 1000), 4)].astype(np.float32).astype(np.float64)
+    grid = grid_step(single)
+    assert grid is not None and grid.single and grid.on_grid(single).all()
+    assert not grid.on_grid(single + 1e-5).any()

@@ -1,0 +1,325 @@
+"""The near-copy rule of the ``near_duplicates`` check: which rows may be near copies, and the search.
+
+Two rows are near copies when they are the same record up to tiny numeric differences:
+
+* **Same values where values are not numbers.** They agree on every categorical, boolean, text and
+  datetime column (text compared whole, through a 64-bit hash per cell and then cell by cell), and
+  they are missing in the same numeric columns: a missing value equals only a missing value, never
+  a number (no imputation takes part).
+* **Same recorded values in discrete numeric columns.** A numeric column is *discrete* when at
+  least 90% of its values lie on a decimal grid (integers, cents, one decimal, ...). Two values that
+  are both on the grid and differ are different recorded values (age 28 and 29, a count of 35 and
+  36), like two different categories. A value off the grid (float noise, a jittered or recomputed
+  copy) is compared by distance like a continuous value.
+* **Much closer than chance.** The remaining differences, in standard deviations of each column,
+  have a Euclidean norm at most ``relative_threshold`` times a scale: the typical distance from a
+  row to its nearest admissible natural neighbour (same values as above, continuous columns free;
+  the median over a seeded sample), capped at ``sqrt(d)`` (every one of the ``d`` compared numeric
+  columns one standard deviation apart). When most rows have no admissible neighbour at all (tables
+  of discrete and categorical columns), the cap is the scale.
+
+The search is bounded: rows are first split into blocks that must agree exactly (the non-numeric
+values and missing pattern, and for the continuous search also the discrete values), small blocks
+are compared pair by pair, large ones by a radius search (locality-sensitive hashing above
+``EXACT_SEARCH_MAX_ROWS`` rows), and rows with values off a column's grid are searched for among
+the rows of their block. Every candidate pair is verified against the whole rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from dataaudit.grouping import (
+    EXACT_SEARCH_MAX_ROWS,
+    LSH_BUCKET_FACTOR,
+    LSH_PROJECTIONS,
+    LSH_TABLES,
+    LSH_WINDOW,
+    _lsh_candidates,
+    hash_rows,
+    pair_distances,
+)
+
+# A numeric column is discrete when at least this share of its values lies on a decimal grid.
+GRID_SHARE = 0.9
+# Values sampled per column to find its grid.
+GRID_SAMPLE = 20_000
+# Decimal grid steps tried: 10**e for e in this range, coarsest first, never coarser than the
+# column's largest magnitude nor finer than that magnitude times the precision's relative
+# resolution below (float64 carries ~16 significant digits, float32 ~7).
+GRID_EXPONENTS = range(9, -13, -1)
+# (finest step relative to the largest magnitude, rounding tolerance relative to the value).
+FLOAT64_GRID = (1e-11, 1e-15)
+FLOAT32_GRID = (1e-6, 1.2e-7)
+# Blocks up to this size are compared pair by pair; larger ones by a radius search.
+SMALL_BLOCK = 64
+# Blocks up to this size get direct distances when estimating the typical neighbour distance.
+DIRECT_TYPICAL = 4096
+
+
+# ---- discrete columns ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Grid:
+    """A discrete column's decimal grid: values are multiples of ``step`` up to rounding."""
+
+    step: float
+    single: bool = False  # values went through float32: on the grid at float32 precision
+
+    def on_grid(self, values: np.ndarray) -> np.ndarray:
+        ratio = values / self.step
+        # A decimal read into floats is off its grid by the precision's rounding (relative);
+        # float noise of a perturbed copy by far more (and is no float32 value either).
+        tolerance = FLOAT32_GRID[1] if self.single else FLOAT64_GRID[1]
+        near = np.abs(ratio - np.rint(ratio)) <= 1e-9 + tolerance * np.abs(ratio)
+        if self.single:
+            near &= values.astype(np.float32).astype(np.float64) == values
+        return near
+
+
+def _best_grid(values: np.ndarray, largest: float, single: bool) -> tuple[Grid, int]:
+    """The coarsest step that holds as many values as the finest one, and that count."""
+    finest = (FLOAT32_GRID if single else FLOAT64_GRID)[0]
+    steps = [10.0 ** e for e in GRID_EXPONENTS if largest * finest <= 10.0 ** e <= largest]
+    if not steps:
+        return Grid(largest, single), 0
+    counts = np.array([int(Grid(step, single).on_grid(values).sum()) for step in steps])
+    # Grids are nested, so the coarsest step holding as many values as the finest one holds the
+    # same values: every value written with few enough digits, however many decimals it has.
+    # A noisy value may fall on a fine grid by chance: one in a thousand values is let go.
+    enough = counts.max() - max(1.0, 1e-3 * len(values))
+    return Grid(steps[int(np.flatnonzero(counts >= enough)[0])], single), int(counts.max())
+
+
+def grid_step(values: np.ndarray, *, seed: int = 0) -> Grid | None:
+    """The decimal grid on which the column's values lie, or None for a continuous column.
+
+    The column is discrete when at least ``GRID_SHARE`` of its (sampled, non-missing) values are
+    multiples of some step ``10**e``; the step is the coarsest one that holds as many values as
+    the finest step tried, so that 0.9167 in a column of ages that are mostly whole years is on
+    the grid, while a value with float noise (sixteen significant digits) is not. Values that
+    went through float32 (0.9167 read back as 0.916700006) are judged at float32 precision
+    when that puts more of them on a grid.
+    """
+    finite = values[np.isfinite(values)]
+    if len(finite) == 0:
+        return None
+    if len(finite) > GRID_SAMPLE:
+        finite = np.random.default_rng(seed).choice(finite, GRID_SAMPLE, replace=False)
+    largest = float(np.abs(finite).max())
+    if largest == 0.0:
+        return Grid(1.0)
+    grid, count = _best_grid(finite, largest, single=False)
+    if count < len(finite):
+        grid32, count32 = _best_grid(finite, largest, single=True)
+        if count32 > count:
+            grid, count = grid32, count32
+    return grid if count >= GRID_SHARE * len(finite) else None
+
+
+def grid_cells(values: np.ndarray, grids: list[Grid | None]) -> tuple[np.ndarray, np.ndarray]:
+    """Grid positions and off-grid mask of the discrete columns' cells.
+
+    Returns ``(index, off)``, both (n_rows, n_discrete) for the columns whose step is not None:
+    ``index`` is ``rint(value / grid.step)`` for values on the grid (so 0.1 + 0.2 and 0.3 are one
+    recorded value) and NaN elsewhere; ``off`` marks present values off the grid.
+    """
+    columns = [k for k, grid in enumerate(grids) if grid is not None]
+    index = np.full((len(values), len(columns)), np.nan)
+    off = np.zeros((len(values), len(columns)), dtype=bool)
+    for j, column in enumerate(columns):
+        grid = grids[column]
+        assert grid is not None
+        present = np.flatnonzero(np.isfinite(values[:, column]))
+        on = grid.on_grid(values[present, column])
+        index[present[on], j] = np.rint(values[present[on], column] / grid.step)
+        off[present[~on], j] = True
+    return index, off
+
+
+# ---- blocks --------------------------------------------------------------------------------------
+def block_codes(frame: pd.DataFrame) -> np.ndarray:
+    """int64 code per row: equal rows of ``frame`` (NaN equal to NaN) get equal codes."""
+    if frame.shape[1] == 0:
+        return np.zeros(len(frame), dtype=np.int64)
+    codes, _ = pd.factorize(hash_rows(frame))
+    return codes.astype(np.int64)
+
+
+def cells_equal(frame: pd.DataFrame, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Per pair: are rows ``left[k]`` and ``right[k]`` equal in every column (NaN equal to NaN)?"""
+    equal = np.ones(len(left), dtype=bool)
+    for column in frame.columns:
+        a = frame[column].iloc[left].reset_index(drop=True)
+        b = frame[column].iloc[right].reset_index(drop=True)
+        both_missing = (a.isna() & b.isna()).to_numpy(dtype=bool)
+        try:
+            same = (a == b).fillna(False).to_numpy(dtype=bool)
+        except TypeError:  # cells that refuse to compare are different
+            same = np.array([x == y for x, y in zip(a, b, strict=True)], dtype=bool)
+        equal &= same | both_missing
+    return equal
+
+
+def _sorted_blocks(blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(order, starts, sizes) of the runs of equal codes in ``blocks`` sorted stably."""
+    order = np.argsort(blocks, kind="stable")
+    sorted_blocks = blocks[order]
+    starts = np.flatnonzero(np.r_[True, sorted_blocks[1:] != sorted_blocks[:-1]]) if len(blocks) else \
+        np.empty(0, dtype=np.int64)
+    sizes = np.diff(np.r_[starts, len(blocks)])
+    return order, starts, sizes
+
+
+# ---- the search ----------------------------------------------------------------------------------
+def _radius_block(M: np.ndarray, members: np.ndarray, queries: np.ndarray,
+                  radius: float, chunk_cells: int = 1 << 22) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (query, member) with distance about ``radius`` or less, by brute force in chunks."""
+    block = M[members]
+    block_norms = np.einsum("ij,ij->i", block, block)
+    # Squared distances from norms and a product lose tiny distances to cancellation: search
+    # with a slightly larger radius plus the cancellation error; the verification is exact.
+    slack = 1e-12 * (1.0 + float(block_norms.max(initial=0.0)))
+    search = (radius * 1.01) ** 2 + slack
+    step = max(1, chunk_cells // max(len(members), 1))
+    lefts, rights = [], []
+    for start in range(0, len(queries), step):
+        rows = queries[start: start + step]
+        values = M[rows]
+        squared = (np.einsum("ij,ij->i", values, values)[:, None] + block_norms[None, :]
+                   - 2.0 * values @ block.T)
+        hit_row, hit_member = np.nonzero(squared <= search)
+        lefts.append(rows[hit_row])
+        rights.append(members[hit_member])
+    if not lefts:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    return np.concatenate(lefts), np.concatenate(rights)
+
+
+def blocked_pairs(M: np.ndarray, blocks: np.ndarray, radius: float, *, rows: np.ndarray,
+                  queries: np.ndarray | None = None, method: str = "auto",
+                  seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs (i < j) among ``rows``: same block, distance in ``M`` about ``radius`` or less.
+
+    With ``queries`` (a bool mask over all rows), only pairs with at least one query row. The
+    exact method returns every such pair; LSH (``method="lsh"``, or ``"auto"`` above
+    ``EXACT_SEARCH_MAX_ROWS`` rows) most of them. Distances are not verified here.
+    """
+    empty = np.empty(0, dtype=np.int64)
+    if len(rows) < 2 or M.shape[1] == 0:
+        return empty, empty
+    if method == "auto":
+        method = "exact" if len(rows) <= EXACT_SEARCH_MAX_ROWS else "lsh"
+    sub_blocks = blocks[rows]
+    is_query = np.ones(len(rows), dtype=bool) if queries is None else queries[rows]
+    if not is_query.any():
+        return empty, empty
+    lefts: list[np.ndarray] = []
+    rights: list[np.ndarray] = []
+    if method == "lsh":
+        # The block code enters every table's bucket key through one far-away coordinate.
+        augmented = np.empty((len(rows), M.shape[1] + 1), dtype=np.float64)
+        augmented[:, :-1] = M[rows]
+        augmented[:, -1] = sub_blocks
+        augmented[:, -1] *= 1e3 * LSH_BUCKET_FACTOR * radius
+        left, right = _lsh_candidates(
+            augmented, radius, np.random.default_rng(seed), tables=LSH_TABLES,
+            projections=LSH_PROJECTIONS, bucket_factor=LSH_BUCKET_FACTOR, window=LSH_WINDOW,
+        )
+        keep = (sub_blocks[left] == sub_blocks[right]) & (is_query[left] | is_query[right])
+        lefts.append(left[keep])
+        rights.append(right[keep])
+    else:
+        order, starts, sizes = _sorted_blocks(sub_blocks)
+        query_count = np.add.reduceat(is_query[order].astype(np.int64), starts) if len(starts) else starts
+        wanted = (sizes >= 2) & (query_count > 0)
+        small = wanted & (sizes <= SMALL_BLOCK)
+        for size in np.unique(sizes[small]):
+            begin = starts[small & (sizes == size)]
+            first, second = np.triu_indices(int(size), 1)
+            lefts.append(order[(begin[:, None] + first[None, :]).ravel()])
+            rights.append(order[(begin[:, None] + second[None, :]).ravel()])
+        sub = M if len(rows) == len(M) else M[rows]
+        for begin, size in zip(starts[wanted & ~small], sizes[wanted & ~small], strict=True):
+            members = order[begin: begin + size]
+            left, right = _radius_block(sub, members, members[is_query[members]], radius)
+            lefts.append(left)
+            rights.append(right)
+    if not lefts:
+        return empty, empty
+    left, right = np.concatenate(lefts), np.concatenate(rights)
+    keep = (left != right) & (is_query[left] | is_query[right])
+    low, high = np.minimum(left[keep], right[keep]), np.maximum(left[keep], right[keep])
+    codes = np.unique(low * np.int64(len(rows)) + high)
+    return rows[codes // len(rows)], rows[codes % len(rows)]
+
+
+def typical_distance(M: np.ndarray, blocks: np.ndarray, rows: np.ndarray, *, sample_size: int,
+                     seed: int) -> float:
+    """Median distance from a row of ``rows`` to the nearest other row of its block.
+
+    Rows alone in their block, or whose block holds only identical rows, count as infinitely
+    far, so the result is ``inf`` when most rows have no natural neighbour to be confused with.
+    The distances are measured for a seeded sample of the rows that have another row in their
+    block (all of them when there are at most ``sample_size``, so the result does not depend on
+    row order then).
+    """
+    if len(rows) < 2 or M.shape[1] == 0:
+        return float("inf")
+    order, starts, sizes = _sorted_blocks(blocks[rows])
+    shared = np.zeros(len(rows), dtype=bool)
+    shared[order] = np.repeat(sizes >= 2, sizes)
+    alone_share = 1.0 - shared.mean()
+    if not shared.any():
+        return float("inf")
+    candidates = rows[shared]
+    rng = np.random.default_rng(seed)
+    sample = candidates if len(candidates) <= sample_size else \
+        np.sort(rng.choice(candidates, sample_size, replace=False))
+    block_of = blocks[rows][order][starts]
+    position = {int(b): k for k, b in enumerate(block_of)}
+    nearest = np.full(len(sample), np.inf)
+    sample_blocks = blocks[sample]
+    for block in np.unique(sample_blocks):
+        k = position[int(block)]
+        if sizes[k] < 2:
+            continue
+        members = rows[order[starts[k]: starts[k] + sizes[k]]]
+        mine = np.flatnonzero(sample_blocks == block)
+        if len(members) <= DIRECT_TYPICAL:
+            block_values = M[members].astype(np.float64)
+            for q in mine:
+                diff = block_values - M[sample[q]]
+                dist = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+                dist = dist[dist > 0.0]
+                nearest[q] = dist.min() if len(dist) else np.inf
+        else:
+            from sklearn.neighbors import NearestNeighbors
+
+            n_neighbours = min(len(members), 8)
+            index = NearestNeighbors(n_neighbors=n_neighbours, algorithm="brute").fit(M[members])
+            _, found = index.kneighbors(M[sample[mine]], n_neighbors=n_neighbours)
+            # Recompute the distances exactly: the GEMM trick in brute force loses tiny distances.
+            left = np.repeat(sample[mine], n_neighbours)
+            dist = pair_distances(M, left, members[found.ravel()]).reshape(len(mine), n_neighbours)
+            dist[dist <= 0.0] = np.inf  # itself and identical rows
+            nearest[mine] = dist.min(axis=1)
+    finite = nearest[np.isfinite(nearest)]
+    # Rows alone in their block are infinitely far: the median over all rows is the quantile of
+    # the measured ones that sits at the overall middle, or inf past them.
+    with_neighbour = len(finite) / len(nearest) * (1.0 - alone_share)
+    if with_neighbour < 0.5:
+        return float("inf")
+    return float(np.quantile(finite, min(1.0, 0.5 / with_neighbour)))
+
+
+@dataclass(frozen=True)
+class NearCopyPlan:
+    """The columns the rule compares, as the check's details report them."""
+
+    key_columns: list[str]
+    numeric_columns: list[str]
+    discrete_columns: list[str]
+    steps: dict[str, float]
