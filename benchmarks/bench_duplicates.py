@@ -87,7 +87,8 @@ def main() -> None:
     precision = np.mean([m in planted_rows for m in flagged]) if flagged else 1.0
     print(f"  near_duplicate groups {len(finding.details['groups']):,}; pair recall {recall:.4f}, "
           f"row precision {precision:.4f}; method {finding.details['method']}, "
-          f"typical NN distance {finding.details['typical_nn_distance']:.3f}, "
+          f"threshold {finding.details['threshold']:.4f} (typical NN distance "
+          f"{finding.details['typical_nn_distance'] or float('inf'):.3f}), "
           f"candidates {near.stats['n_candidates']:,}")
 
     test_frame, overlap_truth = timed(f"generate test table ({args.rows // 10:,} rows)",
