@@ -3,7 +3,7 @@
 Two rows are near copies when they are the same record up to tiny numeric differences:
 
 * **Same values where values are not numbers.** They agree on every categorical, boolean, text and
-  datetime column (text compared whole, through a 64-bit hash per cell and then cell by cell), and
+  datetime column (text compared whole: hashed, then cell by cell), and
   they are missing in the same numeric columns: a missing value equals only a missing value, never
   a number (no imputation takes part).
 * **Same recorded values in discrete numeric columns.** A numeric column is *discrete* when at
@@ -19,7 +19,8 @@ Two rows are near copies when they are the same record up to tiny numeric differ
   of discrete and categorical columns), the cap is the scale.
 
 The search is bounded: rows are first split into blocks that must agree exactly (the non-numeric
-values and missing pattern, and for the continuous search also the discrete values), small blocks
+values and missing pattern, and for the continuous search also the discrete values; the blocks
+are the row-identity rule's exact groups, ``grouping.exact_group_codes``), small blocks
 are compared pair by pair, large ones by a radius search (locality-sensitive hashing above
 ``EXACT_SEARCH_MAX_ROWS`` rows), and rows with values off a column's grid are searched for among
 the rows of their block. Every candidate pair is verified against the whole rule.
@@ -39,7 +40,7 @@ from dataaudit.grouping import (
     LSH_TABLES,
     LSH_WINDOW,
     _lsh_candidates,
-    hash_rows,
+    exact_group_codes,
     pair_distances,
 )
 
@@ -141,26 +142,18 @@ def grid_cells(values: np.ndarray, grids: list[Grid | None]) -> tuple[np.ndarray
 
 # ---- blocks --------------------------------------------------------------------------------------
 def block_codes(frame: pd.DataFrame) -> np.ndarray:
-    """int64 code per row: equal rows of ``frame`` (NaN equal to NaN) get equal codes."""
+    """int64 code per row: rows equal in every column of ``frame`` share a code, others get their own.
+
+    The row-identity rule's exact groups (``grouping.exact_group_codes``: NaN equals NaN, a hash
+    collision never merges different rows), with every ungrouped row a block of its own.
+    """
+    n = len(frame)
     if frame.shape[1] == 0:
-        return np.zeros(len(frame), dtype=np.int64)
-    codes, _ = pd.factorize(hash_rows(frame))
-    return codes.astype(np.int64)
-
-
-def cells_equal(frame: pd.DataFrame, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Per pair: are rows ``left[k]`` and ``right[k]`` equal in every column (NaN equal to NaN)?"""
-    equal = np.ones(len(left), dtype=bool)
-    for column in frame.columns:
-        a = frame[column].iloc[left].reset_index(drop=True)
-        b = frame[column].iloc[right].reset_index(drop=True)
-        both_missing = (a.isna() & b.isna()).to_numpy(dtype=bool)
-        try:
-            same = (a == b).fillna(False).to_numpy(dtype=bool)
-        except TypeError:  # cells that refuse to compare are different
-            same = np.array([x == y for x, y in zip(a, b, strict=True)], dtype=bool)
-        equal &= same | both_missing
-    return equal
+        return np.zeros(n, dtype=np.int64)
+    codes = exact_group_codes(frame)
+    alone = codes < 0
+    codes[alone] = int(codes.max(initial=-1)) + 1 + np.arange(int(alone.sum()))
+    return codes
 
 
 def _sorted_blocks(blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -13,7 +13,6 @@ from dataaudit.checks._near_search import (
     Grid,
     block_codes,
     blocked_pairs,
-    cells_equal,
     grid_cells,
     grid_step,
     typical_distance,
@@ -137,9 +136,8 @@ class NearDuplicatesCheck(Check):
         key_frame = dataset.frame[key_columns].reset_index(drop=True)
         missing_frame = pd.DataFrame(missing[:, missing.any(axis=0)])
         keys = block_codes(pd.concat([key_frame, missing_frame], axis=1, ignore_index=True))
-        fine_frame = pd.DataFrame(grid_index)
-        fine_frame.insert(0, "key", keys)
-        fine = block_codes(fine_frame)
+        fine = block_codes(pd.concat([pd.Series(keys), pd.DataFrame(grid_index)], axis=1,
+                                     ignore_index=True))
 
         copy_groups = feature_copy_groups(dataset, context, identity)
         copies = later_members(copy_groups)
@@ -167,9 +165,9 @@ class NearDuplicatesCheck(Check):
         left_b, right_b = blocked_pairs(Z, keys, threshold, rows=kept, queries=off_row, method=method,
                                         seed=context.seed)
         n_candidates = len(left_a) + len(left_b)
-        on_a = self._verify(dataset, key_columns, Z, missing, grid_index, off, keys, left_a, right_a,
+        on_a = self._verify(Z, missing, grid_index, off, keys, left_a, right_a,
                             threshold_on)
-        on_b = self._verify(dataset, key_columns, Z, missing, grid_index, off, keys, left_b, right_b,
+        on_b = self._verify(Z, missing, grid_index, off, keys, left_b, right_b,
                             threshold)
         left, right, distance = (np.r_[on_a[k], on_b[k]] for k in range(3))
         left, right, distance = _nearest_for_off_grid(left, right, distance, off_row)
@@ -247,9 +245,9 @@ class NearDuplicatesCheck(Check):
         return self.result([finding], stats=stats, row_scores={"near_duplicate": scores})
 
     @staticmethod
-    def _verify(dataset: Dataset, key_columns: list[str], Z: np.ndarray, missing: np.ndarray,
-                grid_index: np.ndarray, off: np.ndarray, keys: np.ndarray, left: np.ndarray,
-                right: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _verify(Z: np.ndarray, missing: np.ndarray, grid_index: np.ndarray, off: np.ndarray,
+                keys: np.ndarray, left: np.ndarray, right: np.ndarray,
+                threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Keep the candidate pairs that satisfy the whole rule, with their distances."""
         if len(left):
             codes = np.unique(left * np.int64(len(Z)) + right)
@@ -265,10 +263,6 @@ class NearDuplicatesCheck(Check):
         distance = pair_distances(Z, left, right)
         within = distance <= threshold
         left, right, distance = left[within], right[within], distance[within]
-        if key_columns and len(left):
-            # Codes come from 64-bit hashes: compare the cells themselves so a collision cannot link.
-            equal = cells_equal(dataset.frame[key_columns], left, right)
-            left, right, distance = left[equal], right[equal], distance[equal]
         return left, right, distance
 
     @staticmethod

@@ -256,7 +256,8 @@ def test_text_counts_and_different_categories_are_not_near_copies():
     assert [7, 400] in named and [8, 401] not in named
 
 
-def test_discrete_values_must_match_unless_off_the_grid():
+@pytest.mark.parametrize("method", ["exact", "lsh"])
+def test_discrete_values_must_match_unless_off_the_grid(method):
     rng = np.random.default_rng(2)
     n = 3000
     frame = pd.DataFrame({"count": rng.integers(0, 40, n), "items": rng.integers(0, 5, n),
@@ -266,7 +267,7 @@ def test_discrete_values_must_match_unless_off_the_grid():
     # A natural neighbour one cent away, and a copy with float noise.
     frame.loc[m] = frame.loc[0] + [0, 0, 0.01]
     frame.loc[m + 1] = frame.loc[1] + rng.normal(0, 1e-3, 3) * frame.std().to_numpy()
-    result = run_near(frame)
+    result = run_near(frame, method=method)
     assert groups_of(result) == [[1, m + 1]]
     assert result.findings[0].details["columns"]["discrete"] == {"count": 1.0, "items": 1.0, "price": 0.01}
     # match_discrete=False compares recorded values by distance: one step is then close enough.
@@ -310,3 +311,19 @@ def test_grid_steps():
     grid = grid_step(single)
     assert grid is not None and grid.single and grid.on_grid(single).all()
     assert not grid.on_grid(single + 1e-5).any()
+
+
+def test_mixed_table_groups_do_not_depend_on_row_order():
+    rng = np.random.default_rng(4)
+    frame = mixed_frame(600, seed=4)
+    sources = rng.choice(600, 30, replace=False)
+    copies = frame.iloc[sources].copy()
+    for column, std in (("height", 10.0), ("weight", 12.0), ("age", 20.0), ("visits", 2.0)):
+        copies[column] = copies[column] + rng.normal(0, 1e-3 * std, 30)
+    frame = pd.concat([frame, copies], ignore_index=True)
+    truth = {frozenset({int(s), 600 + k}) for k, s in enumerate(sources)}
+    groups = groups_of(run_near(frame))
+    assert {frozenset(g) for g in groups} == truth
+    permutation = rng.permutation(len(frame))
+    shuffled = groups_of(run_near(frame.iloc[permutation].reset_index(drop=True)))
+    assert {frozenset(int(permutation[k]) for k in g) for g in shuffled} == truth
