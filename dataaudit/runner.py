@@ -27,6 +27,7 @@ class RunResult:
     audit: Any = field(repr=False, default=None)
     transform: Any = field(repr=False, default=None)
     training: Any = field(repr=False, default=None)
+    exit_code: int = 0  # 1 when [inspect] fail_on stopped the run after inspect
 
 
 def _log_nothing(message: str) -> None:
@@ -60,6 +61,7 @@ def run_pipeline(
     """
     from dataaudit.audit import run_checks
     from dataaudit.datasets import materialize, score_against_truth
+    from dataaudit.findings import severity_rank
     from dataaudit.io.audit_outputs import write_audit_outputs
     from dataaudit.io.loading import load_dataset
     from dataaudit.report.render import render_report
@@ -99,6 +101,17 @@ def run_pipeline(
     counts = audit.summary()["by_severity"]
     log(f"inspect: {counts['error']} errors, {counts['warning']} warnings, {counts['info']} info "
         f"({time.perf_counter() - t0:.1f} s) → {outputs.findings}")
+    worst = audit.worst_severity()
+    if config.fail_on is not None and worst is not None and severity_rank(worst) <= severity_rank(config.fail_on):
+        # [inspect] fail_on is a gate: the later stages do not run on data it refuses.
+        stopped = {"pipeline": config.name, "data": str(data), "findings": audit.summary(),
+                   "stopped_after": "inspect", "fail_on": config.fail_on, "worst_severity": worst}
+        html = render_report(audit, image_shape=image_shape, title=f"dataaudit — {config.name}")
+        report = atomic_write_text(out / "report.html", html)
+        atomic_write_json(out / "summary.json", stopped)
+        log(f"stopped after inspect: a finding of severity {worst!r} is at or above [inspect] fail_on = "
+            f"{config.fail_on!r}")
+        return RunResult(out=out, report=report, summary=stopped, audit=audit, exit_code=1)
 
     # 2. fit-transform (the clean held-out test file, when there is one, is the test split)
     t0 = time.perf_counter()

@@ -27,6 +27,9 @@ def _run(config: Any, *, quiet: bool, compare: bool) -> Any:
 
     result = run_pipeline(config, log=log, on_train_log=on_train_log, compare_without_cleaning=compare)
     summary = result.summary
+    if result.exit_code:
+        typer.echo(f"Report: {result.report.resolve()}")
+        raise typer.Exit(result.exit_code)
     planted = summary.get("planted_defects") or {}
     for code, score in planted.items():
         console.print(f"planted {code}: found {score['found']} of {score['planted']} "

@@ -10,8 +10,12 @@ An artifact folder (DESIGN.md contract)::
     quarantine.csv     row, reason, then the row's values
     expectations.json  Great Expectations suite of the training split
 
-Nothing is pickled. :func:`load_artifacts` checks the format version, the sha256 of every .npz
-against the manifest, array names, shapes and dtypes, and raises ArtifactError otherwise.
+Nothing is pickled. :func:`load_artifacts` is the one reader every stage uses (``transform``,
+``train``, ``run``). Before anything is trusted it checks the sha256 of every file it reads
+(the .npz files and expectations.json against the manifest), validates the manifest (:mod:`dataaudit.io.manifest`),
+and reads each .npz member only after its zip entry and .npy header declare exactly the shape and
+dtype the manifest lists (so a member declaring gigabytes is refused unread). Anything else is an
+ArtifactError naming the file.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,17 +33,15 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
-import pandas as pd
 
 from dataaudit.exceptions import ArtifactError, DataAuditError, InputError
 from dataaudit.io.loading import file_sha256 as sha256_file
-from dataaudit.transforms.encoding import TabularEncoder
+from dataaudit.io.manifest import FORMAT_VERSION, SPLIT_FILES, SUITE_FILE, FileRecord, Manifest
 
 __all__ = [
     "FORMAT_VERSION",
     "SPLIT_FILES",
     "Artifacts",
-    "FittedTransform",
     "NpzStreamWriter",
     "load_artifacts",
     "artifact_folder",
@@ -47,10 +50,7 @@ __all__ = [
     "npz_record",
 ]
 
-FORMAT_VERSION = 1
-SPLIT_FILES: tuple[str, str, str] = ("train.npz", "val.npz", "test.npz")
-_SPLIT_ARRAYS = ("X", "y", "row")
-# Rows per block when applying the fitted transform: bounds temporary memory to a few MB.
+# Rows per block when writing whole arrays: bounds temporary memory to a few MB.
 BLOCK_ROWS = 65_536
 
 
@@ -156,93 +156,26 @@ def artifact_folder(target: str | Path) -> Iterator[Path]:
 
 
 @dataclass
-class FittedTransform:
-    """encode → scale → (whiten): the fitted chain that maps table rows to feature rows.
+class Artifacts:
+    """A loaded, verified artifact folder (everything in it checked against its checksums).
 
-    ``apply`` works block by block and row by row (no step mixes rows), so a row gives the same
-    output whatever other rows it is transformed with.
+    ``transform_state`` holds transform.npz's arrays; ``dataaudit.transforms.fitted.fitted_transform``
+    turns them into the fitted chain.
     """
 
-    encoder: TabularEncoder
-    scaler: Any = None
-    pca: Any = None
-    dtype: str = "float32"
-
-    @property
-    def n_features_out(self) -> int:
-        if self.pca is not None:
-            return int(self.pca.whitening_matrix_.shape[1])
-        return int(self.encoder.n_features_out_)
-
-    def feature_names(self) -> list[str]:
-        names = self.encoder.get_feature_names_out()
-        if self.pca is None:
-            return names
-        return [str(n) for n in self.pca.get_feature_names_out(np.asarray(names, dtype=object))]
-
-    def apply_encoded(self, encoded: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """Scale and whiten an encoded float64 matrix into ``out`` (allocated when None)."""
-        if out is None:
-            out = np.empty((encoded.shape[0], self.n_features_out), dtype=self.dtype)
-        for start in range(0, encoded.shape[0], BLOCK_ROWS):
-            block = encoded[start : start + BLOCK_ROWS]
-            if self.scaler is not None:
-                block = self.scaler.transform(block)
-            if self.pca is not None:
-                block = self.pca.transform(block)
-            out[start : start + BLOCK_ROWS] = block
-        return out
-
-    def apply(self, frame: pd.DataFrame) -> np.ndarray:
-        """Encode, scale and whiten a table (columns as at fit time)."""
-        return self.apply_encoded(self.encoder.transform(frame))
-
-    def state_arrays(self) -> dict[str, np.ndarray]:
-        """The scaler and PCA states as flat ``{prefix__key: array}`` for transform.npz."""
-        arrays: dict[str, np.ndarray] = {}
-        for prefix, estimator in (("scaler", self.scaler), ("pca", self.pca)):
-            if estimator is None:
-                continue
-            for key, value in estimator.get_state().items():
-                array = np.asarray(value)
-                if array.dtype == object:
-                    array = array.astype(str)
-                arrays[f"{prefix}__{key}"] = array
-        return arrays
-
-
-def _estimator_from_state(kind: str, state: dict[str, Any]) -> Any:
-    from dataaudit.transforms import MeanCenterer, PCATransformer, Standardizer
-
-    classes: dict[str, Any] = {"MeanCenterer": MeanCenterer, "Standardizer": Standardizer, "PCATransformer": PCATransformer}
-    name = str(np.asarray(state.get("estimator", "")).item()) if "estimator" in state else ""
-    if name not in classes:
-        raise ArtifactError(f"transform.npz: unknown {kind} estimator {name!r}; the artifact is foreign.")
-    try:
-        return classes[name].from_state(state)
-    except ArtifactError:
-        raise
-    except (KeyError, ValueError, TypeError) as exc:
-        raise ArtifactError(f"transform.npz: the {kind} state cannot be loaded ({exc}).") from None
-
-
-@dataclass
-class Artifacts:
-    """A loaded, verified artifact folder."""
-
     path: Path
-    manifest: dict[str, Any]
-    transform: FittedTransform
+    manifest: Manifest
+    transform_state: dict[str, np.ndarray]
     splits: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
-    suite: dict[str, Any] | None = None
+    suite: dict[str, Any] = field(default_factory=dict)
 
     @property
     def feature_names(self) -> list[str]:
-        return list(self.manifest["feature_names"])
+        return list(self.manifest.feature_names)
 
     @property
     def label(self) -> dict[str, Any]:
-        return dict(self.manifest.get("label") or {})
+        return self.manifest.label.to_dict()
 
     def split(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(X, y, row) of ``train``, ``val`` or ``test``."""
@@ -250,57 +183,169 @@ class Artifacts:
         return data["X"], data["y"], data["row"]
 
 
-def load_npz(path: Path, record: dict[str, Any]) -> dict[str, np.ndarray]:
-    """Load one artifact .npz after checking it against its manifest record (sha256, shapes, dtypes).
+def _verify_sha256(path: Path, expected: str, against: str) -> None:
+    if not path.is_file():
+        raise ArtifactError(f"{path}: missing; the artifact folder is incomplete. Run fit-transform again.")
+    if sha256_file(path) != expected:
+        raise ArtifactError(
+            f"{path}: sha256 does not match {against}; the file was changed or replaced after "
+            "fit-transform wrote it. Run fit-transform again."
+        )
+
+
+def _read_header(handle: Any) -> tuple[tuple[int, ...], bool, np.dtype[Any], int]:
+    """Shape, Fortran order, dtype and header length of a .npy stream (reads the header only)."""
+    version = np.lib.format.read_magic(handle)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(handle)
+    elif version in ((2, 0), (3, 0)):
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(handle)
+    else:
+        raise ValueError(f".npy format version {version}")
+    return tuple(int(d) for d in shape), bool(fortran), dtype, int(handle.tell())
+
+
+def load_npz(path: Path, record: FileRecord | dict[str, Any], *, read: bool = True) -> dict[str, np.ndarray]:
+    """Read one artifact .npz after checking it against its manifest record, member by member.
+
+    Order of checks: the file's sha256; the zip's member names (exactly the recorded arrays, no
+    extra, none twice); each member's .npy header (shape, dtype and memory order as recorded,
+    never an object dtype) and its declared size in the zip directory (header + shape × itemsize)
+    — all before any array data is decompressed; then each array is read with
+    ``allow_pickle=False`` (``read=False``: every check but this last step; returns ``{}``).
 
     Raises
     ------
     ArtifactError
-        Missing file, changed bytes, arrays other than recorded, or anything needing pickle.
+        Missing file, changed bytes, members other than recorded, a declared size or header that
+        differs from the record, a truncated or corrupt archive, anything that would need pickle.
     """
-    if not path.exists():
-        raise ArtifactError(f"{path}: missing; the artifact folder is incomplete. Run fit-transform again.")
-    if sha256_file(path) != record.get("sha256"):
-        raise ArtifactError(
-            f"{path}: sha256 does not match manifest.json; the file was changed or replaced after "
-            "fit-transform wrote it. Run fit-transform again."
-        )
+    if isinstance(record, dict):
+        record = FileRecord.from_dict(record, f"{path} record", npz=True)
+    _verify_sha256(path, record.sha256, "manifest.json")
+    expected = record.arrays or {}
+    arrays: dict[str, np.ndarray] = {}
     try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    except (ValueError, OSError, zipfile.BadZipFile) as exc:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            names = [info.filename for info in infos]
+            wanted = sorted(f"{k}.npy" for k in expected)
+            if sorted(names) != wanted:
+                raise ArtifactError(f"{path}: holds members {sorted(names)}, the manifest lists {wanted}; "
+                                    "not the file fit-transform wrote.")
+            plans = []
+            for info in infos:
+                key = info.filename.removesuffix(".npy")
+                spec = expected[key]
+                with archive.open(info) as handle:
+                    shape, fortran, dtype, header_len = _read_header(handle)
+                if dtype.hasobject or shape != spec.shape or str(dtype) != spec.dtype or fortran:
+                    raise ArtifactError(
+                        f"{path}: member {info.filename} declares {dtype}{list(shape)}"
+                        f"{' (Fortran order)' if fortran else ''}; the manifest says {spec.dtype}{list(spec.shape)}."
+                    )
+                if info.file_size != header_len + spec.nbytes:
+                    raise ArtifactError(
+                        f"{path}: member {info.filename} declares {info.file_size} bytes but "
+                        f"{spec.dtype}{list(spec.shape)} takes {header_len + spec.nbytes}; refused unread."
+                    )
+                plans.append((info, key))
+            for info, key in plans if read else []:
+                with archive.open(info) as handle:
+                    arrays[key] = np.lib.format.read_array(handle, allow_pickle=False)
+    except ArtifactError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error) as exc:
         # numpy's own message suggests loading unsafely; dataaudit never does, so it is not shown.
         raise ArtifactError(
             f"{path}: not a readable .npz without pickle ({type(exc).__name__}); dataaudit never "
             "loads pickled data. Run fit-transform again."
-        ) from None
-    expected = record.get("arrays") or {}
-    if set(arrays) != set(expected):
-        raise ArtifactError(f"{path}: holds arrays {sorted(arrays)}, manifest lists {sorted(expected)}.")
-    for key, spec in expected.items():
-        if list(arrays[key].shape) != list(spec["shape"]) or str(arrays[key].dtype) != spec["dtype"]:
-            raise ArtifactError(
-                f"{path}: array {key!r} is {arrays[key].dtype}{list(arrays[key].shape)}, manifest says "
-                f"{spec['dtype']}{spec['shape']}."
-            )
+        ) from exc
     return arrays
 
 
-def _check_split_arrays(path: Path, arrays: dict[str, np.ndarray], n_features: int, task: str | None) -> None:
-    if set(arrays) != set(_SPLIT_ARRAYS):
-        raise ArtifactError(f"{path}: expected arrays X, y, row; found {sorted(arrays)}. Not a dataaudit split file.")
+def _check_split_arrays(path: Path, arrays: dict[str, np.ndarray], task: str) -> None:
+    """Values the dtypes cannot promise: finite X, valid class codes, row numbers."""
     X, y, row = arrays["X"], arrays["y"], arrays["row"]
-    if X.ndim != 2 or X.dtype not in (np.float32, np.float64) or X.shape[1] != n_features:
-        raise ArtifactError(f"{path}: X is {X.dtype}{X.shape}; expected float32/float64 with {n_features} columns.")
-    want_y = np.int64 if task == "classification" else np.float64
-    if y.shape != (X.shape[0],) or y.dtype != want_y:
-        raise ArtifactError(f"{path}: y is {y.dtype}{y.shape}; expected {np.dtype(want_y)} of length {X.shape[0]}.")
-    if row.shape != (X.shape[0],) or row.dtype != np.int64:
-        raise ArtifactError(f"{path}: row is {row.dtype}{row.shape}; expected int64 of length {X.shape[0]}.")
+    if not np.all(np.isfinite(X)):
+        raise ArtifactError(f"{path}: X holds NaN or infinite values; fit-transform never writes them.")
+    if task == "regression" and not np.all(np.isfinite(y)):
+        raise ArtifactError(f"{path}: y holds NaN or infinite targets.")
+    if len(row) and row.min() < 0:
+        raise ArtifactError(f"{path}: row holds negative row numbers.")
+
+
+def _check_class_codes(path: Path, y: np.ndarray, n_classes: int) -> None:
+    if len(y) and (int(y.min()) < 0 or int(y.max()) >= n_classes):
+        raise ArtifactError(f"{path}: y holds class codes outside 0..{n_classes - 1} (label.classes has "
+                            f"{n_classes}); the manifest and the arrays disagree.")
+
+
+def _check_suite(path: Path, suite: Any, manifest: Manifest) -> dict[str, Any]:
+    """expectations.json is a suite over exactly the schema's columns, with a type for each one."""
+    if not isinstance(suite, dict) or not isinstance(suite.get("expectations"), list):
+        raise ArtifactError(f"{path}: not an expectation suite (a JSON object with an 'expectations' list).")
+    kinds: dict[str, set[str]] = {}
+    table_columns = None
+    for i, exp in enumerate(suite["expectations"]):
+        if not isinstance(exp, dict) or not isinstance(exp.get("type"), str) or not isinstance(exp.get("kwargs"), dict):
+            raise ArtifactError(f"{path}: expectation {i} is not {{'type': ..., 'kwargs': {{...}}}}.")
+        if exp["type"] == "expect_table_columns_to_match_ordered_list":
+            table_columns = exp["kwargs"].get("column_list")
+        column = exp["kwargs"].get("column")
+        if isinstance(column, str):
+            kinds.setdefault(column, set()).add(exp["type"])
+    label = manifest.label
+    for exp in suite["expectations"]:
+        kwargs = exp["kwargs"]
+        if exp["type"] == "expect_column_values_to_be_in_set" and kwargs.get("column") == label.name:
+            seen = kwargs.get("value_set")
+            if not isinstance(seen, list) or (label.task == "classification" and any(
+                    not any(v == c or str(v) == str(c) for c in label.classes) for v in seen)):
+                raise ArtifactError(f"{path}: the suite's label values {_short(seen)} are not all among "
+                                    f"manifest.json's label.classes {_short(label.classes)}; the two files "
+                                    "do not belong together.")
+    if table_columns != manifest.schema.columns:
+        raise ArtifactError(f"{path}: the suite does not expect the schema's columns "
+                            f"{manifest.schema.columns}; validation would be incomplete.")
+    untyped = [c for c in manifest.schema.columns if "expect_column_values_to_be_in_type_list" not in kinds.get(c, ())]
+    if untyped:
+        raise ArtifactError(f"{path}: the suite has no type expectation for column(s) {untyped}.")
+    return suite
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ArtifactError(f"{path}: missing; the artifact folder is incomplete. Run fit-transform again.") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ArtifactError(f"{path}: not valid JSON ({type(exc).__name__}: {exc}).") from exc
+
+
+def read_manifest(path: str | Path) -> Manifest:
+    """Parse ``path/manifest.json`` and validate it against the typed manifest."""
+    folder = Path(path)
+    if folder.name == "manifest.json":
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ArtifactError(
+            f"Artifacts folder {folder} does not exist; create it with "
+            f"`dataaudit fit-transform DATA --label COL --out {folder}`."
+        )
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.is_file():
+        raise ArtifactError(f"{folder}: no manifest.json; not an artifact folder written by `dataaudit fit-transform`.")
+    return Manifest.from_dict(_read_json(manifest_path), manifest_path)
 
 
 def load_artifacts(path: str | Path, *, load_splits: bool = True) -> Artifacts:
-    """Load and verify an artifact folder written by ``fit_transform``.
+    """Load and verify an artifact folder written by ``fit_transform``: the one artifact reader.
 
     Parameters
     ----------
@@ -316,70 +361,33 @@ def load_artifacts(path: str | Path, *, load_splits: bool = True) -> Artifacts:
     Raises
     ------
     ArtifactError
-        Missing folder or manifest, another format version, a checksum, shape or dtype
-        mismatch, a foreign or pickled .npz.
+        Missing folder or file, a checksum that does not match, a manifest that does not validate
+        (another format version, wrong types, missing keys, inconsistent sections), a foreign,
+        oversized or pickled .npz member, an expectation suite that is not the one written.
 
     Examples
     --------
     >>> art = load_artifacts("artifacts/")        # doctest: +SKIP
     >>> X, y, row = art.split("train")            # doctest: +SKIP
     """
-    path = Path(path)
-    if path.name == "manifest.json":
-        path = path.parent
-    manifest_path = path / "manifest.json"
-    if not manifest_path.exists():
-        raise ArtifactError(f"{path}: no manifest.json; not an artifact folder written by `dataaudit fit-transform`.")
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ArtifactError(f"{manifest_path}: not valid JSON ({exc}).") from None
-    if not isinstance(manifest, dict) or "format_version" not in manifest:
-        raise ArtifactError(f"{manifest_path}: has no format_version; not a dataaudit manifest.")
-    if manifest["format_version"] != FORMAT_VERSION:
-        raise ArtifactError(
-            f"{manifest_path}: format_version {manifest['format_version']!r}; this dataaudit reads "
-            f"version {FORMAT_VERSION}. Run fit-transform again with this version."
-        )
-    files = manifest.get("files") or {}
-    for required in ("transform.npz", *SPLIT_FILES):
-        if required not in files:
-            raise ArtifactError(f"{manifest_path}: lists no {required}; the manifest is incomplete.")
-    try:
-        encoder = TabularEncoder.from_state(manifest["encoder"])
-    except (KeyError, InputError) as exc:
-        raise ArtifactError(f"{manifest_path}: encoder state unusable ({exc}).") from None
-    state = load_npz(path / "transform.npz", files["transform.npz"])
-    scaler = pca = None
-    for prefix in ("scaler", "pca"):
-        sub = {k.split("__", 1)[1]: v for k, v in state.items() if k.startswith(prefix + "__")}
-        if sub:
-            estimator = _estimator_from_state(prefix, sub)
-            if prefix == "scaler":
-                scaler = estimator
-            else:
-                pca = estimator
-    transform = FittedTransform(encoder, scaler, pca, dtype=manifest.get("dtype", "float32"))
-    feature_names = manifest.get("feature_names")
-    if feature_names is None or len(feature_names) != transform.n_features_out:
-        raise ArtifactError(
-            f"{manifest_path}: lists {len(feature_names or [])} feature names but the transform "
-            f"outputs {transform.n_features_out}."
-        )
-    if scaler is not None and scaler.n_features_in_ != encoder.n_features_out_:
-        raise ArtifactError(f"{path}/transform.npz: scaler expects {scaler.n_features_in_} inputs, encoder gives {encoder.n_features_out_}.")
+    folder = Path(path)
+    if folder.name == "manifest.json":
+        folder = folder.parent
+    manifest = read_manifest(folder)
+    state = load_npz(folder / "transform.npz", manifest.files["transform.npz"])
+    suite_record = manifest.files.get(SUITE_FILE)
+    if suite_record is None:
+        raise ArtifactError(f"{folder / 'manifest.json'}: lists no checksum of {SUITE_FILE}; run fit-transform again.")
+    _verify_sha256(folder / SUITE_FILE, suite_record.sha256, "manifest.json")
+    suite = _check_suite(folder / SUITE_FILE, _read_json(folder / SUITE_FILE), manifest)
     splits: dict[str, dict[str, np.ndarray]] = {}
-    if load_splits:
-        task = (manifest.get("label") or {}).get("task")
-        for name in SPLIT_FILES:
-            arrays = load_npz(path / name, files[name])
-            _check_split_arrays(path / name, arrays, transform.n_features_out, task)
+    for name in SPLIT_FILES:
+        # Without load_splits the split files are still checked (checksum, members, headers):
+        # a folder is trusted whole or not at all.
+        arrays = load_npz(folder / name, manifest.files[name], read=load_splits)
+        if load_splits:
+            _check_split_arrays(folder / name, arrays, manifest.task)
+            if manifest.task == "classification":
+                _check_class_codes(folder / name, arrays["y"], len(manifest.label.classes))
             splits[name.removesuffix(".npz")] = arrays
-    suite = None
-    suite_path = path / "expectations.json"
-    if suite_path.exists():
-        try:
-            suite = json.loads(suite_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise ArtifactError(f"{suite_path}: not valid JSON ({exc}).") from None
-    return Artifacts(path=path, manifest=manifest, transform=transform, splits=splits, suite=suite)
+    return Artifacts(path=folder, manifest=manifest, transform_state=state, splits=splits, suite=suite)

@@ -23,7 +23,7 @@ __all__ = [
 
 _LAZY = {
     "TrainConfig": ("dataaudit.training.config", "TrainConfig"),
-    "TrainData": ("dataaudit.training.loop", "TrainData"),
+    "TrainData": ("dataaudit.training.data", "TrainData"),
     "FitResult": ("dataaudit.training.loop", "FitResult"),
     "fit": ("dataaudit.training.loop", "fit"),
     "build_model": ("dataaudit.training.loop", "build_model"),

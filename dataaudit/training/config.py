@@ -20,6 +20,7 @@ OPTIMIZERS: tuple[str, ...] = ("sgd", "adam")
 SCHEDULES: tuple[str, ...] = ("constant", "step", "cosine")
 BACKENDS: tuple[str, ...] = ("numpy", "torch")
 DTYPES: tuple[str, ...] = ("float32", "float64")
+MAX_EPOCHS = 1_000_000  # a bound that catches a typo such as 1e12 before it trains forever
 
 
 @dataclass
@@ -68,6 +69,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         self.hidden = _as_hidden(self.hidden)
         problems: list[str] = []
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            problems.append(f"seed={self.seed!r} must be an integer >= 0 (NumPy seeds are non-negative)")
 
         def choice(name: str, allowed: tuple[str, ...]) -> None:
             value = getattr(self, name)
@@ -94,6 +97,8 @@ class TrainConfig:
         for name in ("step_size", "batch_size", "max_epochs"):
             if getattr(self, name) < 1:
                 problems.append(f"{name}={getattr(self, name)!r} must be >= 1")
+        if self.max_epochs > MAX_EPOCHS:
+            problems.append(f"max_epochs={self.max_epochs!r} must be at most {MAX_EPOCHS:,}")
         if not 0.0 < self.gamma <= 1.0:
             problems.append(f"gamma={self.gamma!r} must be in (0, 1]")
         if self.ema_decay is not None and not 0.0 < self.ema_decay < 1.0:

@@ -11,19 +11,18 @@ evaluations without improvement. Each evaluation is one history row and one log 
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from dataaudit.exceptions import ArtifactError, ConfigError, InputError
+from dataaudit.exceptions import ConfigError
 from dataaudit.training.config import TrainConfig
+from dataaudit.training.data import TrainData
 from dataaudit.training.optim import lr_at
 
 __all__ = [
@@ -33,198 +32,13 @@ __all__ = [
     "build_model",
     "evaluate",
     "format_log_line",
-    "ARTIFACT_FORMAT_VERSION",
 ]
 
-ARTIFACT_FORMAT_VERSION = 1  # the artifacts format this trainer reads
 TRAIN_EVAL_ROWS = 10_000  # the "train loss" of a history row is measured on this many fixed rows
 PROBE_ROWS = 1_000  # rows used to measure dead units at each evaluation
-TASKS = ("classification", "regression")
 # Below this many multiply-adds per step, BLAS threads cost more in hand-offs than they save
 # (and on a busy machine an idle-spinning second thread slows each small matmul ~10x).
 SMALL_STEP_MACS = 30_000_000
-
-
-# ---------------------------------------------------------------------------------------- data
-@dataclass
-class TrainData:
-    """Train/validation(/test) arrays for ``fit``.
-
-    ``y`` holds class indices ``0..n_classes-1`` (classification) or floats (regression).
-    ``n_classes`` is inferred from the labels when not given.
-    """
-
-    X_train: np.ndarray
-    y_train: np.ndarray
-    X_val: np.ndarray
-    y_val: np.ndarray
-    X_test: np.ndarray | None = None
-    y_test: np.ndarray | None = None
-    task: str = "classification"
-    n_classes: int | None = None
-    classes: list[Any] | None = None  # class names in index order, when known
-    label_name: str | None = None
-    source: str = "arrays"  # where the arrays came from (an artifacts folder path, or "arrays")
-
-    def __post_init__(self) -> None:
-        if self.task not in TASKS:
-            raise InputError(f"task={self.task!r} must be one of {list(TASKS)}.")
-        splits = [("train", self.X_train, self.y_train), ("val", self.X_val, self.y_val)]
-        if (self.X_test is None) != (self.y_test is None):
-            raise InputError("Give both X_test and y_test, or neither.")
-        if self.X_test is not None and self.y_test is not None:  # both or neither, checked above
-            splits.append(("test", self.X_test, self.y_test))
-        width = None
-        for name, X, y in splits:
-            X = np.asarray(X)
-            y = np.asarray(y)
-            where = f"{name} split of {self.source}"
-            if X.ndim != 2:
-                raise InputError(f"X of the {where} must be 2-D (n, d), got shape {X.shape}.")
-            if y.ndim != 1 or len(y) != len(X):
-                raise InputError(f"y of the {where} must be 1-D with {len(X)} entries, got shape {y.shape}.")
-            if not np.issubdtype(X.dtype, np.floating):
-                raise InputError(f"X of the {where} must be float32/float64, got {X.dtype}.")
-            if not np.all(np.isfinite(X)):
-                raise InputError(f"X of the {where} holds NaN or infinite values; impute or drop them first.")
-            if width is None:
-                width = X.shape[1]
-            elif X.shape[1] != width:
-                raise InputError(f"X of the {where} has {X.shape[1]} columns, train has {width}.")
-            if len(X) == 0 and name != "test":
-                raise InputError(f"The {where} is empty; training needs rows in train and val.")
-        if self.task == "classification":
-            for name, _, y in splits:
-                y = np.asarray(y)
-                if not np.issubdtype(y.dtype, np.integer):
-                    raise InputError(
-                        f"y of the {name} split of {self.source} must hold integer class indices, got {y.dtype}."
-                    )
-            largest = max(int(np.max(y)) if len(y) else -1 for _, _, y in splits)
-            smallest = min(int(np.min(y)) if len(y) else 0 for _, _, y in splits)
-            if smallest < 0:
-                raise InputError(f"Class indices must be >= 0; {self.source} has {smallest}.")
-            if self.n_classes is None:
-                self.n_classes = max(largest + 1, 2)
-            elif largest >= self.n_classes:
-                raise InputError(
-                    f"Class index {largest} found in {self.source}, but there are only {self.n_classes} classes."
-                )
-        else:
-            for name, _, y in splits:
-                if not np.all(np.isfinite(np.asarray(y, dtype=np.float64))):
-                    raise InputError(f"y of the {name} split of {self.source} holds NaN or infinite targets.")
-
-    @property
-    def n_features(self) -> int:
-        """Input width ``d``."""
-        return int(np.asarray(self.X_train).shape[1])
-
-    @property
-    def n_outputs(self) -> int:
-        """Network output width: the number of classes, or 1 for regression."""
-        return int(self.n_classes) if self.task == "classification" else 1  # type: ignore[arg-type]
-
-    @classmethod
-    def from_artifacts(cls, path: str | Path) -> TrainData:
-        """Load the arrays written by ``dataaudit fit-transform``.
-
-        Parameters
-        ----------
-        path : str or Path
-            The ARTIFACTS folder (``manifest.json``, ``train.npz``, ``val.npz``, optional ``test.npz``).
-
-        Raises
-        ------
-        ArtifactError
-            If the folder, manifest or arrays are missing, foreign, or of another format version.
-        """
-        folder = Path(path)
-        manifest = read_manifest(folder)
-        label = manifest["label"]
-        task = label["task"]
-        classes = list(label.get("classes") or []) if task == "classification" else None
-        files = manifest.get("files")
-        if not isinstance(files, dict):
-            raise ArtifactError(
-                f"{folder / 'manifest.json'} lists no files with checksums; it was not written by "
-                "`dataaudit fit-transform`."
-            )
-        arrays = {}
-        for split in ("train", "val", "test"):
-            name = f"{split}.npz"
-            if name not in files:
-                if split == "test":
-                    continue
-                raise ArtifactError(
-                    f"{folder / 'manifest.json'} lists no {name}; the artifacts folder is incomplete. "
-                    "Re-run dataaudit fit-transform."
-                )
-            arrays[split] = _load_split(folder / name, files[name], task)
-        try:
-            return cls(
-                X_train=arrays["train"][0],
-                y_train=arrays["train"][1],
-                X_val=arrays["val"][0],
-                y_val=arrays["val"][1],
-                X_test=arrays["test"][0] if "test" in arrays else None,
-                y_test=arrays["test"][1] if "test" in arrays else None,
-                task=task,
-                n_classes=len(classes) if classes else None,
-                classes=classes,
-                label_name=label.get("name"),
-                source=str(folder),
-            )
-        except InputError as exc:
-            raise ArtifactError(f"Artifacts in {folder} are inconsistent: {exc}") from None
-
-
-def read_manifest(folder: Path) -> dict[str, Any]:
-    """Read and vet ``folder/manifest.json`` (format version, label name and task)."""
-    if not folder.is_dir():
-        raise ArtifactError(
-            f"Artifacts folder {folder} does not exist; create it with `dataaudit fit-transform DATA --label COL --out {folder}`."
-        )
-    file = folder / "manifest.json"
-    if not file.is_file():
-        raise ArtifactError(
-            f"{folder} has no manifest.json, so it is not a dataaudit artifacts folder; "
-            "create one with `dataaudit fit-transform`."
-        )
-    try:
-        manifest = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ArtifactError(f"{file} is not readable JSON ({exc}); re-run dataaudit fit-transform.") from None
-    if not isinstance(manifest, dict) or "format_version" not in manifest:
-        raise ArtifactError(f"{file} has no format_version; it was not written by dataaudit.")
-    version = manifest["format_version"]
-    if version != ARTIFACT_FORMAT_VERSION:
-        raise ArtifactError(
-            f"{file} has format_version {version!r}; this dataaudit reads version {ARTIFACT_FORMAT_VERSION}. "
-            "Re-run dataaudit fit-transform with this version."
-        )
-    label = manifest.get("label")
-    if not isinstance(label, dict) or label.get("task") not in TASKS:
-        raise ArtifactError(
-            f"{file} must have label.task set to 'classification' or 'regression', got {label!r}."
-        )
-    return manifest
-
-
-def _load_split(file: Path, record: dict[str, Any], task: str) -> tuple[np.ndarray, np.ndarray]:
-    """X and y of one split file, verified against its manifest record (sha256, shapes, dtypes)."""
-    from dataaudit.io.artifacts import load_npz
-
-    npz = load_npz(file, record)
-    missing = [k for k in ("X", "y", "row") if k not in npz]
-    if missing:
-        raise ArtifactError(f"{file} lacks array(s) {missing}; expected X, y and row.")
-    X, y = npz["X"], npz["y"]
-    if not np.issubdtype(X.dtype, np.floating):
-        raise ArtifactError(f"{file}: X has dtype {X.dtype}; expected float32 or float64.")
-    if task == "classification" and not np.issubdtype(y.dtype, np.integer):
-        raise ArtifactError(f"{file}: y has dtype {y.dtype}; classification expects int64 class indices.")
-    return X, y
 
 
 # --------------------------------------------------------------------------------------- model

@@ -84,32 +84,31 @@ def transform(
     ArtifactError
         Untrustworthy artifacts.
     """
-    from dataaudit.expectations import ValidationReport, validate
+    from dataaudit.expectations import validate
     from dataaudit.io.artifacts import NpzStreamWriter, load_artifacts
     from dataaudit.io.loading import read_table
     from dataaudit.io.outputs import atomic_path
 
     if on_invalid not in ON_INVALID:
         raise ConfigError(f"on_invalid={on_invalid!r} must be one of {list(ON_INVALID)}.")
+    from dataaudit.transforms.fitted import fitted_transform
+
     art = load_artifacts(artifacts, load_splits=False)
+    transform_ = fitted_transform(art)
     manifest = art.manifest
-    label_info = manifest.get("label") or {}
-    label = label_info.get("name")
+    label = manifest.label.name
     if isinstance(data, pd.DataFrame):
         frame, source = data.reset_index(drop=True).copy(), "the data"
     else:
         frame, _ = read_table(data)
         source = str(data)
     frame.columns = [str(c) for c in frame.columns]
-    schema = manifest["schema"]
+    schema = manifest.schema.to_dict()
     expected = [c for c in schema["columns"] if c != label or label in frame.columns]
     missing = [c for c in expected if c not in frame.columns]
     extra = [c for c in frame.columns if c not in schema["columns"]]
     coerced = _coerce_to_schema(frame, schema)
-    if art.suite is not None:
-        report = validate(frame, art.suite)
-    else:
-        report = ValidationReport(n_rows=len(frame), n_expectations=0)
+    report = validate(frame, art.suite)
     report.violations[:0] = coerced
     if missing or extra or report.table_level:
         # The column-list expectation repeats every column; the missing/new lists say it shorter.
@@ -143,14 +142,13 @@ def transform(
         quarantine_path = out.with_name(out.name.removesuffix(".npz") + ".quarantine.csv")
         with atomic_path(quarantine_path) as target:
             quarantine.to_csv(target, index=False)
-    transform_ = art.transform
     transform_.encoder.unknown_counts_ = {}
     encoded = transform_.encoder.transform(frame, rows=keep)
     X = transform_.apply_encoded(encoded)
     arrays: dict[str, np.ndarray] = {"X": X, "row": keep.astype(np.int64)}
     if label and label in frame.columns:
-        if label_info.get("task") == "classification":
-            classes = label_info.get("classes") or []
+        if manifest.task == "classification":
+            classes = manifest.label.classes
             arrays["y"] = np.array([code_of(v, classes) for v in frame[label].iloc[keep].tolist()], dtype=np.int64)
         else:
             arrays["y"] = pd.to_numeric(frame[label].iloc[keep], errors="coerce").to_numpy(dtype=np.float64)

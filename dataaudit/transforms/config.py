@@ -73,7 +73,11 @@ class TransformConfig:
         self.drop = tuple(self.drop)
         if isinstance(self.pca_components, str):
             self.pca_components = parse_components(self.pca_components)
+        elif isinstance(self.pca_components, int | float) and not isinstance(self.pca_components, bool):
+            self.pca_components = parse_components(repr(self.pca_components))  # same rule as the text form
         problems: list[str] = []
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            problems.append(f"seed={self.seed!r} must be an integer >= 0 (NumPy seeds are non-negative)")
         for name, allowed in (("scale", SCALES), ("whiten", WHITENS), ("dtype", DTYPES)):
             if getattr(self, name) not in allowed:
                 problems.append(f"{name}={getattr(self, name)!r} is not one of {list(allowed)}")
@@ -83,6 +87,8 @@ class TransformConfig:
             problems.append(f"task={self.task!r} is not one of {list(TASKS)}")
         if self.group is not None and not isinstance(self.group, str):
             problems.append(f"group={self.group!r} must be a column name")
+        if self.sample_rows < 1:
+            problems.append(f"sample_rows={self.sample_rows!r} must be >= 1")
         if self.max_categories < 1:
             problems.append(f"max_categories={self.max_categories!r} must be >= 1")
         if not (isinstance(self.epsilon, int | float) and self.epsilon >= 0):

@@ -69,8 +69,8 @@ def fit_chunked(data: Any, label: str, out: Path, findings: Any, config: Transfo
     from dataaudit.dataset import Dataset, infer_roles
     from dataaudit.expectations import build_suite
     from dataaudit.findings import AuditResult
-    from dataaudit.io.artifacts import FittedTransform
     from dataaudit.io.loading import file_sha256
+    from dataaudit.transforms.fitted import FittedTransform
 
     if not isinstance(data, str | Path):
         raise ConfigError("chunksize streams a CSV file; pass a path, not an in-memory table.")

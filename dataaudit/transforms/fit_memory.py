@@ -46,8 +46,8 @@ def fit_in_memory(data: Any, label: str, out: Path, findings: Any, config: Trans
                   started: float) -> TransformSummary:
     """``fit_transform`` for a table that fits in memory (see ``dataaudit.transforms.pipeline``)."""
     from dataaudit.expectations import build_suite
-    from dataaudit.io.artifacts import FittedTransform
     from dataaudit.transforms import StreamingMoments
+    from dataaudit.transforms.fitted import FittedTransform
 
     dataset = load_input(data, label, config)
     if dataset.group != config.group:

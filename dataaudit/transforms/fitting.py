@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from dataaudit.exceptions import InputError
+from dataaudit.io.manifest import LabelInfo, Manifest, Schema, SplitInfo, Step
 from dataaudit.transforms.config import TransformConfig, TransformSummary
 
 __all__ = [
@@ -164,63 +165,63 @@ def schema_of(frame: pd.DataFrame, roles: dict[str, str]) -> dict[str, Any]:
 def build_manifest(*, dataset_info: dict[str, Any], schema: dict[str, Any], label: str, task: str,
                    classes: list[Any], config: TransformConfig, cleaning: dict[str, Any], sizes: dict[str, int],
                    transform_: Any, unknown: dict[str, dict[str, int]], eval_files: dict[str, str],
-                   n_input: int | None = None) -> dict[str, Any]:
-    """manifest.json's content; ``verification`` and ``files`` are filled in by ``write_artifacts``."""
+                   n_input: int | None = None) -> Manifest:
+    """manifest.json's content (typed); ``verification`` and ``files`` are filled in by ``write_artifacts``."""
     from dataaudit import __version__
-    from dataaudit.io.artifacts import FORMAT_VERSION
 
-    n_quarantined = cleaning["n_quarantined"]
-    return {
-        "format_version": FORMAT_VERSION,
-        "dataaudit_version": __version__,
-        "input": dataset_info,
-        "schema": schema,
-        "label": {"name": label, "task": task, "classes": classes},
-        "seed": config.seed,
-        "config": config.to_dict(),
-        "cleaning": cleaning,
-        "split": {
-            "mode": "files" if eval_files else "fractions",
-            "group": config.group,
-            "fractions": list(config.split),
-            "files": eval_files,
-            "sizes": sizes,
-            "n_input": int(dataset_info["n_rows"] if n_input is None else n_input),
-            "n_quarantined": n_quarantined,
-        },
-        "steps": _steps(transform_, config),
-        "encoder": transform_.encoder.get_state(),
-        "dropped_columns": transform_.encoder.dropped_with_reasons(),
-        "dtype": config.dtype,
-        "feature_names": transform_.feature_names(),
-        "spectrum": _spectrum(transform_.pca),
-        "verification": {},
-        "unknown_categories": unknown,
-        "files": {},
-    }
+    return Manifest(
+        dataaudit_version=__version__,
+        input=dataset_info,
+        schema=Schema(**schema),
+        label=LabelInfo(label, task, classes),
+        seed=config.seed,
+        config=config.to_dict(),
+        cleaning=cleaning,
+        split=SplitInfo(
+            mode="files" if eval_files else "fractions",
+            group=config.group,
+            fractions=list(config.split),
+            files=eval_files,
+            sizes=sizes,
+            n_input=int(dataset_info["n_rows"] if n_input is None else n_input),
+            n_quarantined=cleaning["n_quarantined"],
+        ),
+        steps=[Step(s.pop("step"), s.pop("estimator"), s.pop("params"), s) for s in _steps(transform_, config)],
+        encoder=transform_.encoder.get_state(),
+        dropped_columns=transform_.encoder.dropped_with_reasons(),
+        dtype=config.dtype,
+        feature_names=transform_.feature_names(),
+        spectrum=_spectrum(transform_.pca),
+        verification={},
+        unknown_categories=unknown,
+    )
 
 
-def write_artifacts(out: Path, manifest: dict[str, Any], transform_: Any, quarantine: pd.DataFrame,
+def write_artifacts(out: Path, manifest: Manifest, transform_: Any, quarantine: pd.DataFrame,
                     suite: dict[str, Any], write_splits: Callable[[Path], dict[str, Any]]) -> None:
     """Write every artifact into a temporary folder and move it to ``out`` in one rename.
 
     ``write_splits(folder)`` writes train/val/test.npz into ``folder`` and returns the
     verification statistics, which the manifest records (the chunked fit measures them while
-    it writes).
+    it writes). The manifest lists the sha256 of every other artifact file (the .npz files with
+    their arrays, expectations.json) and is read back through ``Manifest.from_dict`` before it
+    is written, so a manifest that would not load is never written.
     """
-    from dataaudit.io.artifacts import artifact_folder, npz_record
+    from dataaudit.io.artifacts import artifact_folder, npz_record, sha256_file
+    from dataaudit.io.manifest import NPZ_FILES, SUITE_FILE, FileRecord
     from dataaudit.io.outputs import atomic_path, atomic_savez, atomic_write_json
 
     with artifact_folder(out) as tmp:
         atomic_savez(tmp / "transform.npz", **transform_.state_arrays())
-        manifest["verification"] = write_splits(tmp)
+        manifest.verification = write_splits(tmp)
         with atomic_path(tmp / "quarantine.csv") as path:
             quarantine.to_csv(path, index=False)
-        atomic_write_json(tmp / "expectations.json", suite)
-        manifest["files"] = {
-            name: npz_record(tmp / name) for name in ("transform.npz", "train.npz", "val.npz", "test.npz")
-        }
-        atomic_write_json(tmp / "manifest.json", manifest)
+        atomic_write_json(tmp / SUITE_FILE, suite)
+        manifest.files = {name: FileRecord.from_dict(npz_record(tmp / name), name, npz=True) for name in NPZ_FILES}
+        manifest.files[SUITE_FILE] = FileRecord(sha256_file(tmp / SUITE_FILE))
+        document = manifest.to_dict()
+        Manifest.from_dict(document, tmp / "manifest.json")
+        atomic_write_json(tmp / "manifest.json", document)
 
 
 def write_split_arrays(folder: Path, arrays: dict[str, dict[str, np.ndarray]]) -> None:
@@ -234,7 +235,8 @@ def write_split_arrays(folder: Path, arrays: dict[str, dict[str, np.ndarray]]) -
             NpzStreamWriter(path, specs).save_all(parts)
 
 
-def summarize(out: Path, manifest: dict[str, Any], started: float) -> TransformSummary:
+def summarize(out: Path, typed: Manifest, started: float) -> TransformSummary:
+    manifest = typed.to_dict()
     cleaning = manifest["cleaning"]
     return TransformSummary(
         out=out,

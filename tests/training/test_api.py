@@ -11,7 +11,6 @@ from typer.testing import CliRunner
 
 from dataaudit.cli import app
 from dataaudit.exceptions import ArtifactError
-from dataaudit.io.artifacts import npz_record
 from dataaudit.training.api import load_trained_model, train_artifacts
 from dataaudit.training.config import TrainConfig
 from dataaudit.training.loop import TrainData
@@ -21,24 +20,19 @@ QUICK = TrainConfig(hidden=(32,), max_epochs=8, batch_size=32, lr=1e-2)
 
 
 def digits_artifacts(folder: Path, n: int | None = None) -> Path:
-    """sklearn digits, standardized on train, 80/10/10, written as fit-transform artifacts."""
+    """sklearn digits through `fit_transform` (standardized on train, 80/10/10): real artifacts."""
+    import pandas as pd
     from sklearn.datasets import load_digits
 
+    from dataaudit.transforms.pipeline import TransformConfig, fit_transform
+
     X, y = load_digits(return_X_y=True)
-    rng = np.random.default_rng(0)
-    order = rng.permutation(len(X))[:n]
-    X, y = X[order], y[order]
-    a, b = int(0.8 * len(X)), int(0.9 * len(X))
-    mean, std = X[:a].mean(axis=0), X[:a].std(axis=0)
-    std[std == 0] = 1.0
-    X = ((X - mean) / std).astype(np.float32)
-    folder.mkdir(parents=True, exist_ok=True)
-    for split, rows in (("train", slice(0, a)), ("val", slice(a, b)), ("test", slice(b, None))):
-        np.savez(folder / f"{split}.npz", X=X[rows], y=y[rows].astype(np.int64), row=order[rows].astype(np.int64))
-    manifest = {"format_version": 1, "label": {"name": "digit <b>", "task": "classification",
-                                               "classes": [str(c) for c in range(10)]},
-                "files": {f"{s}.npz": npz_record(folder / f"{s}.npz") for s in ("train", "val", "test")}}
-    (folder / "manifest.json").write_text(json.dumps(manifest))
+    order = np.random.default_rng(0).permutation(len(X))[:n]
+    frame = pd.DataFrame(X[order], columns=[f"px{i}" for i in range(X.shape[1])])
+    frame["digit <b>"] = y[order]
+    fit_transform(frame, "digit <b>", folder, config=TransformConfig(near_duplicates=False,
+                                                                     drop_exact_duplicates=False,
+                                                                     quarantine_conflicting=False))
     return folder
 
 
@@ -65,7 +59,8 @@ def test_train_artifacts_writes_everything(small_artifacts: Path, tmp_path: Path
     assert summary["config"] == QUICK.to_dict()
     with np.load(out / "model.npz", allow_pickle=False) as npz:
         assert sorted(npz.files) == ["W0", "W1", "b0", "b1"]
-        assert npz["W0"].shape == (64, 32)
+        n_features = len(json.loads((small_artifacts / "manifest.json").read_text())["feature_names"])
+        assert npz["W0"].shape == (n_features, 32)  # constant pixel columns are not features
     model = load_trained_model(out)
     data = TrainData.from_artifacts(small_artifacts)
     np.testing.assert_array_equal(model.predict(data.X_test), report.fit.model.predict(data.X_test))

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from dataaudit.exceptions import ArtifactError, ConfigError, InputError
-from dataaudit.io.artifacts import npz_record
 from dataaudit.io.artifacts import sha256_file as npz_record_sha
 from dataaudit.training.config import TrainConfig
 from dataaudit.training.loop import TrainData, build_model, evaluate, fit, format_log_line
@@ -25,15 +24,23 @@ def blobs(n: int = 300, d: int = 4, classes: int = 3, seed: int = 0) -> TrainDat
     return TrainData(X[:a], y[:a], X[a:b], y[a:b], X[b:], y[b:])
 
 
-def write_artifacts(folder: Path, data: TrainData, *, task: str = "classification", version: int = 1,
-                    classes: list | None = None) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for split, X, y in (("train", data.X_train, data.y_train), ("val", data.X_val, data.y_val),
-                        ("test", data.X_test, data.y_test)):
-        np.savez(folder / f"{split}.npz", X=X, y=y, row=np.arange(len(y), dtype=np.int64))
-    manifest = {"format_version": version, "label": {"name": "target", "task": task,
-                                                     "classes": classes if classes is not None else [0, 1, 2]},
-                "files": {f"{s}.npz": npz_record(folder / f"{s}.npz") for s in ("train", "val", "test")}}
+def write_artifacts(folder: Path, data: TrainData, classes: list) -> Path:
+    """Real fit-transform artifacts of ``data``'s rows (all splits pooled, labels named ``classes``)."""
+    import pandas as pd
+
+    from dataaudit.transforms.pipeline import TransformConfig, fit_transform
+
+    X = np.concatenate([data.X_train, data.X_val, data.X_test])
+    y = np.concatenate([data.y_train, data.y_val, data.y_test])
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    frame["target"] = np.asarray(classes, dtype=object)[y]
+    fit_transform(frame, "target", folder, config=TransformConfig(near_duplicates=False, dtype="float64"))
+    return folder
+
+
+def _edit_manifest(folder: Path, change) -> Path:
+    manifest = json.loads((folder / "manifest.json").read_text())
+    change(manifest)
     (folder / "manifest.json").write_text(json.dumps(manifest))
     return folder
 
@@ -146,37 +153,45 @@ def test_train_data_validation() -> None:
 
 
 def test_from_artifacts_reads_and_refuses(tmp_path: Path) -> None:
+    import shutil
+
     data = blobs()
     folder = write_artifacts(tmp_path / "a", data, classes=["x", "y", "z"])
     loaded = TrainData.from_artifacts(folder)
     assert loaded.n_classes == 3 and loaded.classes == ["x", "y", "z"] and loaded.label_name == "target"
-    np.testing.assert_array_equal(loaded.X_test, data.X_test)
+    with np.load(folder / "test.npz") as test:
+        np.testing.assert_array_equal(loaded.X_test, test["X"])
+    assert len(loaded.y_train) + len(loaded.y_val) + len(loaded.y_test) == 300
+
+    def copy(name: str) -> Path:
+        return Path(shutil.copytree(folder, tmp_path / name))
+
     with pytest.raises(ArtifactError, match="does not exist"):
         TrainData.from_artifacts(tmp_path / "missing")
     (tmp_path / "empty").mkdir()
     with pytest.raises(ArtifactError, match="no manifest.json"):
         TrainData.from_artifacts(tmp_path / "empty")
     with pytest.raises(ArtifactError, match="format_version 2"):
-        TrainData.from_artifacts(write_artifacts(tmp_path / "v2", data, version=2))
+        TrainData.from_artifacts(_edit_manifest(copy("v2"), lambda m: m.update(format_version=2)))
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "manifest.json").write_text('{"name": "something else"}')
     with pytest.raises(ArtifactError, match="no format_version"):
         TrainData.from_artifacts(foreign)
-    tampered = write_artifacts(tmp_path / "tampered", data)
-    np.savez(tampered / "val.npz", X=data.X_val + 1, y=data.y_val, row=np.arange(len(data.y_val)))
+    tampered = copy("tampered")
+    with np.load(tampered / "val.npz") as val:
+        np.savez(tampered / "val.npz", X=val["X"] + 1, y=val["y"], row=val["row"])
     with pytest.raises(ArtifactError, match="sha256 does not match"):
         TrainData.from_artifacts(tampered)
-    (folder / "val.npz").unlink()
+    (tampered / "val.npz").unlink()
     with pytest.raises(ArtifactError, match="val.npz: missing"):
-        TrainData.from_artifacts(folder)
-    pickled = write_artifacts(tmp_path / "pickled", data)
-    np.savez(pickled / "train.npz", X=np.array([object()], dtype=object), y=data.y_train, row=data.y_train)
-    manifest = json.loads((pickled / "manifest.json").read_text())
-    manifest["files"]["train.npz"]["sha256"] = npz_record_sha(pickled / "train.npz")
-    (pickled / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(ArtifactError, match="never loads pickled data|without pickle"):
+        TrainData.from_artifacts(tampered)
+    pickled = copy("pickled")
+    with np.load(pickled / "train.npz") as train:
+        np.savez(pickled / "train.npz", X=train["X"].astype(object), y=train["y"], row=train["row"])
+    _edit_manifest(pickled, lambda m: m["files"]["train.npz"].update(sha256=npz_record_sha(pickled / "train.npz")))
+    with pytest.raises(ArtifactError, match="declares object"):
         TrainData.from_artifacts(pickled)
-    bad_labels = write_artifacts(tmp_path / "bad", data, classes=["a", "b"])
-    with pytest.raises(ArtifactError, match="only 2 classes"):
-        TrainData.from_artifacts(bad_labels)
+    fewer = _edit_manifest(copy("bad"), lambda m: m["label"].update(classes=["a", "b"]))
+    with pytest.raises(ArtifactError, match="not all among manifest.json.s label.classes"):
+        TrainData.from_artifacts(fewer)

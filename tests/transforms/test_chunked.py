@@ -8,6 +8,7 @@ import pytest
 
 from dataaudit.exceptions import ConfigError
 from dataaudit.io.artifacts import load_artifacts
+from dataaudit.transforms.fitted import fitted_transform
 from dataaudit.transforms.pipeline import TransformConfig, fit_transform, transform
 
 
@@ -32,9 +33,9 @@ def test_chunked_equals_in_memory(csv, whiten) -> None:
     chunked = fit_transform(csv / "d.csv", "y", csv / f"chunk-{whiten}", config=TransformConfig(chunksize=700, **base))
     assert chunked.sizes == memory.sizes and chunked.quarantine_by_reason == memory.quarantine_by_reason == {"exact_duplicate": 25}
     a, b = load_artifacts(csv / f"mem-{whiten}"), load_artifacts(csv / f"chunk-{whiten}")
-    np.testing.assert_allclose(b.transform.scaler.mean_, a.transform.scaler.mean_, rtol=0, atol=1e-9)
-    np.testing.assert_allclose(b.transform.scaler.scale_, a.transform.scaler.scale_, rtol=0, atol=1e-9)
-    np.testing.assert_allclose(b.transform.pca.whitening_matrix_, a.transform.pca.whitening_matrix_, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(fitted_transform(b).scaler.mean_, fitted_transform(a).scaler.mean_, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(fitted_transform(b).scaler.scale_, fitted_transform(a).scaler.scale_, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(fitted_transform(b).pca.whitening_matrix_, fitted_transform(a).pca.whitening_matrix_, rtol=0, atol=1e-6)
     for split in ("train", "val", "test"):
         np.testing.assert_array_equal(b.split(split)[2], a.split(split)[2])
         np.testing.assert_allclose(b.split(split)[0], a.split(split)[0], rtol=0, atol=1e-6)

@@ -9,6 +9,7 @@ import pytest
 from dataaudit.exceptions import ConfigError, InputError, ValidationFailed
 from dataaudit.findings import AuditResult, CheckResult, Finding
 from dataaudit.io.artifacts import load_artifacts
+from dataaudit.transforms.fitted import fitted_transform
 from dataaudit.transforms.pipeline import TransformConfig, fit_transform, transform
 from dataaudit.transforms.section import transform_section
 
@@ -81,8 +82,8 @@ def test_fit_on_train_only(tmp_path) -> None:
     poisoned.loc[eval_rows, ["x0", "x1", "x2"]] = 1e6  # huge values in val/test only
     poisoned.to_csv(path, index=False)
     fit_transform(path, "y", tmp_path / "b", config=config)
-    mean_a = art.transform.scaler.mean_
-    mean_b = load_artifacts(tmp_path / "b").transform.scaler.mean_
+    mean_a = fitted_transform(art).scaler.mean_
+    mean_b = fitted_transform(load_artifacts(tmp_path / "b")).scaler.mean_
     np.testing.assert_allclose(mean_b, mean_a, rtol=0, atol=1e-12)
     X_train = load_artifacts(tmp_path / "b").split("train")[0]
     assert np.abs(X_train.mean(axis=0)).max() < 1e-5
