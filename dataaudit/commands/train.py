@@ -9,7 +9,7 @@ import typer
 
 from dataaudit.cli import cli_errors
 
-STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red"}
+STATUS_STYLE = {"passed": "green", "flagged": "yellow", "skipped": "dim", "errored": "bold red"}
 
 
 def build_config(**options: Any) -> Any:
@@ -29,7 +29,7 @@ def print_summary(report: Any, console: Any) -> None:
     table.add_column("status")
     table.add_column("reason", overflow="fold")
     for check in report.checks:
-        style = STATUS_STYLE.get(check["status"], "")
+        style = "bold red" if check.get("severity") == "error" else STATUS_STYLE.get(check["status"], "")
         table.add_row(check["name"], f"[{style}]{check['status']}[/]", escape(check["reason"]))
     if report.checks:
         console.print(table)

@@ -35,9 +35,13 @@ __all__ = [
     "render_training_page",
     "load_trained_model",
     "MODEL_FORMAT_VERSION",
+    "TRAINING_FORMAT_VERSION",
 ]
 
 MODEL_FORMAT_VERSION = 1
+# training.json: version 2 gave the recipe checks findings.json's status vocabulary (passed, flagged,
+# skipped, errored, with a severity when flagged) instead of version 1's pass / warn / fail.
+TRAINING_FORMAT_VERSION = 2
 
 
 @dataclass
@@ -57,20 +61,27 @@ class TrainingReport:
 
     @property
     def status(self) -> str:
-        """"fail" if any check failed, else "warn" if any warned, else "pass"."""
+        """``flagged`` if any recipe check flagged, else ``errored`` if one crashed, else ``passed``."""
         statuses = {c["status"] for c in self.checks}
-        return "fail" if "fail" in statuses else "warn" if "warn" in statuses else "pass"
+        return "flagged" if "flagged" in statuses else "errored" if "errored" in statuses else "passed"
+
+    @property
+    def severity(self) -> str | None:
+        """The worst severity among flagged recipe checks (``error`` or ``warning``), else None."""
+        severities = {c.get("severity") for c in self.checks if c["status"] == "flagged"}
+        return "error" if "error" in severities else "warning" if "warning" in severities else None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (without history and weights, which have their own files)."""
         from dataaudit import __version__
 
         return {
-            "format_version": MODEL_FORMAT_VERSION,
+            "format_version": TRAINING_FORMAT_VERSION,
             "dataaudit_version": __version__,
             "config": self.config.to_dict(),
             "data": self.data,
             "status": self.status,
+            "severity": self.severity,
             "checks": self.checks,
             "metrics": self.metrics,
             "diagnosis": self.diagnosis,

@@ -2,14 +2,19 @@
 
 Each check returns one JSON-ready record::
 
-    {"name": "init_loss", "status": "pass" | "warn" | "fail",
-     "value": ..., "expected": ..., "reason": "plain words"}
+    {"name": "init_loss", "status": "passed" | "flagged" | "skipped" | "errored",
+     "severity": null | "warning" | "error", "value": ..., "expected": ..., "reason": "plain words"}
+
+``status`` uses findings.json's vocabulary (one for the whole product): a check that holds is
+``passed``; one that does not is ``flagged`` with a ``severity`` (``warning``: worth a look,
+``error``: training is broken); one with nothing to judge is ``skipped``; one that crashed is
+``errored`` with the error in ``reason``.
 
 Before training: ``init_loss`` (loss at init vs the label entropy), ``gradient_check`` (analytic
 vs centred finite differences in float64), ``overfit_tiny_batch`` (~20 examples to 100% train
 accuracy). After training: ``input_independent_baseline`` (zeroed inputs must do worse),
 ``update_ratio`` (per-layer update-to-weight ratio, ~1e-3 healthy), ``dead_units`` and
-``train_val_gap`` (underfitting / overfitting / fine). A check that crashes yields a ``warn``
+``train_val_gap`` (underfitting / overfitting / fine). A check that crashes yields an ``errored``
 record saying so; the others still run.
 """
 
@@ -47,14 +52,25 @@ __all__ = [
 GRADIENT_TOLERANCE = 1e-6  # relative error of analytic vs numerical gradients (float64)
 GRADIENT_STEP = 1e-5  # centred difference step: small truncation error, round-off ~1e-11
 UPDATE_RATIO_BAND = (1e-4, 3e-2)  # healthy std(update)/std(weight); the recipe's target is ~1e-3
-STATUSES = ("pass", "warn", "fail")
+STATUSES = ("passed", "flagged", "skipped", "errored")  # findings.json's vocabulary
+SEVERITIES = ("warning", "error")
 
 
-def check_result(name: str, status: str, value: Any, expected: Any, reason: str) -> dict[str, Any]:
-    """One check record (``status`` is pass, warn or fail)."""
+def check_result(name: str, severity: str | None, value: Any, expected: Any, reason: str, *,
+                 status: str | None = None) -> dict[str, Any]:
+    """One check record: ``passed`` when ``severity`` is None, else ``flagged`` at that severity.
+
+    ``status`` may be given as ``skipped`` (nothing to judge) or ``errored`` (the check crashed).
+    """
+    if severity is not None and severity not in SEVERITIES:
+        raise ValueError(f"severity must be None or one of {SEVERITIES}, got {severity!r}")
+    status = status or ("passed" if severity is None else "flagged")
     if status not in STATUSES:
         raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
-    return {"name": name, "status": status, "value": value, "expected": expected, "reason": reason}
+    if status == "flagged" and severity is None:
+        raise ValueError("a flagged check needs a severity")
+    return {"name": name, "status": status, "severity": severity if status == "flagged" else None,
+            "value": value, "expected": expected, "reason": reason}
 
 
 def _guarded(name: str, func: Callable[[], dict[str, Any]], *, torch: bool = False) -> dict[str, Any]:
@@ -66,7 +82,8 @@ def _guarded(name: str, func: Callable[[], dict[str, Any]], *, torch: bool = Fal
         with compute_threads(1, torch=torch):
             return func()
     except (DataAuditError, ArithmeticError, ValueError, FloatingPointError, MemoryError) as exc:
-        return check_result(name, "warn", None, None, f"The check could not run: {type(exc).__name__}: {exc}")
+        return check_result(name, None, None, None, f"The check could not run: {type(exc).__name__}: {exc}",
+                            status="errored")
 
 
 def _model_data(config: TrainConfig, data: TrainData, *, dtype: str | None = None) -> tuple[Any, Any]:
@@ -115,10 +132,10 @@ def check_init_loss(config: TrainConfig, data: TrainData, n_rows: int = 2048) ->
         else f"the target variance {expected:.4g} (bias = target mean)"
     )
     if gap <= max(0.1 * scale, 0.02):
-        return check_result("init_loss", "pass", value, expected, f"Loss at init {value:.4f} matches {what}.")
-    status = "warn" if gap <= 0.5 * scale else "fail"
+        return check_result("init_loss", None, value, expected, f"Loss at init {value:.4f} matches {what}.")
+    severity = "warning" if gap <= 0.5 * scale else "error"
     return check_result(
-        "init_loss", status, value, expected,
+        "init_loss", severity, value, expected,
         f"Loss at init {value:.4f} is far from {what}: check the initialization and that the inputs are "
         "standardized (large inputs give confident, wrong predictions at init).",
     )
@@ -176,17 +193,17 @@ def check_gradients(
     expected = f"< {tolerance:g}"
     if worst < tolerance:
         return check_result(
-            "gradient_check", "pass", value, expected,
+            "gradient_check", None, value, expected,
             f"Backward pass agrees with finite differences (worst relative error {worst:.1e} in {worst_key}).",
         )
-    status = "warn" if worst < 1e-3 else "fail"
+    severity = "warning" if worst < 1e-3 else "error"
     hint = (
         "Probably a ReLU kink crossed by the finite-difference step; rerun with another seed."
-        if status == "warn"
+        if severity == "warning"
         else "The backward pass is wrong: do not trust training until this is fixed."
     )
     return check_result(
-        "gradient_check", status, value, expected,
+        "gradient_check", severity, value, expected,
         f"Relative error {worst:.1e} in {worst_key} exceeds {tolerance:g}. {hint}",
     )
 
@@ -233,12 +250,12 @@ def check_overfit_tiny_batch(
     value = {what.replace(" ", "_").replace("²", "2"): metric, "steps": steps, "rows": len(y)}
     if metric >= target:
         return check_result(
-            "overfit_tiny_batch", "pass", value, target,
+            "overfit_tiny_batch", None, value, target,
             f"Memorized {len(y)} examples ({what} {metric:.3f}) in {steps} steps.",
         )
-    status = "warn" if metric >= 0.9 * target else "fail"
+    severity = "warning" if metric >= 0.9 * target else "error"
     return check_result(
-        "overfit_tiny_batch", status, value, target,
+        "overfit_tiny_batch", severity, value, target,
         f"Could not memorize {len(y)} examples in {steps} steps ({what} {metric:.3f}): "
         "too small a model, too low a learning rate, a bug, or identical inputs with different labels.",
     )
@@ -282,12 +299,12 @@ def check_input_independent_baseline(
     expected = "val loss with real inputs < val loss with zeroed inputs"
     if real_loss < 0.9 * zero_loss:
         return check_result(
-            "input_independent_baseline", "pass", value, expected,
+            "input_independent_baseline", None, value, expected,
             f"Real inputs help: val loss {real_loss:.4f} vs {zero_loss:.4f} with inputs zeroed.",
         )
-    status = "warn" if real_loss < zero_loss else "fail"
+    severity = "warning" if real_loss < zero_loss else "error"
     return check_result(
-        "input_independent_baseline", status, value, expected,
+        "input_independent_baseline", severity, value, expected,
         f"The model barely beats (or loses to) an input-independent baseline: val loss {real_loss:.4f} "
         f"vs {zero_loss:.4f} with inputs zeroed. The features may carry little signal, or they "
         "are not reaching the network.",
@@ -298,7 +315,8 @@ def check_update_ratio(history: list[dict[str, Any]]) -> dict[str, Any]:
     """Median std(update)/std(weight) per layer over the evaluations; ~1e-3 is healthy."""
     rows = [r["update_ratio"] for r in history if r.get("update_ratio")]
     if not rows:
-        return check_result("update_ratio", "warn", None, "~1e-3", "No evaluation recorded update ratios.")
+        return check_result("update_ratio", None, None, "~1e-3", "No evaluation recorded update ratios.",
+                            status="skipped")
     medians = {k: float(np.nanmedian([r[k] for r in rows])) for k in rows[0]}
     low, high = UPDATE_RATIO_BAND
     expected = f"~1e-3 (healthy {low:g} … {high:g})"
@@ -306,7 +324,7 @@ def check_update_ratio(history: list[dict[str, Any]]) -> dict[str, Any]:
     too_low = [k for k, v in medians.items() if not v >= low]
     if not too_high and not too_low:
         return check_result(
-            "update_ratio", "pass", medians, expected,
+            "update_ratio", None, medians, expected,
             "Updates are a healthy fraction of the weights in every layer.",
         )
     problems = []
@@ -315,8 +333,8 @@ def check_update_ratio(history: list[dict[str, Any]]) -> dict[str, Any]:
     if too_low:
         problems.append(f"{', '.join(too_low)} barely change (raise the learning rate)")
     worst = max(abs(math.log10(v) + 3) if v > 0 else 99.0 for v in medians.values())
-    status = "fail" if worst > 3 else "warn"
-    return check_result("update_ratio", status, medians, expected, "; ".join(problems) + ".")
+    severity = "error" if worst > 3 else "warning"
+    return check_result("update_ratio", severity, medians, expected, "; ".join(problems) + ".")
 
 
 def dead_unit_share(activation: str, activations: list[np.ndarray]) -> list[float]:
@@ -344,17 +362,17 @@ def check_dead_units(history: list[dict[str, Any]], activation: str) -> dict[str
     """Share of hidden units that are dead (ReLU family) or saturated (tanh/sigmoid) at the end."""
     rows = [r["dead_units"] for r in history if r.get("dead_units") is not None]
     if not rows or not rows[-1]:
-        return check_result("dead_units", "pass", [], "< 0.1 per layer", "The model has no hidden layer.")
+        return check_result("dead_units", None, [], "< 0.1 per layer", "The model has no hidden layer.")
     shares = rows[-1]
     worst = max(shares)
     kind = "dead" if activation in ("relu", "leaky_relu", "gelu") else "saturated"
     expected = "< 0.1 per layer"
     text = ", ".join(f"layer {i}: {s:.0%}" for i, s in enumerate(shares))
     if worst < 0.1:
-        return check_result("dead_units", "pass", shares, expected, f"Few {kind} units ({text}).")
-    status = "warn" if worst < 0.5 else "fail"
+        return check_result("dead_units", None, shares, expected, f"Few {kind} units ({text}).")
+    severity = "warning" if worst < 0.5 else "error"
     return check_result(
-        "dead_units", status, shares, expected,
+        "dead_units", severity, shares, expected,
         f"Many {kind} units ({text}): lower the learning rate, standardize the inputs, or try "
         "leaky_relu / batch norm.",
     )
@@ -369,7 +387,7 @@ def check_train_val_gap(data: TrainData, result: FitResult) -> dict[str, Any]:
     """
     rows = [r for r in result.history if r["step"] == result.best_step]
     if not rows:
-        return check_result("train_val_gap", "warn", None, None, "No evaluation was recorded.")
+        return check_result("train_val_gap", None, None, None, "No evaluation was recorded.", status="skipped")
     row = rows[0]
     baseline = max(prior_loss(data), 1e-12)
     train_loss, val_loss = row["train_loss"], row["val_loss"]
@@ -383,7 +401,7 @@ def check_train_val_gap(data: TrainData, result: FitResult) -> dict[str, Any]:
     if train_loss > 0.5 * baseline:
         value["diagnosis"] = "underfitting"
         return check_result(
-            "train_val_gap", "warn", value, expected,
+            "train_val_gap", "warning", value, expected,
             f"Underfitting: train loss {train_loss:.4f} is still more than half of the {baseline:.4f} "
             "you get by predicting the label distribution. Use a bigger model, train longer, or raise "
             "the learning rate; check the features carry signal.",
@@ -394,12 +412,12 @@ def check_train_val_gap(data: TrainData, result: FitResult) -> dict[str, Any]:
         if acc_gap is not None:
             detail += f", val accuracy {row['val_acc']:.3f} vs train {row['train_acc']:.3f}"
         return check_result(
-            "train_val_gap", "warn", value, expected,
+            "train_val_gap", "warning", value, expected,
             f"Overfitting: {detail}. Get more data, add dropout or weight decay, or use a smaller model.",
         )
     value["diagnosis"] = "fine"
     return check_result(
-        "train_val_gap", "pass", value, expected,
+        "train_val_gap", None, value, expected,
         f"Fine: val loss {val_loss:.4f} is close to train loss {train_loss:.4f}, well below the "
         f"{baseline:.4f} of predicting the label distribution.",
     )

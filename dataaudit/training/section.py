@@ -14,8 +14,6 @@ if TYPE_CHECKING:
 
 __all__ = ["training_section", "curves_plot"]
 
-_CSS_STATUS = {"pass": "passed", "warn": "flagged", "fail": "errored"}
-_SECTION_STATUS = {"pass": "ok", "warn": "warning", "fail": "error"}
 _STOPPED = {
     "max_epochs": "ran all epochs",
     "early_stopping": "early stopping on the validation loss",
@@ -104,12 +102,12 @@ def training_section(report: TrainingReport) -> Section:
     diagnosis = {
         "word": report.diagnosis,
         "reason": gap["reason"] if gap else "The train/val gap check was not run.",
-        "status": gap["status"] if gap else "warn",
+        "status": gap["status"] if gap else "skipped",
     }
     checks = [
         {
             **c,
-            "css": _CSS_STATUS.get(c["status"], "skipped"),
+            "css": c["status"],
             "value_text": _text(c.get("value")),
             "expected_text": _text(c.get("expected")),
         }
@@ -117,16 +115,16 @@ def training_section(report: TrainingReport) -> Section:
     ]
     headline_key = "test_accuracy" if classification and "test_accuracy" in metrics else (
         "test_loss" if "test_loss" in metrics else "val_loss")
-    n_fail = sum(c["status"] == "fail" for c in report.checks)
-    n_warn = sum(c["status"] == "warn" for c in report.checks)
-    n_pass = sum(c["status"] == "pass" for c in report.checks)
+    n_fail = sum(c.get("severity") == "error" for c in report.checks)
+    n_warn = sum(c.get("severity") == "warning" or c["status"] == "errored" for c in report.checks)
+    n_pass = sum(c["status"] == "passed" for c in report.checks)
     cards = [
         {"value": _fmt(metrics.get(headline_key)), "label": headline_key.replace("_", " "), "status": None},
         {"value": _fmt(metrics.get("val_accuracy" if classification else "val_loss")),
          "label": "val accuracy" if classification else "val loss", "status": None},
         {"value": f"{n_pass}/{len(report.checks)}", "label": "checks passed",
          "status": "error" if n_fail else "warning" if n_warn else None},
-        {"value": report.diagnosis, "label": "train/val gap", "status": None if diagnosis["status"] == "pass" else "warning"},
+        {"value": report.diagnosis, "label": "train/val gap", "status": None if diagnosis["status"] == "passed" else "warning"},
     ]
     hidden = " → ".join(str(h) for h in config.hidden) or "none"
     model_text = (
@@ -159,9 +157,8 @@ def training_section(report: TrainingReport) -> Section:
         checks=checks,
         history_rows=lines,
     )
-    worst = "fail" if n_fail else "warn" if n_warn else "pass"
     summary = f"{headline_key.replace('_', ' ')} {_fmt(metrics.get(headline_key))}; {n_pass}/{len(report.checks)} checks pass; {report.diagnosis}"
-    return Section(id="training", title="Training", html=html, summary=summary, status=_SECTION_STATUS[worst])
+    return Section(id="training", title="Training", html=html, summary=summary, status="error" if n_fail else "warning" if n_warn else "ok")
 
 
 def _fmt(value: Any) -> str:

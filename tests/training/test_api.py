@@ -102,7 +102,7 @@ def test_digits_default_config_reaches_96_percent(tmp_path: Path) -> None:
     folder = digits_artifacts(tmp_path / "digits")
     report = train_artifacts(folder, TrainConfig())
     assert report.metrics["test_accuracy"] >= 0.96
-    assert report.status == "pass", [c["reason"] for c in report.checks if c["status"] != "pass"]
+    assert report.status == "passed", [c["reason"] for c in report.checks if c["status"] != "passed"]
 
 
 def test_cli_train(small_artifacts: Path, tmp_path: Path) -> None:

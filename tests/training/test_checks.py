@@ -28,64 +28,68 @@ def fake_result(rows: list[dict], best_step: int) -> FitResult:
                      best_val_metric=best.get("val_acc", 0.0), params={})
 
 
-def assert_record(record: dict, name: str, status: str) -> None:
-    assert set(record) == {"name", "status", "value", "expected", "reason"}
+def assert_record(record: dict, name: str, verdict: str) -> None:
+    """``verdict`` is "passed", or the severity ("warning" / "error") of a flagged check."""
+    assert set(record) == {"name", "status", "severity", "value", "expected", "reason"}
     assert record["name"] == name
-    assert record["status"] == status, record["reason"]
+    if verdict == "passed":
+        assert (record["status"], record["severity"]) == ("passed", None), record["reason"]
+    else:
+        assert (record["status"], record["severity"]) == ("flagged", verdict), record["reason"]
     assert record["reason"]
 
 
 def test_init_loss_matches_prior_entropy() -> None:
     data = blobs()
     record = checks.check_init_loss(SMALL, data)
-    assert_record(record, "init_loss", "pass")
+    assert_record(record, "init_loss", "passed")
     p = np.bincount(data.y_train) / len(data.y_train)
     assert record["expected"] == pytest.approx(-(p * np.log(p)).sum())
     assert "-log(1/C) = 1.0986" in record["reason"]
 
 
 def test_init_loss_fails_on_unscaled_inputs() -> None:
-    assert_record(checks.check_init_loss(SMALL, blobs(scale=1000.0)), "init_loss", "fail")
+    assert_record(checks.check_init_loss(SMALL, blobs(scale=1000.0)), "init_loss", "error")
 
 
 def test_gradient_check_passes_and_catches_a_broken_backward(monkeypatch: pytest.MonkeyPatch) -> None:
     data = blobs()
     for config in (SMALL, SMALL.replace(activation="tanh", batch_norm=True, l2=0.01)):
         record = checks.check_gradients(config, data)
-        assert_record(record, "gradient_check", "pass")
+        assert_record(record, "gradient_check", "passed")
         assert record["value"]["max_relative_error"] < 1e-6
     # A backward pass that forgets the activation's derivative must fail.
     monkeypatch.setattr(NumpyMLP, "_activation_grad", lambda self, i, bufs, da: None)
     record = checks.check_gradients(SMALL.replace(activation="tanh"), data)
-    assert_record(record, "gradient_check", "fail")
+    assert_record(record, "gradient_check", "error")
 
 
 def test_overfit_tiny_batch_passes_and_fails_on_contradictory_labels() -> None:
     record = checks.check_overfit_tiny_batch(SMALL, blobs())
-    assert_record(record, "overfit_tiny_batch", "pass")
+    assert_record(record, "overfit_tiny_batch", "passed")
     assert record["value"]["train_accuracy"] == 1.0 and record["value"]["rows"] == 20
     rng = np.random.default_rng(0)
     X = np.zeros((40, 3), dtype=np.float32)  # identical inputs, random labels: cannot be memorized
     y = rng.integers(0, 2, size=40)
     same = TrainData(X, y, X, y)
-    assert_record(checks.check_overfit_tiny_batch(SMALL, same, max_steps=50), "overfit_tiny_batch", "fail")
+    assert_record(checks.check_overfit_tiny_batch(SMALL, same, max_steps=50), "overfit_tiny_batch", "error")
 
 
 def test_input_independent_baseline() -> None:
     data = blobs()
     result = fit(SMALL, data)
     record = checks.check_input_independent_baseline(SMALL, data, result)
-    assert_record(record, "input_independent_baseline", "pass")
+    assert_record(record, "input_independent_baseline", "passed")
     assert record["value"]["val_loss_zeroed_inputs"] > 5 * record["value"]["val_loss_real"]
     rng = np.random.default_rng(1)
     noise = TrainData(data.X_train, rng.integers(0, 3, 200), data.X_val, rng.integers(0, 3, 100))
     noisy = fit(SMALL.replace(max_epochs=30, patience=0), noise)
-    assert checks.check_input_independent_baseline(SMALL, noise, noisy)["status"] in ("warn", "fail")
+    assert checks.check_input_independent_baseline(SMALL, noise, noisy)["status"] == "flagged"
 
 
 @pytest.mark.parametrize(("ratio", "status", "phrase"), [
-    (1e-3, "pass", "healthy"), (0.5, "warn", "lower the learning rate"), (1e-5, "warn", "raise the learning rate"),
-    (0.0, "fail", "barely change"), (20.0, "fail", "too fast"),
+    (1e-3, "passed", "healthy"), (0.5, "warning", "lower the learning rate"), (1e-5, "warning", "raise the learning rate"),
+    (0.0, "error", "barely change"), (20.0, "error", "too fast"),
 ])
 def test_update_ratio(ratio: float, status: str, phrase: str) -> None:
     rows = [{"update_ratio": {"W0": ratio, "W1": 1e-3}} for _ in range(3)]
@@ -100,9 +104,9 @@ def test_dead_unit_share_and_check() -> None:
     assert checks.dead_unit_share("relu", [a]) == [0.5]
     t = np.array([[0.999, 0.1], [-0.995, 0.2]])
     assert checks.dead_unit_share("tanh", [t]) == [0.5]
-    assert_record(checks.check_dead_units([{"dead_units": [0.0, 0.05]}], "relu"), "dead_units", "pass")
-    assert_record(checks.check_dead_units([{"dead_units": [0.0, 0.3]}], "relu"), "dead_units", "warn")
-    assert_record(checks.check_dead_units([{"dead_units": [0.8]}], "relu"), "dead_units", "fail")
+    assert_record(checks.check_dead_units([{"dead_units": [0.0, 0.05]}], "relu"), "dead_units", "passed")
+    assert_record(checks.check_dead_units([{"dead_units": [0.0, 0.3]}], "relu"), "dead_units", "warning")
+    assert_record(checks.check_dead_units([{"dead_units": [0.8]}], "relu"), "dead_units", "error")
 
 
 def test_planted_dead_relus_are_measured() -> None:
@@ -124,7 +128,7 @@ def test_train_val_gap_diagnosis(train_loss: float, val_loss: float, train_acc: 
     data = blobs()  # prior loss ~ log(3) = 1.1
     rows = [{"step": 10, "train_loss": train_loss, "val_loss": val_loss, "train_acc": train_acc, "val_acc": val_acc}]
     record = checks.check_train_val_gap(data, fake_result(rows, 10))
-    assert_record(record, "train_val_gap", "pass" if diagnosis == "fine" else "warn")
+    assert_record(record, "train_val_gap", "passed" if diagnosis == "fine" else "warning")
     assert record["value"]["diagnosis"] == diagnosis
     assert record["reason"].lower().startswith(diagnosis)
 
@@ -137,11 +141,11 @@ def test_run_recipe_checks_all_pass_on_healthy_data_and_a_crash_is_recorded(
     assert [r["name"] for r in records] == ["init_loss", "gradient_check", "overfit_tiny_batch",
                                             "input_independent_baseline", "update_ratio", "dead_units",
                                             "train_val_gap"]
-    assert {r["status"] for r in records} == {"pass"}, [r["reason"] for r in records if r["status"] != "pass"]
+    assert {r["status"] for r in records} == {"passed"}, [r["reason"] for r in records if r["status"] != "passed"]
 
     def boom(*args: object, **kwargs: object) -> dict:
         raise ValueError("planted")
 
     monkeypatch.setattr(checks, "check_init_loss", boom)
     first = checks.checks_before_training(SMALL, data)[0]
-    assert first["status"] == "warn" and "planted" in first["reason"]
+    assert first["status"] == "errored" and first["severity"] is None and "planted" in first["reason"]
