@@ -295,4 +295,4 @@ class RecordGroups:
         rows = np.flatnonzero(codes >= 0)
         if not len(rows):
             return 0.0
-        return float(f"{float(self.chance.p_value[np.unique(self.codes[rows])].max()):.4g}")
+        return float(f"{float(self.chance.p_value[self.codes[rows]].max()):.4g}")

@@ -215,8 +215,9 @@ def groups_from_codes(codes: np.ndarray) -> list[list[int]]:
     if not len(grouped):
         return []
     order = grouped[np.argsort(codes[grouped], kind="stable")]
-    bounds = np.flatnonzero(np.diff(codes[order])) + 1
-    return [part.tolist() for part in np.split(order, bounds)]
+    bounds = [0, *(np.flatnonzero(np.diff(codes[order])) + 1).tolist(), len(order)]
+    rows = order.tolist()  # one conversion, then slices: no array per group
+    return [rows[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def exact_duplicate_groups(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> list[list[int]]:
