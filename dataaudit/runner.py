@@ -142,6 +142,8 @@ def run_pipeline(
         "transform": {"sizes": summary.sizes, "n_quarantined": summary.n_quarantined,
                       "quarantine_by_reason": summary.quarantine_by_reason, "n_features": summary.n_features},
         "single_model_test_accuracy": training.metrics.get("test_accuracy"),
+        # Regression: R² and the errors in the label's units.
+        **{k: training.metrics[k] for k in ("test_r2", "test_rmse", "test_mae") if k in training.metrics},
         "training": {k: training.metrics.get(k) for k in ("train_accuracy", "val_accuracy", "test_accuracy",
                                                            "test_loss", "val_loss", "steps", "seconds")},
         **final,

@@ -37,6 +37,9 @@ def _run(config: Any, *, quiet: bool, compare: bool) -> Any:
     if "without_cleaning" in summary:
         console.print(f"single model, test accuracy: {summary['single_model_test_accuracy']:.4f} with the "
                       f"audit's cleaning, {summary['without_cleaning']['test_accuracy']:.4f} without")
+    if summary.get("test_r2") is not None:
+        console.print(f"[bold]test R² {summary['test_r2']:.4f}[/], RMSE {summary['test_rmse']:.4g}, "
+                      f"MAE {summary['test_mae']:.4g} (single model, in the label's units)")
     accuracy = summary.get("test_accuracy")
     console.print(f"[bold]test accuracy {accuracy:.4f}[/] ({summary['final_model']}), "
                   f"{summary['seconds']:.1f} s" if accuracy is not None else "no test accuracy")

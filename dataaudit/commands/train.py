@@ -41,7 +41,8 @@ def print_summary(report: Any, console: Any) -> None:
             if f"{split}_accuracy" in m:
                 text += f", acc {m[f'{split}_accuracy']:.4f}"
             elif f"{split}_r2" in m:
-                text += f", R² {m[f'{split}_r2']:.4f}"
+                # The loss is on the standardized target; RMSE and MAE are in the label's units.
+                text += f", R² {m[f'{split}_r2']:.4f}, RMSE {m[f'{split}_rmse']:.4g}, MAE {m[f'{split}_mae']:.4g}"
             parts.append(text)
     console.print(" | ".join(parts))
     console.print(

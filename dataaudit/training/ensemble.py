@@ -161,7 +161,10 @@ def score_outputs(outputs: np.ndarray, y: np.ndarray, task: str) -> dict[str, fl
         accuracy = float(np.mean(outputs.argmax(axis=1) == labels))
         return {"loss": loss, "accuracy": accuracy}
     residual = np.asarray(outputs, dtype=np.float64).reshape(-1) - y.astype(np.float64)
-    return {"loss": float(np.mean(residual**2)), "accuracy": None}
+    mse = float(np.mean(residual**2))
+    variance = float(np.var(y.astype(np.float64)))
+    return {"loss": mse, "accuracy": None, "rmse": float(np.sqrt(mse)), "mae": float(np.mean(np.abs(residual))),
+            "r2": 1.0 - mse / variance if variance > 0 else None}
 
 
 def average_params(snapshots: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

@@ -87,24 +87,27 @@ def evaluate(model: Any, X: np.ndarray, y: np.ndarray, task: str) -> dict[str, f
     """Data loss (no L1/L2) and metrics in eval mode.
 
     Returns ``{"loss", "accuracy"}`` for classification (mean cross-entropy) and
-    ``{"loss", "rmse", "r2"}`` for regression (loss = mean squared error).
+    ``{"loss", "rmse", "mae", "r2"}`` for regression: the loss is the mean squared error of the
+    standardized target (what the network minimizes, ~1 for predicting the mean), RMSE and MAE
+    are in the target's own units, R² is unitless.
     """
     y = np.asarray(y)
     if len(y) == 0:
         return {"loss": float("nan"), "accuracy": float("nan")} if task == "classification" else {
-            "loss": float("nan"), "rmse": float("nan"), "r2": float("nan")}
+            "loss": float("nan"), "rmse": float("nan"), "mae": float("nan"), "r2": float("nan")}
     if task == "classification":
         proba = model.predict_proba(X)
         picked = proba[np.arange(len(y)), y]
         loss = float(-np.mean(np.log(np.maximum(picked, 1e-300))))
         accuracy = float(np.mean(proba.argmax(axis=1) == y))
         return {"loss": loss, "accuracy": accuracy}
-    pred = model.predict(X)
+    pred = model.predict(X)  # in the target's units
     residual = pred - y.astype(np.float64)
     mse = float(np.mean(residual**2))
     variance = float(np.var(y))
     r2 = 1.0 - mse / variance if variance > 0 else float("nan")
-    return {"loss": mse, "rmse": math.sqrt(mse), "r2": r2}
+    scale = model.target_scaling()[1] if hasattr(model, "target_scaling") else 1.0
+    return {"loss": mse / scale**2, "rmse": math.sqrt(mse), "mae": float(np.mean(np.abs(residual))), "r2": r2}
 
 
 # ----------------------------------------------------------------------------------------- fit

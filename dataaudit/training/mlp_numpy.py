@@ -51,13 +51,40 @@ def init_output_bias(task: str, n_outputs: int, y_train: np.ndarray | None) -> n
     return bias
 
 
+def target_standardization(task: str, y_train: np.ndarray | None) -> dict[str, np.ndarray]:
+    """Buffers ``target_mean`` and ``target_scale`` (shape (1,)) of a regression model; none otherwise.
+
+    A regression network learns the standardized target ``(y - mean) / scale`` (train mean and
+    standard deviation; a constant target keeps scale 1), so its MSE starts near 1 whatever the
+    units (not 15.6M for prices in dollars) and the learning rate means the same on every table.
+    ``predict`` maps back to the original units. Saved with the weights, like batch-norm statistics.
+    """
+    if task != "regression":
+        return {}
+    mean, scale = 0.0, 1.0
+    if y_train is not None and len(y_train):
+        y = np.asarray(y_train, dtype=np.float64)
+        mean = float(np.mean(y))
+        std = float(np.std(y))
+        scale = std if std > 0 and np.isfinite(std) else 1.0
+    return {"target_mean": np.array([mean]), "target_scale": np.array([scale])}
+
+
 class OutputHeads:
     """``predict_proba`` and ``predict`` from a model's ``forward`` (shared by both backends)."""
 
     task: str
+    buffers: Any
 
     def forward(self, X: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def target_scaling(self) -> tuple[float, float]:
+        """(mean, scale) that map the network's regression output to the target's units."""
+        buffers = getattr(self, "buffers", {})
+        if self.task != "regression" or "target_mean" not in buffers:
+            return 0.0, 1.0
+        return float(buffers["target_mean"][0]), float(buffers["target_scale"][0])
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Class probabilities, shape (n, C) (classification only)."""
@@ -74,7 +101,8 @@ class OutputHeads:
         out = self.forward(X)
         if self.task == "classification":
             return out.argmax(axis=1)
-        return out[:, 0].astype(np.float64)
+        mean, scale = self.target_scaling()
+        return out[:, 0].astype(np.float64) * scale + mean
 
 
 class NumpyMLP(OutputHeads):
@@ -140,7 +168,8 @@ class NumpyMLP(OutputHeads):
         self.rng = np.random.default_rng(seed)
         self.params: dict[str, np.ndarray] = {}
         self.buffers: dict[str, np.ndarray] = {}
-        self._init_params(y_train)
+        self.buffers.update(target_standardization(task, y_train))
+        self._init_params(self._standardized(y_train) if y_train is not None else None)
         self.grads = {k: np.zeros_like(p) for k, p in self.params.items()}
         self._buffer_sets: dict[int, dict[str, Any]] = {}
         self.optimizer: SGD | Adam | None = None
@@ -382,10 +411,17 @@ class NumpyMLP(OutputHeads):
             dout[rows, y] -= 1.0
             dout *= 1.0 / n
             return loss
-        residual = out[:, 0] - y
+        residual = out[:, 0] - self._standardized(y)
         loss = float(np.mean(np.square(residual, dtype=np.float64)))
         dout[:, 0] = residual * (2.0 / n)
         return loss
+
+    def _standardized(self, y: np.ndarray) -> np.ndarray:
+        """Regression targets in the units the network learns (see ``target_standardization``)."""
+        if self.task != "regression":
+            return y
+        mean, scale = self.target_scaling()
+        return ((np.asarray(y, dtype=np.float64) - mean) / scale).astype(self.dtype)
 
     def regularization_loss(self) -> float:
         """The L1 + L2 penalty on the weight matrices (added to the data loss in training)."""

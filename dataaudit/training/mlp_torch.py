@@ -214,7 +214,9 @@ class TorchMLP(OutputHeads):
     def _targets(self, y: np.ndarray) -> torch.Tensor:
         if self.task == "classification":
             return torch.as_tensor(np.asarray(y, dtype=np.int64)).to(self.device)
-        return torch.as_tensor(np.asarray(y, dtype=self.np_dtype)).to(self.device)
+        mean, scale = self.target_scaling()  # the network learns the standardized target
+        standardized = (np.asarray(y, dtype=np.float64) - mean) / scale
+        return torch.as_tensor(standardized.astype(self.np_dtype)).to(self.device)
 
     def regularization_loss(self) -> float:
         """The L1 + L2 penalty on the weight matrices."""
