@@ -130,11 +130,10 @@ def inspect(
     >>> [f.code for f in result.findings]                     # doctest: +SKIP
     ['conflicting_labels', 'exact_duplicate', 'label_issue']
     """
-    from dataaudit.io.loading import load_dataset
+    from dataaudit.io.loading import load_dataset, load_test_dataset
 
     dataset = load_dataset(path, label=label, id_column=id_column, group=group, task=task)
     test_dataset = None
     if test is not None:
-        test_dataset = load_dataset(test, label=label, id_column=id_column, reference=dataset,
-                                    require_label=False)
+        test_dataset = load_test_dataset(test, dataset, id_column=id_column)
     return run_checks(dataset, test=test_dataset, checks=checks, options=options, seed=seed, strict=strict)

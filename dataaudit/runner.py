@@ -63,7 +63,7 @@ def run_pipeline(
     from dataaudit.datasets import materialize, score_against_truth
     from dataaudit.findings import severity_rank
     from dataaudit.io.audit_outputs import write_audit_outputs
-    from dataaudit.io.loading import load_dataset
+    from dataaudit.io.loading import load_dataset, load_test_dataset
     from dataaudit.report.render import render_report
     from dataaudit.training.config import TrainConfig
     from dataaudit.training.section import training_section
@@ -93,8 +93,7 @@ def run_pipeline(
                            group=config.group, task=config.task)
     test_dataset = None
     if test is not None:
-        test_dataset = load_dataset(test, label=label, id_column=config.id_column, encoding=config.encoding,
-                                    reference=dataset, require_label=False)
+        test_dataset = load_test_dataset(test, dataset, id_column=config.id_column, encoding=config.encoding)
     audit = run_checks(dataset, test=test_dataset, checks=config.only_checks, options=config.check_options,
                        seed=config.seed, strict=config.strict)
     outputs = write_audit_outputs(audit, out, image_shape=image_shape, report=False)

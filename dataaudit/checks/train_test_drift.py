@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -31,6 +32,9 @@ class TrainTestDrift(Check):
     classification label) a chi-square test on category counts. A column drifts when its
     Bonferroni-adjusted p-value is below ``alpha`` and its effect size (KS statistic or total
     variation distance) is at least ``min_effect``, so large files do not flag trivial differences.
+    Datetime columns are compared by range: test rows outside the training period (a share of at
+    least ``min_outside``) are reported with both ranges. Label classes of the test file that
+    never occur in training are reported on their own: no model trained here can predict them.
 
     Parameters
     ----------
@@ -40,6 +44,9 @@ class TrainTestDrift(Check):
         Smallest KS statistic / total variation distance that counts as drift.
     sample_rows : int
         Each file contributes at most this many randomly chosen rows (seeded) to every test.
+    min_outside : float
+        A datetime column is reported when at least this share of the test rows lie outside the
+        training range (a warning when most of them do).
     """
 
     name = "train_test_drift"
@@ -51,12 +58,16 @@ class TrainTestDrift(Check):
     order = 96
     needs_test = True
 
-    def __init__(self, alpha: float = 0.01, min_effect: float = 0.1, sample_rows: int = 50_000) -> None:
+    def __init__(self, alpha: float = 0.01, min_effect: float = 0.1, sample_rows: int = 50_000,
+                 min_outside: float = 0.05) -> None:
         if not 0 < alpha < 1:
             raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+        if not 0 < min_outside <= 1:
+            raise ValueError(f"min_outside must be in (0, 1], got {min_outside}")
         self.alpha = alpha
         self.min_effect = min_effect
         self.sample_rows = sample_rows
+        self.min_outside = min_outside
 
     def run(self, dataset: Dataset, context: AuditContext) -> CheckResult:
         test = context.test
@@ -92,6 +103,14 @@ class TrainTestDrift(Check):
             if result is not None:
                 result["is_label"] = column == dataset.label
                 per_column[column] = result
+        unseen = self._unseen_label_classes(dataset, test)
+        if unseen is not None:
+            findings.append(unseen)
+        date_ranges = {c: r for c in dataset.columns_with_role("datetime") if c in test.frame.columns
+                       and (r := _date_ranges(dataset.frame[c], test.frame[c])) is not None}
+        outside = [c for c, r in date_ranges.items() if r["share_outside"] >= self.min_outside]
+        if outside:
+            findings.append(self._date_finding(date_ranges, outside))
         n_tests = max(len(per_column), 1)
         drifted: list[str] = []
         for column, result in per_column.items():
@@ -104,7 +123,8 @@ class TrainTestDrift(Check):
         stats = {"per_column": per_column, "n_tested": len(per_column), "alpha": self.alpha,
                     "min_effect": self.min_effect, "n_train": dataset.n_rows, "n_test": test.n_rows,
                     "sample_rows": self.sample_rows,
-                    "sampled": train_index is not None or test_index is not None}
+                    "sampled": train_index is not None or test_index is not None,
+                    "datetime_ranges": date_ranges}
         if drifted:
             shown = ", ".join(
                 f"{c!r} ({per_column[c]['test']} {per_column[c]['distance']:.2f})" for c in drifted[:8])
@@ -121,6 +141,53 @@ class TrainTestDrift(Check):
                          "re-split randomly or stratified if both should come from one distribution"},
             ))
         return self.result(findings, stats=stats)
+
+    def _unseen_label_classes(self, dataset: Dataset, test: Dataset) -> Finding | None:
+        """Test label values that never occur in the training labels (classification only)."""
+        label = dataset.label
+        if label is None or dataset.task != "classification" or label not in test.frame.columns:
+            return None
+        known = set(dataset.frame[label].dropna().astype(str))
+        test_labels = test.frame[label].astype(object)
+        present = test_labels.notna().to_numpy()
+        as_text = test_labels.astype(str).to_numpy()
+        is_unseen = present & ~np.isin(as_text, list(known))
+        if not is_unseen.any():
+            return None
+        counts = pd.Series(as_text[is_unseen]).value_counts()
+        share = float(is_unseen.sum() / max(int(present.sum()), 1))
+        shown = ", ".join(f"{v!r} ({c})" for v, c in counts.head(8).items())
+        return self.finding(
+            "train_test_drift", "error" if share >= 0.05 else "warning",
+            f"{len(counts)} label class(es) of the test file never occur in training: {shown} — "
+            f"{int(is_unseen.sum())} test rows ({share:.1%}) that no model trained here can get right.",
+            columns=[label],
+            details={"kind": "unseen_label_classes", "classes": {str(k): int(v) for k, v in counts.items()},
+                     "n_rows": int(is_unseen.sum()), "share": share,
+                     "train_classes": sorted(known)[:50],
+                     "action": "add examples of these classes to training, or leave them out of the test "
+                               "file; check that both files code the label the same way"},
+        )
+
+    def _date_finding(self, ranges: dict[str, dict[str, Any]], outside: list[str]) -> Finding:
+        worst = max(outside, key=lambda c: ranges[c]["share_outside"])
+        r = ranges[worst]
+        when = {"after": "after the training period", "before": "before the training period",
+                "both": "outside the training period"}[r["direction"]]
+        overlap = "do not overlap" if r["share_outside"] >= 1.0 else "overlap only in part"
+        severity = "warning" if r["share_outside"] >= 0.5 else "info"
+        return self.finding(
+            "train_test_drift", severity,
+            (f"The date ranges of train and test {overlap}: {r['share_outside']:.1%} of the test rows' "
+                     f"{worst!r} lie {when} (train {r['train_min']} to {r['train_max']}, test {r['test_min']} "
+                     f"to {r['test_max']}). The test set measures another period; fine for a forecast, "
+                     "but the other columns may drift with time."
+                     + (f" Also: {', '.join(repr(c) for c in outside if c != worst)}." if len(outside) > 1 else "")),
+            columns=outside,
+            details={"kind": "datetime_range", "per_column": {c: ranges[c] for c in outside},
+                     "action": "split randomly if train and test should come from one period; for a "
+                               "time-based split, say so and expect drift in time-dependent columns"},
+        )
 
     @staticmethod
     def _numeric(train: pd.Series, test: pd.Series, train_index: np.ndarray | None,
@@ -187,3 +254,27 @@ def _psi_numeric(train: np.ndarray, test: np.ndarray) -> float:
     expected = np.bincount(np.searchsorted(edges, train, side="right"), minlength=len(edges) + 1)
     actual = np.bincount(np.searchsorted(edges, test, side="right"), minlength=len(edges) + 1)
     return _psi(expected / expected.sum(), actual / actual.sum())
+
+
+def _as_datetimes(values: pd.Series) -> pd.Series:
+    """Parsed timestamps in UTC (strings in any common format; unparseable cells become NaT)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # mixed-format and timezone notices, once per cell otherwise
+        if pd.api.types.is_datetime64_any_dtype(values):
+            parsed = pd.to_datetime(values, errors="coerce", utc=True)
+        else:
+            parsed = pd.to_datetime(values.astype(object), errors="coerce", utc=True, format="mixed")
+    return parsed.dropna()
+
+
+def _date_ranges(train: pd.Series, test: pd.Series) -> dict[str, Any] | None:
+    """Both ranges of a datetime column and the share of test rows outside the training range."""
+    a, b = _as_datetimes(train), _as_datetimes(test)
+    if len(a) < 2 or not len(b):
+        return None
+    low, high = a.min(), a.max()
+    before, after = int((b < low).sum()), int((b > high).sum())
+    direction = "both" if before and after else ("before" if before else "after")
+    return {"train_min": str(low), "train_max": str(high), "test_min": str(b.min()), "test_max": str(b.max()),
+            "n_test_before": before, "n_test_after": after,
+            "share_outside": float((before + after) / len(b)), "direction": direction}

@@ -134,7 +134,7 @@ def register(app: typer.Typer) -> None:
         from dataaudit.audit import run_checks
         from dataaudit.exceptions import ConfigError
         from dataaudit.io.audit_outputs import default_out_dir, write_audit_outputs
-        from dataaudit.io.loading import load_dataset
+        from dataaudit.io.loading import load_dataset, load_test_dataset
 
         if fail_on is not None and fail_on not in ("warning", "error"):
             raise ConfigError(f"--fail-on must be 'warning' or 'error', got {fail_on!r}.")
@@ -144,8 +144,7 @@ def register(app: typer.Typer) -> None:
         dataset = load_dataset(data, label=label, id_column=id_column, encoding=encoding, group=group, task=task)
         test_dataset = None
         if test is not None:
-            test_dataset = load_dataset(test, label=label, id_column=id_column, encoding=encoding,
-                                        reference=dataset, require_label=False)
+            test_dataset = load_test_dataset(test, dataset, id_column=id_column, encoding=encoding)
         load_seconds = time.perf_counter() - started
         result = run_checks(dataset, test=test_dataset, checks=checks or None, options=options, seed=seed,
                             strict=strict)

@@ -17,7 +17,7 @@ import pandas as pd
 from dataaudit.dataset import Dataset, infer_roles
 from dataaudit.exceptions import InputError
 
-__all__ = ["load_dataset", "read_table", "file_sha256", "PLACEHOLDER_TOKENS"]
+__all__ = ["load_dataset", "load_test_dataset", "read_table", "file_sha256", "PLACEHOLDER_TOKENS"]
 
 _SNIFF_BYTES = 64 * 1024
 # Strings that people write for "missing"; pandas already reads "", "NA", "NaN", "null", "None" ...
@@ -310,3 +310,30 @@ def load_dataset(
         group=group,
         task=task,
     )
+
+
+def load_test_dataset(path: str | Path, train: Dataset, *, id_column: str | None = None,
+                      encoding: str | None = None) -> Dataset:
+    """Load a test file for ``train`` (same roles, task and group) and refuse one of another schema.
+
+    Raises
+    ------
+    InputError
+        The test file lacks the training label, or half (or more) of the training feature columns:
+        it is another table, and overlap or drift against it would mean nothing.
+    """
+    test = load_dataset(path, label=train.label, id_column=id_column, encoding=encoding, reference=train,
+                        require_label=False)
+    features = [c for c in train.feature_columns if c not in (train.id_column, train.group)]
+    missing = [c for c in features if c not in test.frame.columns]
+    if train.label is not None and test.label is None:
+        raise InputError(
+            f"{path}: the test file has no label column {train.label!r} (it has {list(test.columns)[:10]}"
+            f"{' ...' if test.frame.shape[1] > 10 else ''}). Pass a test file with the training file's label and columns."
+        )
+    if features and len(missing) * 2 >= len(features):
+        raise InputError(
+            f"{path}: the test file lacks {len(missing)} of the {len(features)} training columns "
+            f"(e.g. {missing[:5]}); it is another table. Pass a test file with the training file's columns."
+        )
+    return test
