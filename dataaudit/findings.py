@@ -110,7 +110,17 @@ class AuditResult:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> AuditResult:
+    def from_dict(cls, data: dict[str, Any], source: str = "findings.json") -> AuditResult:
+        """Rebuild an AuditResult from findings.json's content, validating its shape first.
+
+        Raises
+        ------
+        InputError
+            Naming ``source`` and the key: not an object, ``findings``/``checks`` not lists of
+            objects, a finding without check/code/severity/message or with rows that are not
+            integers, ``input`` not an object or its ``sha256`` not a string.
+        """
+        _validate_document(data, source)
         by_check: dict[str, list[Finding]] = {}
         for fd in data.get("findings", []):
             finding = Finding.from_dict(fd)
@@ -137,15 +147,20 @@ class AuditResult:
         from dataaudit.exceptions import InputError
 
         path = Path(path)
+        if path.is_dir():
+            raise InputError(f"{path}: is a folder; pass the findings.json file inside it (--findings "
+                             f"{path / 'findings.json'}).")
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise InputError(f"{path}: findings file not found. Run `dataaudit inspect` first.") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"{path}: not a findings.json file ({exc}).") from None
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+            raise InputError(f"{path}: not a findings.json file ({type(exc).__name__}: {exc}).") from exc
+        except OSError as exc:
+            raise InputError(f"{path}: cannot be read ({exc.strerror or exc}).") from exc
         if not isinstance(data, dict) or "findings" not in data:
             raise InputError(f"{path}: not a findings.json file (no 'findings' key).")
-        return cls.from_dict(data)
+        return cls.from_dict(data, str(path))
 
     def to_html(self, path: str | Path | None = None, **options: Any) -> str:
         """Render the self-contained HTML report; write it to ``path`` when given."""
@@ -162,3 +177,43 @@ class AuditResult:
         from dataaudit.report.render import render_report
 
         return render_report(self, embedded=True)
+
+
+def _validate_document(data: Any, source: str) -> None:
+    """The shape findings.json must have before anything is built from it (see ``from_dict``)."""
+    from dataaudit.exceptions import InputError
+
+    def bad(what: str) -> InputError:
+        return InputError(f"{source}: not a findings.json of dataaudit inspect ({what}). Run `dataaudit inspect` again.")
+
+    if not isinstance(data, dict):
+        raise bad("not a JSON object")
+    inp = data.get("input", {})
+    if not isinstance(inp, dict):
+        raise bad("'input' is not an object")
+    if "sha256" in inp and not isinstance(inp["sha256"], str):
+        raise bad("'input.sha256' is not a string")
+    for key in ("findings", "checks"):
+        items = data.get(key, [])
+        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+            raise bad(f"'{key}' is not a list of objects")
+    for i, check in enumerate(data.get("checks", [])):
+        if not isinstance(check.get("check"), str):
+            raise bad(f"checks[{i}] has no check name")
+        if check.get("status", "passed") not in ("passed", "flagged", "skipped", "errored"):
+            raise bad(f"checks[{i}].status {check.get('status')!r} is not passed/flagged/skipped/errored")
+    for i, finding in enumerate(data.get("findings", [])):
+        for key in ("check", "code", "severity", "message"):
+            if not isinstance(finding.get(key), str):
+                raise bad(f"findings[{i}].{key} is missing or not a string")
+        if finding["severity"] not in SEVERITIES:
+            raise bad(f"findings[{i}].severity {finding['severity']!r} is not one of {list(SEVERITIES)}")
+        rows = finding.get("rows", [])
+        if not isinstance(rows, list) or not all(isinstance(r, int) and not isinstance(r, bool) and r >= 0
+                                                 for r in rows):
+            raise bad(f"findings[{i}].rows is not a list of row numbers")
+        columns = finding.get("columns", [])
+        if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+            raise bad(f"findings[{i}].columns is not a list of column names")
+        if not isinstance(finding.get("details", {}) or {}, dict):
+            raise bad(f"findings[{i}].details is not an object")

@@ -39,6 +39,7 @@ def register(app: typer.Typer) -> None:
         task: str | None = typer.Option(None, "--task", help="classification | regression [default: decided from the label]."),
         max_removal: float = typer.Option(0.2, "--max-removal", help="Largest share of rows the cleaning may remove (missing labels apart)."),
         allow_large_removal: bool = typer.Option(False, "--allow-large-removal", help="Remove more than --max-removal when the policy says so."),
+        unverified_findings: bool = typer.Option(False, "--unverified-findings", help="Use --findings even when its input.sha256 is missing or differs from DATA's (warned and recorded)."),
     ) -> None:
         """Clean, split, encode, standardize and whiten (fit on train only); save JSON + .npz artifacts.
 
@@ -54,8 +55,12 @@ def register(app: typer.Typer) -> None:
             drop=tuple(drop or ()), id_column=id_column, group=group, task=task, scale=scale, whiten=whiten,
             pca_components=parse_components(pca_components) if pca_components else None, epsilon=epsilon, dtype=dtype, chunksize=chunksize,
             max_removal=max_removal, allow_large_removal=allow_large_removal,
+            unverified_findings=unverified_findings,
         )
         summary = fit_transform(data, label, out, findings=findings, config=config)
+        for note in (summary.manifest.get("cleaning") or {}).get("notes", []):
+            if note.startswith("WARNING"):
+                typer.secho(note, err=True, fg="yellow", bold=True)
         sizes = summary.sizes
         typer.echo(
             f"{summary.n_input:,} rows -> train {sizes['train']:,} | val {sizes['val']:,} | "

@@ -51,6 +51,7 @@ from dataaudit.transforms.fitting import (
 )
 from dataaudit.transforms.plan import (
     RowAccounting,
+    check_findings_input,
     cleaning_record,
     findings_source,
     label_arrays,
@@ -93,12 +94,10 @@ def fit_chunked(data: Any, label: str, out: Path, findings: Any, config: Transfo
     task = task or "classification"
     audit = AuditResult.load(findings) if isinstance(findings, str | Path) else findings
     sha = file_sha256(path)
-    if audit is not None:
-        recorded = (audit.input or {}).get("sha256")
-        if recorded and recorded != sha:
-            raise InputError("The findings were computed for another input file; run `dataaudit inspect` on this file.")
     notes = ["chunked mode: near-duplicate groups only from --findings; encoder medians from a sample"
              f" of {min(config.sample_rows, scan.n_rows)} rows"]
+    if audit is not None:
+        notes.extend(check_findings_input(audit, sha, findings, config))
     hashes = _row_identity(scan, inferred, label, config, audit, notes)
     y, classes = label_arrays(scan.labels, task)
     acc, y, n_groups = plan_rows(hashes, y, scan.labels.isna().to_numpy(), task, classes, audit, config,

@@ -39,6 +39,7 @@ __all__ = [
     "roles_with_drops",
     "audit_for_cleaning",
     "findings_source",
+    "check_findings_input",
     "label_arrays",
     "code_of",
     "quarantine_frame",
@@ -111,13 +112,31 @@ def audit_for_cleaning(findings: Any, dataset: Any, config: TransformConfig) -> 
             if result.status in ("errored", "skipped"):
                 notes.append(f"check {result.check} {result.status}: {result.error or result.reason}")
         return audit, notes
-    recorded = (audit.input or {}).get("sha256")
-    if recorded and dataset.sha256 and recorded != dataset.sha256:
-        raise InputError(
-            f"The findings were computed for another input (sha256 {recorded[:12]}…, this file "
-            f"{dataset.sha256[:12]}…). Run `dataaudit inspect` on this file or omit --findings."
-        )
+    notes.extend(check_findings_input(audit, dataset.sha256, findings, config))
     return audit, notes
+
+
+def check_findings_input(audit: Any, sha256: str, findings: Any, config: TransformConfig) -> list[str]:
+    """Findings are used only for the file they were computed on: input.sha256 must match.
+
+    A findings.json without ``input.sha256``, or with another file's, is refused (InputError);
+    with ``config.unverified_findings`` it is used and a warning is returned (recorded in the
+    manifest's cleaning notes and printed by the CLI).
+    """
+    recorded = (audit.input or {}).get("sha256")
+    source = str(findings) if isinstance(findings, str | Path) else "the findings"
+    if recorded and recorded == sha256:
+        return []
+    if recorded:
+        problem = (f"{source} was computed for another input (sha256 {recorded[:12]}…, this file "
+                   f"{sha256[:12]}…)")
+    else:
+        problem = f"{source} records no input.sha256, so it cannot be matched to this file"
+    if not config.unverified_findings:
+        raise InputError(f"{problem}. Run `dataaudit inspect` on this file, omit --findings, or pass "
+                         "--unverified-findings to use it anyway.")
+    return [f"WARNING: {problem}; used anyway (--unverified-findings): its duplicate groups and "
+            "label suspects may point at other rows"]
 
 
 def findings_source(findings: Any, audit: Any) -> str:
