@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dataaudit.dataset import Dataset
 from dataaudit.expectations import build_suite, validate
@@ -68,9 +70,14 @@ def test_wrong_type_is_reported(train: pd.DataFrame, suite: dict) -> None:
     new["n"] = ["text"] * 10
     report = validate(new, suite)
     found = {(v.expectation, v.column): v for v in report.violations}
-    assert found[("expect_column_values_to_be_in_type_list", "n")].rows == tuple(range(10))
-    # The range check cannot run on text: reported without rows, with a clear message.
-    assert "could not be evaluated" in found[("expect_column_values_to_be_between", "n")].message
+    # No value of the whole-number column is a number: the column is wrong, no row is blamed.
+    assert found[("expect_column_values_to_be_in_type_list", "n")].rows == ()
+    assert "expected numbers (integer) but no value is one" in found[("expect_column_values_to_be_in_type_list", "n")].message
+    assert [k for k in found if k[1] == "n"] == [("expect_column_values_to_be_in_type_list", "n")]
+    new = train.head(10).copy().astype({"n": object})
+    new.loc[4, "n"] = "four"
+    report = validate(new, suite)
+    assert {(v.column, v.rows) for v in report.violations} == {("n", (4,))}
 
 
 def test_suite_json_is_exactly_what_great_expectations_writes():
@@ -86,3 +93,142 @@ def test_suite_json_is_exactly_what_great_expectations_writes():
     suite = build_suite(Dataset.from_frame(frame, label="y"), name="train")
     parsed = gx.ExpectationSuite(**suite).to_json_dict()
     assert parsed == suite
+
+
+# ------------------------------------------------------------------ fitted rows always pass
+def _awkward_frame(n: int = 90, seed: int = 0) -> pd.DataFrame:
+    """The Parquet types that used to fail their own suite."""
+    import datetime as dt
+
+    import pyarrow as pa
+
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "tz": pd.date_range("2024-01-01", periods=n, freq="h", tz="Europe/Paris"),
+        "dur": pd.to_timedelta(rng.integers(0, 1000, n), unit="s"),
+        "cat": pd.Categorical(rng.choice(["a", "b", "c"], n)),
+        "d32": pd.array([dt.date(2024, 1, 1) + dt.timedelta(days=int(i)) for i in range(n)],
+                        dtype=pd.ArrowDtype(pa.date32())),
+        "time": pd.array([dt.time(int(i) % 24, 0) for i in range(n)], dtype=pd.ArrowDtype(pa.time64("us"))),
+        "nbool": pd.array([True, False, None] * (n // 3), dtype="boolean"),
+        "nint": pd.array([1, None, 3] * (n // 3), dtype="Int64"),
+        "x": rng.normal(size=n),
+        "y": rng.integers(0, 2, n),
+    })
+
+
+def test_awkward_types_pass_their_own_suite() -> None:
+    frame = _awkward_frame()
+    suite = build_suite(frame, label="y")
+    assert validate(frame, suite).success, validate(frame, suite).lines()
+    families = suite["meta"]["dataaudit"]["families"]
+    assert families == {"tz": "datetime", "dur": "duration", "cat": "category", "d32": "datetime", "time": "time",
+                        "nbool": "boolean", "nint": "integer", "x": "float", "y": "integer"}
+
+
+def test_transform_accepts_the_parquet_it_was_fitted_on(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from dataaudit.cli import app
+
+    _awkward_frame().to_parquet(tmp_path / "d.parquet")
+    runner = CliRunner()
+    fit = runner.invoke(app, ["fit-transform", str(tmp_path / "d.parquet"), "--label", "y", "--no-near-duplicates",
+                              "--out", str(tmp_path / "art")])
+    assert fit.exit_code == 0, fit.output
+    result = runner.invoke(app, ["transform", str(tmp_path / "d.parquet"), "--artifacts", str(tmp_path / "art"),
+                                 "--out", str(tmp_path / "out.npz")])
+    assert result.exit_code == 0, result.output
+    assert "90 rows: 90 transformed" in result.stdout
+
+
+def test_small_normal_table_passes_when_transformed_whole(tmp_path) -> None:
+    """60 rows of a normal column: fitted on 48, the 12 others may lie a little beyond; not flagged."""
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        frame = pd.DataFrame({"x": rng.normal(size=60)})
+        train, rest = frame.iloc[:48], frame.iloc[48:]
+        suite = build_suite(train)
+        assert validate(train, suite).success
+        beyond = int(((rest["x"] < train["x"].min()) | (rest["x"] > train["x"].max())).sum())
+        report = validate(frame, suite)
+        assert report.success or beyond > 3, report.lines()
+
+
+@settings(max_examples=15, deadline=None, derandomize=True, database=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 120), missing=st.floats(0.0, 0.6))
+def test_every_fitted_table_passes_its_suite(seed: int, n: int, missing: float) -> None:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({
+        "f": rng.standard_t(2, size=n) * 10.0 ** rng.integers(-3, 6),
+        "i": rng.integers(-50, 50, size=n),
+        "c": rng.choice(["p", "q", "r", "s"], size=n),
+        "d": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 10_000, n), unit="D"),
+        "b": rng.random(n) < 0.3,
+    })
+    holes = rng.random((n, 5)) < missing
+    frame = frame.astype({"i": "float64", "b": object}).mask(holes)
+    suite = build_suite(frame)
+    report = validate(frame, suite)
+    assert report.success, report.lines()
+
+
+# -------------------------------------------------------------- and the rest may fail
+@pytest.fixture(scope="module")
+def people() -> tuple[pd.DataFrame, dict]:
+    rng = np.random.default_rng(0)
+    n = 1000
+    frame = pd.DataFrame({
+        "age": rng.integers(0, 91, n),
+        "month": rng.integers(1, 13, n),
+        "children": rng.poisson(1.2, n),
+        "height": rng.normal(170, 10, n),
+        "seen": pd.date_range("2020-01-01", periods=n, freq="D").astype(str),
+    })
+    return frame, build_suite(frame)
+
+
+def _violated(frame: pd.DataFrame, suite: dict) -> dict[tuple[str, str | None], tuple[int, ...]]:
+    return {(v.expectation, v.column): v.rows for v in validate(frame, suite).violations}
+
+
+def test_natural_bounds_kept(people: tuple[pd.DataFrame, dict]) -> None:
+    frame, suite = people
+    assert validate(frame, suite).success
+    new = frame.head(1000).copy()
+    new.loc[3, "age"] = -5  # never negative before: fails by itself
+    new.loc[5, "age"] = 250  # one absurd value among 1000 (mostly would allow 1%): fails by itself
+    new.loc[8, "month"] = 13  # months fill 1-12 with flat edges: 13 is out
+    new.loc[9, "month"] = 0
+    found = _violated(new, suite)
+    hard = found[("expect_column_values_to_be_between", "age")]
+    assert set(hard) == {3, 5}
+    assert found[("expect_column_values_to_be_between", "month")] == (8, 9)
+
+
+def test_within_plausible_reach_passes(people: tuple[pd.DataFrame, dict]) -> None:
+    frame, suite = people
+    new = frame.head(200).copy()
+    new.loc[3, "age"] = 97  # a little beyond the oldest seen
+    new.loc[4, "children"] = int(frame["children"].max()) + 1  # counts taper: one more child is plausible
+    new.loc[5, "height"] = 215.0
+    assert validate(new, suite).success, validate(new, suite).lines()
+
+
+def test_whole_numbers_stay_whole(people: tuple[pd.DataFrame, dict]) -> None:
+    frame, suite = people
+    new = frame.head(20).copy().astype({"age": "float64"})
+    new.loc[2, "age"] = 30.5
+    found = _violated(new, suite)
+    assert found == {("expect_column_values_to_be_in_type_list", "age"): (2,)}
+
+
+def test_unparseable_dates_fail_instead_of_being_imputed(people: tuple[pd.DataFrame, dict]) -> None:
+    frame, suite = people
+    assert suite["meta"]["dataaudit"]["families"]["seen"] == "datetime"
+    new = frame.head(20).copy()
+    new.loc[4, "seen"] = "tomorrow"
+    new.loc[6, "seen"] = "2021-02-30"
+    new.loc[7, "seen"] = "2021-03-01T10:00:00"  # another spelling of a date is fine
+    found = _violated(new, suite)
+    assert found == {("expect_column_values_to_be_in_type_list", "seen"): (4, 6)}

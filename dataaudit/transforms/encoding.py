@@ -57,8 +57,10 @@ def _to_float(values: pd.Series) -> np.ndarray:
 
 def _datetime_parts(values: pd.Series) -> np.ndarray:
     """(n, 4) float64: year, month, day-of-week, days since 1970-01-01 (NaN where unparseable)."""
+    if isinstance(values.dtype, pd.ArrowDtype):  # date32/timestamp/time from Parquet: no .dt.tz
+        values = pd.Series(values.to_numpy(dtype=object), index=values.index)
     if not pd.api.types.is_datetime64_any_dtype(values):
-        values = pd.to_datetime(values, errors="coerce", format="mixed")
+        values = pd.to_datetime(values, errors="coerce", format="mixed", utc=True)
     if getattr(values.dt, "tz", None) is not None:
         values = values.dt.tz_convert("UTC").dt.tz_localize(None)
     out = np.full((len(values), 4), np.nan)

@@ -309,15 +309,27 @@ def _update_suite_stats(stats: dict[str, dict[str, float]], chunk: pd.DataFrame)
 def _apply_suite_stats(suite: dict[str, Any], stats: dict[str, dict[str, float]], range_tolerance: float = 0.1,
                        null_slack: float = 0.05) -> None:
     """Replace the sample-based ranges and null shares of a suite by the exact streamed ones."""
+    from dataaudit.expectations import range_bounds
+
+    families = (suite.get("meta") or {}).get("dataaudit", {}).get("families", {})
     for exp in suite["expectations"]:
         kwargs = exp["kwargs"]
-        entry = stats.get(kwargs.get("column", ""))
+        column = kwargs.get("column", "")
+        entry = stats.get(column)
         if entry is None or not entry["n"]:
             continue
         if exp["type"] == "expect_column_values_to_be_between" and np.isfinite(entry["min"]):
-            low, high = entry["min"], entry["max"]
-            pad = range_tolerance * (high - low) if high > low else range_tolerance * max(abs(low), 1.0)
-            kwargs["min_value"], kwargs["max_value"] = low - pad, high + pad
+            meta = exp.get("meta") or {}
+            edges = meta.get("flat_edges") or [False, False]
+            bounds = range_bounds(entry["min"], entry["max"], int(entry["n"] - entry["nulls"]),
+                                  integer=families.get(column) == "integer", range_tolerance=range_tolerance,
+                                  flat_edges=(bool(edges[0]), bool(edges[1])))
+            if meta.get("dataaudit") == "hard":
+                kwargs["min_value"], kwargs["max_value"] = bounds["hard"]
+            else:
+                kwargs["min_value"], kwargs["max_value"], mostly = bounds["soft"]
+                if mostly < 1.0:
+                    kwargs["mostly"] = mostly
         elif exp["type"] == "expect_column_values_to_not_be_null":
             share = entry["nulls"] / entry["n"]
             kwargs["mostly"] = 1.0 if share == 0 else max(0.0, round(1.0 - share - null_slack, 6))

@@ -119,7 +119,8 @@ def audit_for_cleaning(findings: Any, dataset: Any, config: TransformConfig) -> 
 def check_findings_input(audit: Any, sha256: str, findings: Any, config: TransformConfig) -> list[str]:
     """Findings are used only for the file they were computed on: input.sha256 must match.
 
-    A findings.json without ``input.sha256``, or with another file's, is refused (InputError);
+    A findings.json without ``input.sha256``, or with another file's, is refused (InputError)
+    (an in-memory AuditResult that records no input is the caller's own and is used);
     with ``config.unverified_findings`` it is used and a warning is returned (recorded in the
     manifest's cleaning notes and printed by the CLI).
     """
@@ -127,6 +128,8 @@ def check_findings_input(audit: Any, sha256: str, findings: Any, config: Transfo
     source = str(findings) if isinstance(findings, str | Path) else "the findings"
     if recorded and recorded == sha256:
         return []
+    if not recorded and not isinstance(findings, str | Path):
+        return []  # an AuditResult built in memory by the caller: nothing recorded to compare
     if recorded:
         problem = (f"{source} was computed for another input (sha256 {recorded[:12]}…, this file "
                    f"{sha256[:12]}…)")
