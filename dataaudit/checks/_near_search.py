@@ -44,6 +44,8 @@ from dataaudit.grouping import (
     pair_distances,
 )
 
+# Roles compared by value (equal or not) rather than by distance.
+VALUE_ROLES = ("categorical", "boolean", "text", "datetime", "constant")
 # A numeric column is discrete when at least this share of its values lies on a decimal grid.
 GRID_SHARE = 0.9
 # Values sampled per column to find its grid.
@@ -308,11 +310,146 @@ def typical_distance(M: np.ndarray, blocks: np.ndarray, rows: np.ndarray, *, sam
     return float(np.quantile(finite, min(1.0, 0.5 / with_neighbour)))
 
 
+# ---- the rule, whole -----------------------------------------------------------------------------
 @dataclass(frozen=True)
-class NearCopyPlan:
-    """The columns the rule compares, as the check's details report them."""
+class NearCopyLinks:
+    """Verified near-copy links and how they were decided (see ``near_copy_links``)."""
 
-    key_columns: list[str]
-    numeric_columns: list[str]
-    discrete_columns: list[str]
-    steps: dict[str, float]
+    left: np.ndarray
+    right: np.ndarray
+    distance: np.ndarray
+    Z: np.ndarray  # standardized numeric values, missing cells 0
+    grids: list[Grid | None]
+    off_row: np.ndarray  # rows with a value off a discrete column's grid
+    typical: float  # chance scale before capping (inf: most rows have no natural neighbour)
+    scale_on: float
+    scale: float
+    threshold_on: float  # for rows on every grid (continuous differences)
+    threshold: float  # for rows off a grid (every numeric difference)
+    method: str
+    n_candidates: int
+    n_continuous: int
+
+
+def standardize(values: np.ndarray) -> np.ndarray:
+    """Column-standardized copy of ``values`` on the non-missing cells; missing cells become 0."""
+    missing = np.isnan(values)
+    present = np.maximum((~missing).sum(axis=0), 1)
+    Z = np.where(missing, 0.0, values)
+    Z -= Z.sum(axis=0) / present
+    Z[missing] = 0.0  # missing cells only ever meet missing cells (same pattern), so 0 is neutral
+    std = np.sqrt(np.einsum("ij,ij->j", Z, Z) / present)
+    std[~(std > 0)] = 1.0  # a constant column keeps scale 1
+    Z /= std
+    return Z
+
+
+def near_copy_links(key_frame: pd.DataFrame, values: np.ndarray, rows: np.ndarray, *,
+                    relative_threshold: float, method: str = "auto", sample_size: int = 256,
+                    match_discrete: bool = True, seed: int = 0) -> NearCopyLinks:
+    """Pairs of ``rows`` that are near copies under the rule of this module's docstring.
+
+    Parameters
+    ----------
+    key_frame : DataFrame, shape (n_rows, k)
+        The non-numeric columns near copies must agree on (NaN equal to NaN).
+    values : ndarray, shape (n_rows, d)
+        The numeric columns, NaN where missing.
+    rows : ndarray of int
+        The rows taking part (e.g. all but the later members of exact copy groups).
+    relative_threshold, method, sample_size, match_discrete, seed
+        As the ``near_duplicates`` check's options.
+
+    Returns
+    -------
+    NearCopyLinks
+        Verified links ``left < right`` with their distances (standard deviations), and the
+        scales and thresholds that decided them. Same inputs, same links.
+    """
+    missing = np.isnan(values)
+    Z = standardize(values)
+    grids: list[Grid | None] = [
+        grid_step(values[:, k], seed=seed) if match_discrete else None for k in range(values.shape[1])
+    ]
+    discrete = np.array([g is not None for g in grids], dtype=bool)
+    grid_index, off = grid_cells(values, grids)
+    off_row: np.ndarray = np.asarray(off.any(axis=1), dtype=bool)
+
+    # Blocks: rows that must agree exactly (non-numeric values, missing pattern); fine blocks add
+    # the recorded discrete values.
+    missing_frame = pd.DataFrame(missing[:, missing.any(axis=0)])
+    keys = block_codes(pd.concat([key_frame.reset_index(drop=True), missing_frame], axis=1,
+                                 ignore_index=True))
+    fine = block_codes(pd.concat([pd.Series(keys), pd.DataFrame(grid_index)], axis=1, ignore_index=True))
+    clean = rows[~off_row[rows]]
+    continuous = Z[:, ~discrete] if discrete.any() else Z
+
+    # The chance scale: the typical distance from a row to its nearest natural neighbour of the
+    # same values and recorded discrete values (inf when most rows have none), capped at every
+    # compared column one standard deviation apart. Rows on every grid differ only in continuous
+    # columns; a row off a grid may differ in every numeric column.
+    typical = typical_distance(continuous, fine, clean, sample_size=sample_size, seed=seed)
+    scale_on = min(typical, float(np.sqrt(max(continuous.shape[1], 1))))
+    scale = min(typical, float(np.sqrt(max(values.shape[1], 1))))
+    threshold_on = relative_threshold * scale_on
+    threshold = relative_threshold * scale
+    if method == "auto":
+        method = "exact" if len(rows) <= EXACT_SEARCH_MAX_ROWS else "lsh"
+
+    # Candidates: clean rows within their fine block (continuous columns), and rows off a grid
+    # against every row of their block (all numeric columns).
+    left_a, right_a = blocked_pairs(continuous, fine, threshold_on, rows=clean, method=method, seed=seed)
+    left_b, right_b = blocked_pairs(Z, keys, threshold, rows=rows, queries=off_row, method=method, seed=seed)
+    on_a = _verify(Z, missing, grid_index, off, keys, left_a, right_a, threshold_on)
+    on_b = _verify(Z, missing, grid_index, off, keys, left_b, right_b, threshold)
+    left, right, distance = (np.r_[on_a[k], on_b[k]] for k in range(3))
+    left, right, distance = _nearest_for_off_grid(left, right, distance, off_row)
+    return NearCopyLinks(
+        left=left, right=right, distance=distance, Z=Z, grids=grids, off_row=off_row,
+        typical=typical, scale_on=scale_on, scale=scale, threshold_on=threshold_on,
+        threshold=threshold, method=method, n_candidates=len(left_a) + len(left_b),
+        n_continuous=int(continuous.shape[1]) if values.shape[1] else 0,
+    )
+
+
+def _verify(Z: np.ndarray, missing: np.ndarray, grid_index: np.ndarray, off: np.ndarray,
+            keys: np.ndarray, left: np.ndarray, right: np.ndarray,
+            threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keep the candidate pairs that satisfy the whole rule, with their distances."""
+    if len(left):
+        codes = np.unique(left * np.int64(len(Z)) + right)
+        left, right = codes // len(Z), codes % len(Z)
+    ok = keys[left] == keys[right]
+    ok &= (missing[left] == missing[right]).all(axis=1)
+    if grid_index.shape[1]:
+        # Discrete columns: the same recorded value, unless one of the two is off the grid.
+        a, b = grid_index[left], grid_index[right]
+        same = (a == b) | (np.isnan(a) & np.isnan(b)) | off[left] | off[right]
+        ok &= same.all(axis=1)
+    left, right = left[ok], right[ok]
+    distance = pair_distances(Z, left, right)
+    within = distance <= threshold
+    return left[within], right[within], distance[within]
+
+
+def _nearest_for_off_grid(left: np.ndarray, right: np.ndarray, distance: np.ndarray,
+                          off_row: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keep every link between rows on their grids; a row off a grid keeps only its nearest link.
+
+    A value off a discrete column's grid may sit between two recorded values (35.6 between a
+    count of 35 and one of 36); linking it to both would merge two different records.
+    """
+    involved = off_row[left] | off_row[right]
+    if not involved.any():
+        return left, right, distance
+    keep = ~involved
+    rows = np.r_[left, right]
+    partners = np.r_[right, left]
+    pair = np.r_[np.arange(len(left)), np.arange(len(left))]
+    mine = off_row[rows]
+    rows, partners, pair, dist = rows[mine], partners[mine], pair[mine], np.r_[distance, distance][mine]
+    # Sorted by (row, distance, partner): the first entry of each row is its nearest link.
+    order = np.lexsort((partners, dist, rows))
+    first = order[np.r_[True, rows[order][1:] != rows[order][:-1]]]
+    keep[pair[first]] = True
+    return left[keep], right[keep], distance[keep]

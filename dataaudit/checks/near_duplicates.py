@@ -6,17 +6,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
-import pandas as pd
 
 from dataaudit.checks._base import AuditContext, Check, register
-from dataaudit.checks._near_search import (
-    Grid,
-    block_codes,
-    blocked_pairs,
-    grid_cells,
-    grid_step,
-    typical_distance,
-)
+from dataaudit.checks._near_search import VALUE_ROLES, near_copy_links
 from dataaudit.checks._neighbours import (
     MAX_LISTED,
     feature_copy_groups,
@@ -30,14 +22,11 @@ from dataaudit.grouping import (
     DEFAULT_SAMPLE_SIZE,
     _components,
     _diameter,
-    pair_distances,
 )
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
 
-# Roles compared by value (equal or not) rather than by distance.
-VALUE_ROLES = ("categorical", "boolean", "text", "datetime", "constant")
 
 
 @register
@@ -108,69 +97,26 @@ class NearDuplicatesCheck(Check):
                 "copies (the duplicates check)"
             )
 
-        # Numeric values (shared matrix, inf as NaN), standardized on their non-missing values.
+        # Numeric values (the shared matrix, inf as NaN).
         positions = [dataset.numeric_columns.index(c) for c in numeric]
         values = dataset.numeric_matrix
         if positions != list(range(values.shape[1])):
             values = values[:, positions]
-        missing = np.isnan(values)
-        present = np.maximum((~missing).sum(axis=0), 1)
-        Z = np.where(missing, 0.0, values)
-        mean = Z.sum(axis=0) / present
-        Z -= mean
-        Z[missing] = 0.0  # missing cells are 0: they only ever meet missing cells (same pattern)
-        std = np.sqrt(np.einsum("ij,ij->j", Z, Z) / present)
-        std[~(std > 0)] = 1.0  # a constant column keeps scale 1
-        Z /= std
-
-        steps: list[Grid | None] = [
-            grid_step(values[:, k], seed=context.seed) if self.match_discrete else None
-            for k in range(len(numeric))
-        ]
-        discrete = np.array([s is not None for s in steps], dtype=bool)
-        grid_index, off = grid_cells(values, steps)
-        off_row: np.ndarray = np.asarray(off.any(axis=1), dtype=bool)
-
-        # Blocks: rows that must agree exactly (values, missing pattern); fine blocks add the
-        # discrete values for rows that are on every grid.
-        key_frame = dataset.frame[key_columns].reset_index(drop=True)
-        missing_frame = pd.DataFrame(missing[:, missing.any(axis=0)])
-        keys = block_codes(pd.concat([key_frame, missing_frame], axis=1, ignore_index=True))
-        fine = block_codes(pd.concat([pd.Series(keys), pd.DataFrame(grid_index)], axis=1,
-                                     ignore_index=True))
-
         copy_groups = feature_copy_groups(dataset, context, identity)
         copies = later_members(copy_groups)
         kept_mask = np.ones(n, dtype=bool)
         kept_mask[copies] = False
-        kept = np.flatnonzero(kept_mask)
-        clean = kept[~off_row[kept]]
-        continuous = Z[:, ~discrete] if discrete.any() else Z
-
-        # The chance scale: the typical distance from a row to its nearest natural neighbour of
-        # the same values and recorded discrete values (inf when most rows have none), capped at
-        # every compared column one standard deviation apart. Rows on every grid differ only in
-        # continuous columns; a row off a grid may differ in every numeric column.
-        typical = typical_distance(continuous, fine, clean, sample_size=self.sample_size, seed=context.seed)
-        scale_on = min(typical, float(np.sqrt(max(continuous.shape[1], 1))))
-        scale = min(typical, float(np.sqrt(len(numeric))))
-        threshold_on = self.relative_threshold * scale_on
-        threshold = self.relative_threshold * scale
-        method = self.method if self.method != "auto" else ("exact" if len(kept) <= 20_000 else "lsh")
-
-        # Candidates: clean rows within their fine block (continuous columns), and rows off a
-        # grid against every row of their block (all numeric columns).
-        left_a, right_a = blocked_pairs(continuous, fine, threshold_on, rows=clean, method=method,
-                                        seed=context.seed)
-        left_b, right_b = blocked_pairs(Z, keys, threshold, rows=kept, queries=off_row, method=method,
-                                        seed=context.seed)
-        n_candidates = len(left_a) + len(left_b)
-        on_a = self._verify(Z, missing, grid_index, off, keys, left_a, right_a,
-                            threshold_on)
-        on_b = self._verify(Z, missing, grid_index, off, keys, left_b, right_b,
-                            threshold)
-        left, right, distance = (np.r_[on_a[k], on_b[k]] for k in range(3))
-        left, right, distance = _nearest_for_off_grid(left, right, distance, off_row)
+        links = near_copy_links(
+            dataset.frame[key_columns], values, np.flatnonzero(kept_mask),
+            relative_threshold=self.relative_threshold, method=self.method,
+            sample_size=self.sample_size, match_discrete=self.match_discrete, seed=context.seed,
+        )
+        left, right, distance = links.left, links.right, links.distance
+        Z, off_row, steps = links.Z, links.off_row, links.grids
+        discrete = np.array([g is not None for g in steps], dtype=bool)
+        typical, scale_on, scale = links.typical, links.scale_on, links.scale
+        threshold_on, threshold = links.threshold_on, links.threshold
+        method, n_candidates, continuous_width = links.method, links.n_candidates, links.n_continuous
 
         nearest = np.full(n, np.inf)
         np.minimum.at(nearest, left, distance)
@@ -218,7 +164,7 @@ class NearDuplicatesCheck(Check):
             return self.result([], stats=stats, row_scores={"near_duplicate": scores})
         rows = later_members(groups)
         parts = []
-        if continuous.shape[1]:
+        if continuous_width:
             parts.append(f"continuous differences within {threshold_on:.3g} standard deviations "
                          f"({self.relative_threshold:g} x {_scale_text(typical, scale_on)})")
         if off_row.any():
@@ -245,27 +191,6 @@ class NearDuplicatesCheck(Check):
         return self.result([finding], stats=stats, row_scores={"near_duplicate": scores})
 
     @staticmethod
-    def _verify(Z: np.ndarray, missing: np.ndarray, grid_index: np.ndarray, off: np.ndarray,
-                keys: np.ndarray, left: np.ndarray, right: np.ndarray,
-                threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Keep the candidate pairs that satisfy the whole rule, with their distances."""
-        if len(left):
-            codes = np.unique(left * np.int64(len(Z)) + right)
-            left, right = codes // len(Z), codes % len(Z)
-        ok = keys[left] == keys[right]
-        ok &= (missing[left] == missing[right]).all(axis=1)
-        if grid_index.shape[1]:
-            # Discrete columns: the same recorded value, unless one of the two is off the grid.
-            a, b = grid_index[left], grid_index[right]
-            same = (a == b) | (np.isnan(a) & np.isnan(b)) | off[left] | off[right]
-            ok &= same.all(axis=1)
-        left, right = left[ok], right[ok]
-        distance = pair_distances(Z, left, right)
-        within = distance <= threshold
-        left, right, distance = left[within], right[within], distance[within]
-        return left, right, distance
-
-    @staticmethod
     def _examples(groups: list[list[int]], numeric: list[str], values: np.ndarray) -> list[dict[str, Any]]:
         """For a few groups: the numeric columns whose values differ, first two members."""
         examples = []
@@ -290,26 +215,3 @@ def _scale_text(typical: float, scale: float) -> str:
     if np.isfinite(typical) and typical <= scale:
         return f"the typical nearest-neighbour distance {scale:.3g}"
     return f"{scale:.3g}, every column one standard deviation apart: few rows have a natural neighbour"
-
-
-def _nearest_for_off_grid(left: np.ndarray, right: np.ndarray, distance: np.ndarray,
-                          off_row: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Keep every link between rows on their grids; a row off a grid keeps only its nearest link.
-
-    A value off a discrete column's grid may sit between two recorded values (35.6 between a
-    count of 35 and one of 36); linking it to both would merge two different records.
-    """
-    involved = off_row[left] | off_row[right]
-    if not involved.any():
-        return left, right, distance
-    keep = ~involved
-    rows = np.r_[left, right]
-    partners = np.r_[right, left]
-    pair = np.r_[np.arange(len(left)), np.arange(len(left))]
-    mine = off_row[rows]
-    rows, partners, pair, dist = rows[mine], partners[mine], pair[mine], np.r_[distance, distance][mine]
-    # Sorted by (row, distance, partner): the first entry of each row is its nearest link.
-    order = np.lexsort((partners, dist, rows))
-    first = order[np.r_[True, rows[order][1:] != rows[order][:-1]]]
-    keep[pair[first]] = True
-    return left[keep], right[keep], distance[keep]

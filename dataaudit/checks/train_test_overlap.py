@@ -8,14 +8,14 @@ import numpy as np
 import pandas as pd
 
 from dataaudit.checks._base import AuditContext, Check, register
-from dataaudit.checks._neighbours import MAX_LISTED, identity_columns, joint_feature_matrix
+from dataaudit.checks._near_search import VALUE_ROLES, near_copy_links
+from dataaudit.checks._neighbours import MAX_LISTED, identity_columns, later_members
 from dataaudit.findings import CheckResult, Code
 from dataaudit.grouping import (
     DEFAULT_RELATIVE_THRESHOLD,
     DEFAULT_SAMPLE_SIZE,
     exact_duplicate_groups,
-    near_pairs,
-    typical_nn_distance,
+    groups_from_codes,
 )
 
 if TYPE_CHECKING:
@@ -26,9 +26,10 @@ if TYPE_CHECKING:
 class TrainTestOverlapCheck(Check):
     """Train/test overlap: training rows whose features are exact or near copies of test rows.
 
-    Exact: equal in every column except label and ID columns (NaN equals NaN). Near: distance in
-    the feature matrix (train and test encoded together with the training roles) at most
-    ``relative_threshold`` times the typical nearest-neighbour distance within the training set.
+    Exact: equal in every column except label and ID columns (NaN equals NaN). Near: the
+    ``near_duplicates`` rule on the training and test rows together (training roles): same
+    categories, text, missing pattern and recorded discrete values, numeric differences within
+    ``relative_threshold`` times the chance scale.
     The label is never compared. Severity is ``error`` when more than ``error_share`` of the test
     rows have a copy in training, ``warning`` otherwise.
     """
@@ -89,23 +90,27 @@ class TrainTestOverlapCheck(Check):
         n_exact = len(left)
 
         threshold = typical = float("nan")
-        X_width = 0
-        if self.near:
-            X = joint_feature_matrix(dataset, test, columns)
-            X_width = X.shape[1]
-            if X_width:
-                typical = typical_nn_distance(X[:n_train], sample_size=DEFAULT_SAMPLE_SIZE,
-                                              seed=context.seed)
-                threshold = self.relative_threshold * typical
-                near_left, near_right, near_distance, _, _ = near_pairs(
-                    X, threshold, method=self.method, seed=context.seed)
-                # near_pairs returns left < right, so a cross pair has its train row on the left.
-                cross = (near_left < n_train) & (near_right >= n_train)
-                same_exact = (group_of[near_left] >= 0) & (group_of[near_left] == group_of[near_right])
-                keep = cross & ~same_exact
-                left = np.concatenate([left, near_left[keep]])
-                right = np.concatenate([right, near_right[keep]])
-                distance = np.concatenate([distance, near_distance[keep]])
+        numeric = [c for c in columns if dataset.roles.get(c) == "numeric"]
+        if self.near and numeric:
+            # The near_duplicates rule on the stacked rows, with the training set's roles.
+            key_columns = [c for c in columns if c not in numeric and dataset.roles.get(c) in VALUE_ROLES]
+            values = stacked[numeric].apply(pd.to_numeric, errors="coerce").to_numpy(
+                dtype=np.float64, na_value=np.nan, copy=True)
+            values[~np.isfinite(values)] = np.nan
+            firsts = np.ones(n_train + n_test, dtype=bool)
+            firsts[later_members(groups_from_codes(group_of))] = False
+            links = near_copy_links(stacked[key_columns], values, np.flatnonzero(firsts),
+                                    relative_threshold=self.relative_threshold, method=self.method,
+                                    sample_size=DEFAULT_SAMPLE_SIZE, seed=context.seed)
+            threshold, typical = links.threshold_on, links.typical
+            near_left, near_right, near_distance = _expand_over_copies(
+                links.left, links.right, links.distance, group_of)
+            cross = (near_left < n_train) & (near_right >= n_train)
+            same_exact = (group_of[near_left] >= 0) & (group_of[near_left] == group_of[near_right])
+            keep = cross & ~same_exact
+            left = np.concatenate([left, near_left[keep]])
+            right = np.concatenate([right, near_right[keep]])
+            distance = np.concatenate([distance, near_distance[keep]])
         n_near = len(left) - n_exact
         right = right - n_train  # test row numbers
 
@@ -115,11 +120,12 @@ class TrainTestOverlapCheck(Check):
             "threshold": threshold,
             "typical_nn_distance": typical,
             "n_compared_columns": len(columns),
-            "n_features": int(X_width),
+            "n_numeric_compared": len(numeric),
         }
         scores = np.ones(n_train, dtype=np.float64)
         if len(left):
-            ratio = distance / typical if typical and np.isfinite(typical) else np.zeros(len(left))
+            scale = threshold / self.relative_threshold if np.isfinite(threshold) else 0.0
+            ratio = distance / scale if scale > 0 else np.zeros(len(left))
             np.minimum.at(scores, left, np.minimum(1.0, ratio))
         if not len(left):
             return self.result([], stats=stats, row_scores={"train_test_overlap": scores})
@@ -152,3 +158,27 @@ class TrainTestOverlapCheck(Check):
         )
         stats["share_of_test"] = share
         return self.result([finding], stats=stats, row_scores={"train_test_overlap": scores})
+
+
+def _expand_over_copies(left: np.ndarray, right: np.ndarray, distance: np.ndarray,
+                        group_of: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Links between first members of exact groups, extended to every member, as (low, high) pairs."""
+    if not len(left):
+        return left, right, distance
+    grouped = np.flatnonzero(group_of >= 0)
+    members: dict[int, np.ndarray] = {}
+    if len(grouped):
+        order = grouped[np.argsort(group_of[grouped], kind="stable")]
+        bounds = np.flatnonzero(np.diff(group_of[order])) + 1
+        for part in np.split(order, bounds):
+            members[int(group_of[part[0]])] = part
+    lows, highs, dists = [], [], []
+    for a, b, d in zip(left.tolist(), right.tolist(), distance.tolist(), strict=True):
+        side_a = members.get(int(group_of[a]), np.array([a])) if group_of[a] >= 0 else np.array([a])
+        side_b = members.get(int(group_of[b]), np.array([b])) if group_of[b] >= 0 else np.array([b])
+        first = np.repeat(side_a, len(side_b))
+        second = np.tile(side_b, len(side_a))
+        lows.append(np.minimum(first, second))
+        highs.append(np.maximum(first, second))
+        dists.append(np.full(len(first), d))
+    return np.concatenate(lows), np.concatenate(highs), np.concatenate(dists)

@@ -102,3 +102,18 @@ def test_planted_overlap_recall_and_precision():
     expected = {(int(s), k) for k, s in enumerate(exact_src)} | {(int(s), 40 + k) for k, s in enumerate(near_src)}
     assert found == expected
     assert finding.details["n_exact_pairs"] == 40 and finding.details["n_near_pairs"] == 40
+
+
+def test_near_pairs_follow_the_near_copy_rule():
+    """Missing is no number and a different category is another record, across files too."""
+    train, test = make_pair()
+    test.iloc[4] = train.iloc[11]
+    test.loc[4, "a"] = np.nan  # train row 11 has a value here
+    test.iloc[5] = train.iloc[12]
+    test.loc[5, "colour"] = "blue"
+    test.iloc[6] = train.iloc[13]
+    test.loc[6, "b"] = train.loc[13, "b"] + 1e-6  # the one near copy
+    train.iloc[40] = train.iloc[13]  # an exact training copy of row 13: paired too
+    (finding,) = run_overlap(train, test).findings
+    assert [p[:2] for p in finding.details["pairs"]] == [[13, 6], [40, 6]]
+    assert finding.details["n_exact_pairs"] == 0 and finding.details["n_near_pairs"] == 2
