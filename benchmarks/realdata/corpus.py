@@ -246,6 +246,11 @@ class Corpus:
                 caught += self.render_report(exp.table, exp.run)
             shown = sorted(set(caught))
             return not caught, (f"{len(caught)} warnings: {shown[:3]}" if caught else "no warnings")
+        crashed = [c for c in result.checks if c.status == "errored"
+                   and spec["code"] in _declared_codes(c.check)]
+        if crashed:
+            # A crashed check shows no finding: that proves nothing either way.
+            return False, f"check {crashed[0].check!r} errored: {crashed[0].error}"
         matches = [f for f in result.findings if self._finding_matches(f, spec, run)]
         summary = "; ".join(_short(f) for f in matches[:3])
         if exp.kind == "must":
@@ -359,6 +364,14 @@ def groups_straddling(artifacts: Path, frame: Any, column: str) -> int:
         for value in values[rows]:
             split_of.setdefault(value, set()).add(name)
     return sum(1 for splits in split_of.values() if len(splits) > 1)
+
+
+def _declared_codes(check_name: str) -> set[str]:
+    """The finding codes a registered check declares (empty for an unknown check)."""
+    from dataaudit.checks import load_all
+
+    check = load_all().get(check_name)
+    return {str(code) for code in getattr(check, "codes", ())}
 
 
 def _n_rows_flagged(finding: Any) -> int:

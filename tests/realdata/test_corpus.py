@@ -82,6 +82,20 @@ def test_the_judge_can_say_no(runner):
         assert not met, (spec, explanation)
 
 
+def test_a_crashed_check_proves_nothing(tmp_path):
+    # A must_not on a code whose check errored is unmet, not vacuously true.
+    from types import SimpleNamespace
+
+    crashed = SimpleNamespace(check="label_leakage", status="errored", error="ValueError: boom",
+                              reason=None)
+    result = SimpleNamespace(checks=[crashed], findings=[], input={"n_rows": 3}, dataset=None)
+    judge = corpus.Corpus(tmp_path, TABLES)
+    judge._inspect[("iris", "default")] = corpus.InspectRun(result=result)
+    met, explanation = judge.judge(corpus.Expectation("iris", 200, {
+        "kind": "must_not", "code": "label_leakage", "why": "x"}))
+    assert not met and "errored" in explanation
+
+
 def test_unknown_keys_are_refused(tmp_path):
     bad = tmp_path / "e.toml"
     bad.write_text('[tables.t]\nlabel = "y"\n[[tables.t.expect]]\nkind = "must"\ncode = "x"\n'
