@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dataaudit.exceptions import DataAuditError
+from dataaudit.training.diagnostics import dead_unit_share
 
 if TYPE_CHECKING:
     from dataaudit.training.config import TrainConfig
@@ -75,7 +76,7 @@ def check_result(name: str, severity: str | None, value: Any, expected: Any, rea
 
 def _guarded(name: str, func: Callable[[], dict[str, Any]], *, torch: bool = False) -> dict[str, Any]:
     """Run one check; a crash becomes a ``warn`` record carrying the error (the run goes on)."""
-    from dataaudit.training.loop import compute_threads
+    from dataaudit.training.model import compute_threads
 
     try:
         # The checks run tiny batches, where one BLAS thread is fastest (see loop.SMALL_STEP_MACS).
@@ -87,7 +88,7 @@ def _guarded(name: str, func: Callable[[], dict[str, Any]], *, torch: bool = Fal
 
 
 def _model_data(config: TrainConfig, data: TrainData, *, dtype: str | None = None) -> tuple[Any, Any]:
-    from dataaudit.training.loop import build_model
+    from dataaudit.training.model import build_model
 
     cfg = config.replace(dtype=dtype) if dtype else config
     model = build_model(cfg, data.n_features, data.n_outputs, data.task, np.asarray(data.y_train))
@@ -238,7 +239,7 @@ def check_overfit_tiny_batch(
     Regression passes at R² ≥ 0.99 on the tiny batch. Uses the configured optimizer and peak
     learning rate with a constant schedule, full-batch steps.
     """
-    from dataaudit.training.loop import build_model, evaluate
+    from dataaudit.training.model import build_model, evaluate
 
     cfg = config.replace(dropout=0.0, weight_decay=0.0, l1=0.0, l2=0.0)
     X, y = _subset(data, n_rows, cfg.seed)
@@ -287,7 +288,7 @@ def check_input_independent_baseline(
     If it does not, the network is not using its inputs (broken features, leaky shuffling,
     labels unrelated to the features).
     """
-    from dataaudit.training.loop import build_model, evaluate
+    from dataaudit.training.model import build_model, evaluate
 
     y_train = np.asarray(data.y_train)
     model = build_model(config, data.n_features, data.n_outputs, data.task, y_train)
@@ -342,27 +343,6 @@ def check_update_ratio(history: list[dict[str, Any]]) -> dict[str, Any]:
     worst = max(abs(math.log10(v) + 3) if v > 0 else 99.0 for v in medians.values())
     severity = "error" if worst > 3 else "warning"
     return check_result("update_ratio", severity, medians, expected, "; ".join(problems) + ".")
-
-
-def dead_unit_share(activation: str, activations: list[np.ndarray]) -> list[float]:
-    """Per hidden layer, the share of units that never respond on the probe rows.
-
-    ReLU family and GELU: the unit's output is <= 0 on every row; tanh / sigmoid: the unit is
-    saturated (|tanh| > 0.99, sigmoid < 0.01 or > 0.99) on every row.
-    """
-    shares = []
-    for a in activations:
-        if a.shape[0] == 0:
-            shares.append(float("nan"))
-            continue
-        if activation in ("relu", "leaky_relu", "gelu"):
-            dead = np.all(a <= 0, axis=0)
-        elif activation == "tanh":
-            dead = np.all(np.abs(a) > 0.99, axis=0)
-        else:
-            dead = np.all((a < 0.01) | (a > 0.99), axis=0)
-        shares.append(float(np.mean(dead)))
-    return shares
 
 
 def check_dead_units(history: list[dict[str, Any]], activation: str) -> dict[str, Any]:

@@ -29,6 +29,7 @@ import numpy as np
 
 from dataaudit.exceptions import ArtifactError, ConfigError
 from dataaudit.training.config import TrainConfig
+from dataaudit.training.model import score_outputs
 
 if TYPE_CHECKING:
     from dataaudit.training.loop import TrainData
@@ -57,7 +58,6 @@ ENSEMBLE_KINDS: tuple[str, ...] = (
     "weight_average",
     "ema",
 )
-_PROB_FLOOR = 1e-12  # log-loss floor, so one confident mistake gives a large but finite loss
 
 
 def default_ema_decay(n_train: int, batch_size: int) -> float:
@@ -141,32 +141,6 @@ class EnsembleModel:
         return out.argmax(axis=1) if self.task == "classification" else out
 
 
-def score_outputs(outputs: np.ndarray, y: np.ndarray, task: str) -> dict[str, float | None]:
-    """Loss and accuracy of (averaged) outputs: log loss + accuracy, or MSE (accuracy ``None``).
-
-    Parameters
-    ----------
-    outputs : ndarray
-        Probabilities ``(n, C)`` for classification, predictions ``(n,)`` for regression.
-    y : ndarray
-        Integer class labels or real targets, shape ``(n,)``.
-    task : str
-        "classification" or "regression".
-    """
-    y = np.asarray(y)
-    if task == "classification":
-        labels = y.astype(np.int64)
-        picked = outputs[np.arange(len(labels)), labels]
-        loss = -float(np.mean(np.log(np.maximum(picked, _PROB_FLOOR))))
-        accuracy = float(np.mean(outputs.argmax(axis=1) == labels))
-        return {"loss": loss, "accuracy": accuracy}
-    residual = np.asarray(outputs, dtype=np.float64).reshape(-1) - y.astype(np.float64)
-    mse = float(np.mean(residual**2))
-    variance = float(np.var(y.astype(np.float64)))
-    return {"loss": mse, "accuracy": None, "rmse": float(np.sqrt(mse)), "mae": float(np.mean(np.abs(residual))),
-            "r2": 1.0 - mse / variance if variance > 0 else None}
-
-
 def average_params(snapshots: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     """Uniform average of parameter snapshots, key by key (Polyak / stochastic weight averaging).
 
@@ -239,7 +213,7 @@ class EnsembleReport:
     rows: list[EnsembleRow]
     chosen: str
     model: EnsembleModel
-    test: dict[str, float | None] | None
+    test: dict[str, float] | None
     skipped: dict[str, str]
     config: TrainConfig
     k: int
@@ -447,13 +421,13 @@ def compare_ensembles(
     for model, description in candidates:
         scores = score_outputs(model.outputs(data.X_val), data.y_val, task)
         loss = float(scores["loss"]) if math.isfinite(float(scores["loss"])) else math.inf  # type: ignore[arg-type]
-        rows.append(EnsembleRow(model.kind, len(model), loss, scores["accuracy"], description))
+        rows.append(EnsembleRow(model.kind, len(model), loss, scores.get("accuracy"), description))
     order = {kind: i for i, kind in enumerate(ENSEMBLE_KINDS)}
     rows.sort(key=lambda r: order[r.kind])
     best_row = min(rows, key=lambda r: (r.val_loss, r.n_members, order[r.kind]))
     chosen_model = next(m for m, _ in candidates if m.kind == best_row.kind)
 
-    test: dict[str, float | None] | None = None
+    test: dict[str, float] | None = None
     if data.X_test is not None and data.y_test is not None:
         # The one and only look at the test split: after the choice, for the chosen model only.
         test = score_outputs(chosen_model.outputs(data.X_test), data.y_test, task)

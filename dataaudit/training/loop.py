@@ -10,11 +10,10 @@ evaluations without improvement. Each evaluation is one history row and one log 
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,91 +22,23 @@ import numpy as np
 from dataaudit.exceptions import ConfigError
 from dataaudit.training.config import TrainConfig
 from dataaudit.training.data import TrainData
+from dataaudit.training.diagnostics import dead_unit_share, update_ratios
+from dataaudit.training.model import SMALL_STEP_MACS, build_model, compute_threads, evaluate
 from dataaudit.training.optim import lr_at
 
+# build_model, compute_threads and evaluate live in training/model.py; re-exported for callers.
 __all__ = [
     "TrainData",
     "FitResult",
     "fit",
     "build_model",
+    "compute_threads",
     "evaluate",
     "format_log_line",
 ]
 
 TRAIN_EVAL_ROWS = 10_000  # the "train loss" of a history row is measured on this many fixed rows
 PROBE_ROWS = 1_000  # rows used to measure dead units at each evaluation
-# Below this many multiply-adds per step, BLAS threads cost more in hand-offs than they save
-# (and on a busy machine an idle-spinning second thread slows each small matmul ~10x).
-SMALL_STEP_MACS = 30_000_000
-
-
-# --------------------------------------------------------------------------------------- model
-def build_model(
-    config: TrainConfig,
-    n_inputs: int,
-    n_outputs: int,
-    task: str,
-    y_train: np.ndarray | None = None,
-) -> Any:
-    """The MLP described by ``config`` on the chosen backend, with its optimizer attached.
-
-    Both backends share the initialization (same seed, same weights) and the interface:
-    ``predict_proba``/``predict``, ``get_params``/``set_params``, ``train_step(X, y, lr)``.
-    """
-    kwargs = dict(
-        hidden=config.hidden,
-        activation=config.activation,
-        dropout=config.dropout,
-        batch_norm=config.batch_norm,
-        task=task,
-        dtype=config.dtype,
-        seed=config.seed,
-        y_train=y_train,
-        l1=config.l1,
-        l2=config.l2,
-    )
-    if config.backend == "torch":
-        from dataaudit.training.mlp_torch import TorchMLP
-
-        model: Any = TorchMLP(n_inputs, n_outputs, **kwargs)  # type: ignore[arg-type]
-    else:
-        from dataaudit.training.mlp_numpy import NumpyMLP
-
-        model = NumpyMLP(n_inputs, n_outputs, **kwargs)  # type: ignore[arg-type]
-    model.configure_optimizer(
-        config.optimizer,
-        momentum=config.momentum,
-        nesterov=config.nesterov,
-        weight_decay=config.weight_decay,
-    )
-    return model
-
-
-def evaluate(model: Any, X: np.ndarray, y: np.ndarray, task: str) -> dict[str, float]:
-    """Data loss (no L1/L2) and metrics in eval mode.
-
-    Returns ``{"loss", "accuracy"}`` for classification (mean cross-entropy) and
-    ``{"loss", "rmse", "mae", "r2"}`` for regression: the loss is the mean squared error of the
-    standardized target (what the network minimizes, ~1 for predicting the mean), RMSE and MAE
-    are in the target's own units, R² is unitless.
-    """
-    y = np.asarray(y)
-    if len(y) == 0:
-        return {"loss": float("nan"), "accuracy": float("nan")} if task == "classification" else {
-            "loss": float("nan"), "rmse": float("nan"), "mae": float("nan"), "r2": float("nan")}
-    if task == "classification":
-        proba = model.predict_proba(X)
-        picked = proba[np.arange(len(y)), y]
-        loss = float(-np.mean(np.log(np.maximum(picked, 1e-300))))
-        accuracy = float(np.mean(proba.argmax(axis=1) == y))
-        return {"loss": loss, "accuracy": accuracy}
-    pred = model.predict(X)  # in the target's units
-    residual = pred - y.astype(np.float64)
-    mse = float(np.mean(residual**2))
-    variance = float(np.var(y))
-    r2 = 1.0 - mse / variance if variance > 0 else float("nan")
-    scale = model.target_scaling()[1] if hasattr(model, "target_scaling") else 1.0
-    return {"loss": mse / scale**2, "rmse": math.sqrt(mse), "mae": float(np.mean(np.abs(residual))), "r2": r2}
 
 
 # ----------------------------------------------------------------------------------------- fit
@@ -175,35 +106,11 @@ def fit(
         return _fit(config, data, on_log)
 
 
-@contextlib.contextmanager
-def compute_threads(threads: int, *, torch: bool = False) -> Iterator[None]:
-    """Limit BLAS/OpenMP (and torch intra-op) threads to ``threads`` inside the block; 0 = leave as is."""
-    if threads <= 0:
-        yield
-        return
-    from threadpoolctl import threadpool_limits
-
-    previous = None
-    if torch:
-        import torch as torch_module
-
-        previous = torch_module.get_num_threads()
-        torch_module.set_num_threads(threads)
-    try:
-        with threadpool_limits(limits=threads):
-            yield
-    finally:
-        if previous is not None:
-            torch_module.set_num_threads(previous)
-
-
 def _fit(
     config: TrainConfig,
     data: TrainData,
     on_log: Callable[[dict[str, Any]], None] | None,
 ) -> FitResult:
-    from dataaudit.training.checks import dead_unit_share
-
     started = time.perf_counter()
     task = data.task
     dtype = np.dtype(config.dtype)
@@ -249,8 +156,12 @@ def _fit(
             )
             evaluating = (step + 1) % eval_every == 0 or step + 1 == total_steps
             before = model.get_params() if evaluating else None
+            X_batch, y_batch = X_epoch[start:stop], y_epoch[start:stop]
             tick = time.perf_counter()
-            loss = model.train_step(X_epoch[start:stop], y_epoch[start:stop], lr)
+            out, cache = model.forward_train(X_batch)  # forward pass (dropout, batch statistics)
+            loss, dout = model.data_loss(out, y_batch, cache)  # mean data loss, d(loss)/d(out)
+            grads = model.backward(X_batch, cache, dout)  # backward pass (+ L1/L2 gradients)
+            model.optimizer_step(grads, lr)  # optimizer update at this step's learning rate
             step_seconds += time.perf_counter() - tick
             steps_since_eval += 1
             step += 1
@@ -288,7 +199,7 @@ def _fit(
                 row["val_r2"] = val_metrics["r2"]
             row["ms_per_step"] = 1000.0 * step_seconds / max(steps_since_eval, 1)
             row["seconds"] = time.perf_counter() - started
-            row["update_ratio"] = _update_ratios(before, after, model.weight_keys)  # type: ignore[arg-type]
+            row["update_ratio"] = update_ratios(before, after, model.weight_keys)  # type: ignore[arg-type]
             row["dead_units"] = dead_unit_share(config.activation, model.hidden_activations(probe))
             history.append(row)
             if on_log is not None:
@@ -329,15 +240,3 @@ def _fit(
         steps=step,
         config=config,
     )
-
-
-def _update_ratios(
-    before: dict[str, np.ndarray], after: dict[str, np.ndarray], keys: list[str]
-) -> dict[str, float]:
-    """std(update) / std(weights) per weight matrix (the recipe's ~1e-3 rule of thumb)."""
-    ratios = {}
-    for key in keys:
-        scale = float(np.std(after[key], dtype=np.float64))
-        change = float(np.std(after[key].astype(np.float64) - before[key], dtype=np.float64))
-        ratios[key] = change / scale if scale > 0 else float("nan")
-    return ratios

@@ -446,17 +446,9 @@ class NumpyMLP(OutputHeads):
         Batch norm uses batch statistics (training mode).
         """
         out, bufs = self._forward(X, training=True, dropout=dropout, update_stats=update_stats)
-        dout = bufs["dout"]
-        loss = self._data_loss_and_dout(out, y, dout)
-        self._backward(X, bufs, dout)
-        if self.l2 or self.l1:
-            for key in self.weight_keys:
-                if self.l2:
-                    self.grads[key] += self.l2 * self.params[key]
-                if self.l1:
-                    self.grads[key] += self.l1 * np.sign(self.params[key])
-            loss += self.regularization_loss()
-        self._last_data_loss = loss - self.regularization_loss() if (self.l1 or self.l2) else loss
+        loss, dout = self.data_loss(out, y, bufs)
+        self.backward(X, bufs, dout)
+        loss += self.regularization_loss() if (self.l1 or self.l2) else 0.0
         return loss, self.grads
 
     def _backward(self, X: np.ndarray, bufs: dict[str, Any], dout: np.ndarray) -> None:
@@ -493,14 +485,40 @@ class NumpyMLP(OutputHeads):
         dz *= inv_std
 
     # ------------------------------------------------------------------ training step
-    def train_step(self, X: np.ndarray, y: np.ndarray, lr: float) -> float:
-        """One optimizer step on a batch; returns the batch's data loss (without L1/L2)."""
+    # The training loop drives these four in order (forward, loss, backward, optimizer step), so
+    # the step reads in the loop itself; ``train_step`` chains them for callers that want one call.
+    def forward_train(self, X: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+        """Training-mode forward pass (dropout on, batch norm on batch statistics): outputs and cache."""
+        return self._forward(X, training=True, dropout=True, update_stats=True)
+
+    def data_loss(self, out: np.ndarray, y: np.ndarray, cache: dict[str, Any]) -> tuple[float, np.ndarray]:
+        """Mean data loss of the batch (without L1/L2) and d(loss)/d(out), kept in the cache."""
+        dout = cache["dout"]
+        return self._data_loss_and_dout(out, y, dout), dout
+
+    def backward(self, X: np.ndarray, cache: dict[str, Any], dout: np.ndarray) -> dict[str, np.ndarray]:
+        """Backward pass: gradients of data loss + L1/L2 penalty into ``self.grads`` (returned)."""
+        self._backward(X, cache, dout)
+        for key in self.weight_keys if (self.l2 or self.l1) else ():
+            if self.l2:
+                self.grads[key] += self.l2 * self.params[key]
+            if self.l1:
+                self.grads[key] += self.l1 * np.sign(self.params[key])
+        return self.grads
+
+    def optimizer_step(self, grads: dict[str, np.ndarray], lr: float) -> None:
+        """Apply the attached optimizer (``configure_optimizer``) with learning rate ``lr``."""
         if self.optimizer is None:
             self.configure_optimizer()
         assert self.optimizer is not None
-        self.loss_and_grads(X, y, dropout=True, update_stats=True)
-        self.optimizer.step(self.grads, lr)
-        return self._last_data_loss
+        self.optimizer.step(grads, lr)
+
+    def train_step(self, X: np.ndarray, y: np.ndarray, lr: float) -> float:
+        """One optimizer step on a batch; returns the batch's data loss (without L1/L2)."""
+        out, cache = self.forward_train(X)
+        loss, dout = self.data_loss(out, y, cache)
+        self.optimizer_step(self.backward(X, cache, dout), lr)
+        return loss
 
     # ------------------------------------------------------------------ inference
     def _as_input(self, X: np.ndarray) -> np.ndarray:

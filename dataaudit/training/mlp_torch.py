@@ -240,22 +240,43 @@ class TorchMLP(OutputHeads):
         grads = {k: p.grad.detach().cpu().numpy().copy() for k, p in self.params.items()}  # type: ignore[union-attr]
         return float(total.detach()), grads
 
-    def train_step(self, X: np.ndarray, y: np.ndarray, lr: float) -> float:
-        """One optimizer step on a batch; returns the batch's data loss (without L1/L2)."""
+    # The training loop drives these four in order, as for the NumPy MLP; autograd keeps the
+    # graph, so the "cache" is the input tensor and ``data_loss`` hands back the total-loss tensor.
+    def forward_train(self, X: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """Training-mode forward pass (dropout on, batch statistics): outputs and the input tensor."""
         if self.optimizer is None:
             self.configure_optimizer()
+        self.optimizer.zero_grad(set_to_none=True)
+        x = self._tensor(X)
+        out, _ = self._forward(x, training=True, dropout=True, update_stats=True)
+        return out, x
+
+    def data_loss(self, out: torch.Tensor, y: np.ndarray, cache: torch.Tensor) -> tuple[float, torch.Tensor]:
+        """Mean data loss of the batch (without L1/L2) and the total loss tensor to differentiate."""
+        total, data = self._loss(out, self._targets(y))
+        return float(data.detach()), total
+
+    def backward(self, X: np.ndarray, cache: torch.Tensor, total: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Backward pass (autograd): gradients land on the parameters' ``.grad``."""
+        total.backward()
+        return {k: p.grad for k, p in self.params.items() if p.grad is not None}
+
+    def optimizer_step(self, grads: dict[str, torch.Tensor], lr: float) -> None:
+        """Apply the attached torch optimizer (the gradients sit on the parameters) at ``lr``."""
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        self.optimizer.zero_grad(set_to_none=True)
-        out, _ = self._forward(self._tensor(X), training=True, dropout=True, update_stats=True)
-        total, data = self._loss(out, self._targets(y))
-        total.backward()
         if self._decoupled_decay:
             with torch.no_grad():
                 for key in self.weight_keys:
                     self.params[key].mul_(1.0 - lr * self._decoupled_decay)
         self.optimizer.step()
-        return float(data.detach())
+
+    def train_step(self, X: np.ndarray, y: np.ndarray, lr: float) -> float:
+        """One optimizer step on a batch; returns the batch's data loss (without L1/L2)."""
+        out, cache = self.forward_train(X)
+        loss, total = self.data_loss(out, y, cache)
+        self.optimizer_step(self.backward(X, cache, total), lr)
+        return loss
 
     # ------------------------------------------------------------------ inference
     def forward(self, X: np.ndarray) -> np.ndarray:

@@ -31,9 +31,11 @@ def test_score_outputs_log_loss_accuracy_and_mse() -> None:
     scores = score_outputs(proba, np.array([0, 1, 1]), "classification")
     assert scores["accuracy"] == pytest.approx(2 / 3)
     assert scores["loss"] == pytest.approx(-(np.log(0.5) + np.log(0.1) + np.log(1.0)) / 3)
-    assert score_outputs(np.array([1.0, 3.0]), np.array([0.0, 3.0]), "regression") == pytest.approx({
-        "loss": 0.5, "accuracy": None, "rmse": np.sqrt(0.5), "mae": 0.5, "r2": 1 - 0.5 / 2.25,
-    })
+    regression = score_outputs(np.array([1.0, 3.0]), np.array([0.0, 3.0]), "regression")
+    assert regression == pytest.approx({"loss": 0.5, "rmse": np.sqrt(0.5), "mae": 0.5, "r2": 1 - 0.5 / 2.25})
+    # One scoring rule: the loop's evaluate and the ensembles' scores agree on a confident mistake.
+    assert score_outputs(np.array([[1.0, 0.0]]), np.array([1]), "classification")["loss"] == pytest.approx(
+        -np.log(1e-15))
 
 
 def test_average_params_is_the_key_by_key_mean() -> None:
