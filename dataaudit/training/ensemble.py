@@ -317,7 +317,7 @@ def compare_ensembles(
     ConfigError
         On an unknown kind, ``k < 1``, or when the base run fails.
     """
-    from dataaudit.training.search import _Runner
+    from dataaudit.training.workers import TrialRunner
 
     start = time.perf_counter()
     if k < 1:
@@ -357,7 +357,7 @@ def compare_ensembles(
             runs.append(candidate)
 
     outcomes: list[dict[str, Any] | None] = [None] * len(runs)
-    with _Runner(data, workers, scheduler) as runner:
+    with TrialRunner(data, workers, scheduler) as runner:
         for position, outcome in runner.run(runs, keep_params=True):
             outcomes[position] = outcome
     base_outcome = outcomes[0]
