@@ -1,15 +1,13 @@
 """Duplicate groups: exact copies of table rows and near copies in a feature space.
 
-The row-identity rule lives here, once: two rows are the same record when they are equal on the
-identity columns (``identity_columns``: every column but the label and the ID columns). The
-``duplicates``, ``near_duplicates`` and ``train_test_overlap`` checks, the cleaning of
-``fit-transform``, its leakage-safe split (duplicate groups never straddle splits) and its
-chunked mode (``StreamingRowHasher``, the same columns chunk by chunk) all use it, so they agree
-on what a group is.
+The row-identity rule lives here, once: two rows are the same record when equal on the identity
+columns (``identity_columns``: all but the label and the ID columns). The duplicate, near-duplicate
+and train/test-overlap checks, fit-transform's cleaning, its split (duplicate groups never
+straddle splits) and chunked mode (``StreamingRowHasher``) all use it, so they agree on a group.
 
-Exact groups hash every row column by column (``pandas.util.hash_array`` /
-``hash_pandas_object``, O(n)), sort the hashes and then compare hash-equal rows cell by cell, so a
-hash collision can never merge different rows. NaN equals NaN and -0.0 equals 0.0.
+Exact groups hash each row column by column (``pandas.util.hash_array``, O(n)), sort the hashes and
+compare hash-equal rows cell by cell: a hash collision never merges different rows. NaN equals NaN
+and -0.0 equals 0.0.
 
 Near groups link two rows whose Euclidean distance is at most ``relative_threshold`` times the
 typical nearest-neighbour distance (the median, over a seeded sample of rows, of the distance to
@@ -280,7 +278,7 @@ class StreamingRowHasher:
             self._label.append(cell_hashes(chunk[self.label]))
 
     def finish(self, id_columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray | None]:
-        """(identity hash per row, hash of identity columns and label per row or None without label)."""
+        """(identity hash, identity and label hash or None); an ID that was no candidate stays compared."""
         hashed = np.concatenate(self._base) if self._base else np.zeros(0, dtype=np.uint64)
         for position, column in enumerate(self.candidates):
             if column not in id_columns:
@@ -292,10 +290,12 @@ class StreamingRowHasher:
 
 
 def _may_be_id(values: pd.Series, name: str, id_column: str | None) -> bool:
-    """Could this column be an ID of the whole file (seen its first chunk)?"""
+    """Could this column be an ID of the whole file (seen its first chunk)? Generous: a miss costs copies."""
+    from dataaudit.dataset import _named_like_id
+
     if pd.api.types.is_float_dtype(values) or pd.api.types.is_bool_dtype(values):
         return name == id_column  # floats and booleans are never inferred to be IDs
-    return name == id_column or bool(values.nunique(dropna=False) >= 0.9 * len(values))
+    return name == id_column or _named_like_id(name) or bool(values.nunique(dropna=False) >= 0.5 * len(values))
 
 
 # ---- near groups ---------------------------------------------------------------------------------

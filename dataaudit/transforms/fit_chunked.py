@@ -201,6 +201,9 @@ def _row_identity(scan: _Scan, roles: dict[str, str], label: str, config: Transf
     """The in-memory rule on streamed hashes: identity columns from the roles, chance from the sample."""
     id_columns = [c for c in scan.columns if (roles.get(c) == "id" or c == config.id_column) and c != config.group]
     values, _ = scan.hasher.finish(id_columns)
+    missed = [c for c in id_columns if c not in scan.hasher.candidates and c != label]
+    if missed:
+        notes.append(f"ID column(s) {missed} looked like data in the first chunk and are compared for copies")
     from_findings = identity_from_findings(audit, scan.n_rows, scan.labels, values=values)
     if from_findings is not None:
         return from_findings

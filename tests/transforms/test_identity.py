@@ -161,3 +161,25 @@ def test_entity_groups_stay_in_one_split(tmp_path, chunksize):
     per_patient = pd.Series([where[r] for r in range(len(frame))]).groupby(patients).nunique()
     assert (per_patient == 1).all()
     assert set(where.values()) == {"train", "val", "test"}
+
+
+def test_streaming_hasher_matches_in_memory_groups():
+    """Chunk by chunk, with an int column that turns float in one chunk, the groups are the in-memory ones."""
+    from dataaudit.grouping import StreamingRowHasher, exact_group_codes, hash_rows
+
+    frame = pd.DataFrame({"key": np.arange(12) + 100, "a": [1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3],
+                          "b": list("xyzxyzxyzxyq"), "label": [0, 1] * 6})
+    hasher = StreamingRowHasher("label")
+    chunks = [frame.iloc[:5], frame.iloc[5:]]
+    chunks[1] = chunks[1].astype({"a": float})  # a missing cell elsewhere would make it float
+    for chunk in chunks:
+        hasher.update(chunk)
+    assert "key" in hasher.candidates
+    values, full = hasher.finish(["key"])
+    expected = exact_group_codes(frame, ["a", "b"])
+    assert (pd.factorize(values)[0] == pd.factorize(np.where(expected >= 0, expected, -np.arange(12) - 1))[0]).all()
+    assert full is not None and len(set(full)) > len(set(values))
+    # Not an ID after all: the key column is compared, and every row is its own record.
+    values, _ = hasher.finish([])
+    assert len(set(values)) == 12
+    assert len(set(hash_rows(frame, ["a", "b"]))) == 4
