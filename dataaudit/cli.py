@@ -49,7 +49,11 @@ def _root(
 
 
 def cli_errors(func: F) -> F:
-    """Run a command; show a DataAuditError as one line on stderr and exit with code 2."""
+    """Run a command; show a DataAuditError as one line on stderr and exit with its ``exit_code``.
+
+    The one error boundary of the command line: under ``--debug`` the exception (with its chained
+    cause) propagates as a traceback instead.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -62,10 +66,10 @@ def cli_errors(func: F) -> F:
                 raise
             message = " ".join(str(exc).split())
             typer.echo(f"{type(exc).__name__}: {message}", err=True)
-            raise typer.Exit(2) from None
-        except KeyboardInterrupt:
+            raise typer.Exit(exc.exit_code) from exc
+        except KeyboardInterrupt as exc:
             typer.echo("Interrupted.", err=True)
-            raise typer.Exit(130) from None
+            raise typer.Exit(130) from exc
         except MemoryError:
             if STATE["debug"]:
                 raise

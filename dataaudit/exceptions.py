@@ -1,6 +1,13 @@
-"""The exceptions dataaudit raises. The library raises only these; the CLI shows them in one line."""
+"""The exceptions dataaudit raises. The library raises only these; the CLI shows them in one line.
+
+Each carries the exit code the command line ends with (``exit_code``): 2 for bad input, options,
+artifacts or outputs; 1 for data that ran fine but failed the user's bar (``--fail-on``, saved
+expectations). ``cli.cli_errors`` is the one place that turns them into an exit.
+"""
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 __all__ = [
     "DataAuditError",
@@ -8,6 +15,7 @@ __all__ = [
     "ConfigError",
     "ArtifactError",
     "ValidationFailed",
+    "FindingsAtThreshold",
     "OutputError",
     "CheckError",
 ]
@@ -15,6 +23,8 @@ __all__ = [
 
 class DataAuditError(Exception):
     """Base class of every error dataaudit raises on purpose."""
+
+    exit_code: ClassVar[int] = 2
 
 
 class InputError(DataAuditError, ValueError):
@@ -35,6 +45,14 @@ class OutputError(DataAuditError):
 
 class ValidationFailed(DataAuditError):
     """New data violates the expectations saved at fit time."""
+
+    exit_code: ClassVar[int] = 1
+
+
+class FindingsAtThreshold(DataAuditError):
+    """The audit ran and found something at or above the ``--fail-on`` severity."""
+
+    exit_code: ClassVar[int] = 1
 
 
 class CheckError(DataAuditError, RuntimeError):
