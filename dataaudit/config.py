@@ -249,10 +249,10 @@ def _table_of(cls: type, raw: Any, name: str, source: str) -> Any:
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         data = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: pipeline file not found.") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a folder; pass a pipeline .toml file.") from None
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: pipeline file not found.") from exc
+    except IsADirectoryError as exc:
+        raise ConfigError(f"{path}: is a folder; pass a pipeline .toml file.") from exc
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc}).") from exc
     try:
@@ -329,8 +329,8 @@ def load_pipeline(path: str | Path) -> PipelineConfig:
     if dataset.encoding is not None:
         try:
             codecs.lookup(dataset.encoding)
-        except LookupError:
-            raise ConfigError(f"{source}: [dataset] encoding = {dataset.encoding!r} is not a known text encoding.") from None
+        except LookupError as exc:
+            raise ConfigError(f"{source}: [dataset] encoding = {dataset.encoding!r} is not a known text encoding.") from exc
     fail_on = inspect.fail_on
     if fail_on is not None and fail_on not in _FAIL_ON:
         raise ConfigError(f"{source}: [inspect] fail_on = {fail_on!r} must be one of {list(_FAIL_ON)}.")

@@ -560,7 +560,7 @@ def validate(frame: pd.DataFrame, suite_dict: dict[str, Any]) -> ValidationRepor
             meta=suite_dict.get("meta") or {},
         )
     except Exception as exc:
-        raise InputError(f"Not a valid Great Expectations suite: {exc}") from None
+        raise InputError(f"Not a valid Great Expectations suite: {exc}") from exc
     # Only the columns the suite talks about can be checked value by value; a missing one is a
     # table-level violation (the ordered-list expectation), so drop per-column expectations on it.
     present = set(map(str, frame.columns))

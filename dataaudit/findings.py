@@ -152,8 +152,8 @@ class AuditResult:
                              f"{path / 'findings.json'}).")
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError(f"{path}: findings file not found. Run `dataaudit inspect` first.") from None
+        except FileNotFoundError as exc:
+            raise InputError(f"{path}: findings file not found. Run `dataaudit inspect` first.") from exc
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
             raise InputError(f"{path}: not a findings.json file ({type(exc).__name__}: {exc}).") from exc
         except OSError as exc:

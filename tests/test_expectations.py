@@ -232,3 +232,29 @@ def test_unparseable_dates_fail_instead_of_being_imputed(people: tuple[pd.DataFr
     new.loc[7, "seen"] = "2021-03-01T10:00:00"  # another spelling of a date is fine
     found = _violated(new, suite)
     assert found == {("expect_column_values_to_be_in_type_list", "seen"): (4, 6)}
+
+
+def test_chunked_fit_keeps_soft_and_hard_ranges(tmp_path) -> None:
+    """--chunksize replaces the sample's ranges by the exact streamed ones, both kinds, and the
+    training file still passes."""
+    import json
+
+    from dataaudit.transforms.pipeline import TransformConfig, fit_transform, transform
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"age": rng.integers(0, 91, 400), "month": rng.integers(1, 13, 400),
+                          "x": rng.normal(size=400)})
+    frame["y"] = (frame["x"] > 0).astype(int)
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    fit_transform(tmp_path / "d.csv", "y", tmp_path / "art",
+                  config=TransformConfig(chunksize=64, sample_rows=50, near_duplicates=False))
+    suite = json.loads((tmp_path / "art" / "expectations.json").read_text())
+    ranges = {(e["kwargs"]["column"], e["meta"].get("dataaudit")): e["kwargs"] for e in suite["expectations"]
+              if e["type"] == "expect_column_values_to_be_between"}
+    train_rows = np.load(tmp_path / "art" / "train.npz")["row"]
+    train = frame.iloc[train_rows]
+    assert ranges[("age", "hard")]["min_value"] == 0.0  # never negative
+    assert ranges[("age", "soft")]["max_value"] >= train["age"].max()
+    assert ranges[("month", "hard")]["min_value"] >= 0 and ranges[("month", "hard")]["max_value"] <= 24
+    outcome = transform(train, tmp_path / "art", tmp_path / "out.npz")
+    assert outcome.n_quarantined == 0 and outcome.validation.success

@@ -118,8 +118,8 @@ def check_array_dtype(dtype: str, where: str) -> np.dtype[Any]:
     """
     try:
         parsed = np.dtype(dtype)
-    except (TypeError, ValueError):
-        raise _fail(where, f"dtype {dtype!r} is not a numpy dtype") from None
+    except (TypeError, ValueError) as exc:
+        raise _fail(where, f"dtype {dtype!r} is not a numpy dtype") from exc
     if parsed.kind not in "biufU" or parsed.fields is not None or parsed.subdtype is not None:
         raise _fail(where, f"dtype {dtype!r} is not allowed (only numbers, booleans and text; never objects)")
     return parsed

@@ -126,7 +126,7 @@ class TrainConfig:
         try:
             return cls(**d)
         except TypeError as exc:  # e.g. a string where a number was expected
-            raise ConfigError(f"Invalid training configuration: {exc}.") from None
+            raise ConfigError(f"Invalid training configuration: {exc}.") from exc
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (``hidden`` as a list) that ``from_dict`` turns back into this config."""

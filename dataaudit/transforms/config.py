@@ -112,7 +112,7 @@ class TransformConfig:
         try:
             return cls(**d)
         except TypeError as exc:
-            raise ConfigError(f"Invalid transform configuration: {exc}.") from None
+            raise ConfigError(f"Invalid transform configuration: {exc}.") from exc
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
