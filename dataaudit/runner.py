@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,6 +66,7 @@ def run_pipeline(
     from dataaudit.findings import severity_rank
     from dataaudit.io.audit_outputs import write_audit_outputs
     from dataaudit.io.loading import load_dataset, load_test_dataset
+    from dataaudit.io.output_set import output_folder
     from dataaudit.report.render import render_report
     from dataaudit.training.config import TrainConfig
     from dataaudit.training.section import training_section
@@ -72,100 +75,121 @@ def run_pipeline(
 
     started = time.perf_counter()
     out = config.output_dir
-    out.mkdir(parents=True, exist_ok=True)
-    truth = None
-    data, test, label, image_shape = config.data, config.test, config.label, config.image_shape
-    if config.builtin:
-        demo = materialize(config.builtin, out / "data", seed=config.seed)
-        data, test, truth = demo.train, demo.test, demo.truth
-        label = label or demo.label
-        image_shape = image_shape or demo.image_shape
-        log(f"data: {config.builtin} with planted defects → {data} (clean held-out test: {test})")
-    assert data is not None
-    if label is None:
-        from dataaudit.exceptions import ConfigError
+    # Every stage writes into one staging folder, swapped onto ``out`` as a whole at the end.
+    with output_folder(out, "run") as stage:
+        truth = None
+        data, test, label, image_shape = config.data, config.test, config.label, config.image_shape
+        if config.builtin:
+            demo = materialize(config.builtin, stage / "data", seed=config.seed)
+            data, test, truth = demo.train, demo.test, demo.truth
+            label = label or demo.label
+            image_shape = image_shape or demo.image_shape
+            log(f"data: {config.builtin} with planted defects → {_final(data, stage, out)} "
+                f"(clean held-out test: {_final(test, stage, out)})")
+        assert data is not None
+        if label is None:
+            from dataaudit.exceptions import ConfigError
 
-        raise ConfigError(f"{config.source}: [dataset] needs a label for the full pipeline.")
+            raise ConfigError(f"{config.source}: [dataset] needs a label for the full pipeline.")
 
-    # 1. inspect
-    t0 = time.perf_counter()
-    dataset = load_dataset(data, label=label, id_column=config.id_column, encoding=config.encoding,
-                           group=config.group, task=config.task)
-    test_dataset = None
-    if test is not None:
-        test_dataset = load_test_dataset(test, dataset, id_column=config.id_column, encoding=config.encoding)
-    audit = run_checks(dataset, test=test_dataset, checks=config.only_checks, options=config.check_options,
-                       seed=config.seed, strict=config.strict)
-    outputs = write_audit_outputs(audit, out, image_shape=image_shape, report=False)
-    counts = audit.summary()["by_severity"]
-    log(f"inspect: {counts['error']} errors, {counts['warning']} warnings, {counts['info']} info "
-        f"({time.perf_counter() - t0:.1f} s) → {outputs.findings}")
-    worst = audit.worst_severity()
-    if config.fail_on is not None and worst is not None and severity_rank(worst) <= severity_rank(config.fail_on):
-        # [inspect] fail_on is a gate: the later stages do not run on data it refuses.
-        stopped = {"pipeline": config.name, "data": str(data), "findings": audit.summary(),
-                   "stopped_after": "inspect", "fail_on": config.fail_on, "worst_severity": worst}
-        html = render_report(audit, image_shape=image_shape, title=f"dataaudit — {config.name}")
-        report = atomic_write_text(out / "report.html", html)
-        atomic_write_json(out / "summary.json", stopped)
-        log(f"stopped after inspect: a finding of severity {worst!r} is at or above [inspect] fail_on = "
-            f"{config.fail_on!r}")
-        return RunResult(out=out, report=report, summary=stopped, audit=audit, exit_code=1)
+        # 1. inspect
+        t0 = time.perf_counter()
+        dataset = load_dataset(data, label=label, id_column=config.id_column, encoding=config.encoding,
+                               group=config.group, task=config.task)
+        test_dataset = None
+        if test is not None:
+            test_dataset = load_test_dataset(test, dataset, id_column=config.id_column, encoding=config.encoding)
+        # Files made inside the set are named by the path they will have once it is in place.
+        dataset.path = _final(dataset.path, stage, out)
+        if test_dataset is not None:
+            test_dataset.path = _final(test_dataset.path, stage, out)
+        audit = run_checks(dataset, test=test_dataset, checks=config.only_checks, options=config.check_options,
+                           seed=config.seed, strict=config.strict)
+        outputs = write_audit_outputs(audit, stage, image_shape=image_shape, report=False)
+        counts = audit.summary()["by_severity"]
+        log(f"inspect: {counts['error']} errors, {counts['warning']} warnings, {counts['info']} info "
+            f"({time.perf_counter() - t0:.1f} s) → {_final(outputs.findings, stage, out)}")
+        worst = audit.worst_severity()
+        if config.fail_on is not None and worst is not None and severity_rank(worst) <= severity_rank(config.fail_on):
+            # [inspect] fail_on is a gate: the later stages do not run on data it refuses.
+            stopped = {"pipeline": config.name, "data": str(_final(data, stage, out)), "findings": audit.summary(),
+                       "stopped_after": "inspect", "fail_on": config.fail_on, "worst_severity": worst}
+            html = render_report(audit, image_shape=image_shape, title=f"dataaudit — {config.name}")
+            report = atomic_write_text(stage / "report.html", html)
+            atomic_write_json(stage / "summary.json", stopped)
+            log(f"stopped after inspect: a finding of severity {worst!r} is at or above [inspect] fail_on = "
+                f"{config.fail_on!r}")
+            return RunResult(out=out, report=out / report.name, summary=stopped, audit=audit, exit_code=1)
 
-    # 2. fit-transform (the clean held-out test file, when there is one, is the test split)
-    t0 = time.perf_counter()
-    transform_options: dict[str, Any] = {"seed": config.seed, **config.transform}
-    if test is not None and test_dataset is not None and test_dataset.label is not None:
-        transform_options.setdefault("test", str(test))
-    if config.id_column:
-        transform_options.setdefault("id_column", config.id_column)
-    for key in ("group", "task"):
-        if getattr(config, key):
-            transform_options.setdefault(key, getattr(config, key))
-    transform_config = TransformConfig.from_dict(transform_options)
-    summary = fit_transform(dataset, label, out / "artifacts", findings=audit, config=transform_config)
-    log(f"fit-transform: {summary.sizes} rows, {summary.n_features} features, "
-        f"{summary.n_quarantined} quarantined ({time.perf_counter() - t0:.1f} s) → {summary.out}")
+        # 2. fit-transform (the clean held-out test file, when there is one, is the test split)
+        t0 = time.perf_counter()
+        transform_options: dict[str, Any] = {"seed": config.seed, **config.transform}
+        if test is not None and test_dataset is not None and test_dataset.label is not None:
+            transform_options.setdefault("test", str(test))
+        if config.id_column:
+            transform_options.setdefault("id_column", config.id_column)
+        for key in ("group", "task"):
+            if getattr(config, key):
+                transform_options.setdefault(key, getattr(config, key))
+        transform_config = TransformConfig.from_dict(transform_options)
+        summary = fit_transform(dataset, label, stage / "artifacts", findings=audit, config=transform_config)
+        log(f"fit-transform: {summary.sizes} rows, {summary.n_features} features, "
+            f"{summary.n_quarantined} quarantined ({time.perf_counter() - t0:.1f} s) → "
+            f"{_final(summary.out, stage, out)}")
 
-    # 3. train (optionally searched and ensembled)
-    t0 = time.perf_counter()
-    train_config = TrainConfig.from_dict({"seed": config.seed, **config.train})
-    training, extra_sections, final = _train(config, train_config, out, on_train_log, log)
-    log(f"train: test accuracy {final.get('test_accuracy')} ({time.perf_counter() - t0:.1f} s)")
+        # 3. train (optionally searched and ensembled)
+        t0 = time.perf_counter()
+        train_config = TrainConfig.from_dict({"seed": config.seed, **config.train})
+        training, extra_sections, final = _train(config, train_config, stage, on_train_log, log)
+        log(f"train: test accuracy {final.get('test_accuracy')} ({time.perf_counter() - t0:.1f} s)")
 
-    run_summary: dict[str, Any] = {
-        "pipeline": config.name,
-        "data": str(data),
-        "test_file": str(test) if test else None,
-        "findings": audit.summary(),
-        "transform": {"sizes": summary.sizes, "n_quarantined": summary.n_quarantined,
-                      "quarantine_by_reason": summary.quarantine_by_reason, "n_features": summary.n_features},
-        "single_model_test_accuracy": training.metrics.get("test_accuracy"),
-        # Regression: R² and the errors in the label's units.
-        **{k: training.metrics[k] for k in ("test_r2", "test_rmse", "test_mae") if k in training.metrics},
-        "training": {k: training.metrics.get(k) for k in ("train_accuracy", "val_accuracy", "test_accuracy",
-                                                           "test_loss", "val_loss", "steps", "seconds")},
-        **final,
-    }
-    if truth is not None:
-        run_summary["planted_defects"] = score_against_truth(audit.to_dict(), truth)
-    if compare_without_cleaning:
-        run_summary["without_cleaning"] = _without_cleaning(dataset, label, out, transform_options, train_config)
-        log(f"without the audit's cleaning: test accuracy {run_summary['without_cleaning']['test_accuracy']}")
-    run_summary["seconds"] = round(time.perf_counter() - started, 2)
+        run_summary: dict[str, Any] = {
+            "pipeline": config.name,
+            "data": str(_final(data, stage, out)),
+            "test_file": str(_final(test, stage, out)) if test else None,
+            "findings": audit.summary(),
+            "transform": {"sizes": summary.sizes, "n_quarantined": summary.n_quarantined,
+                          "quarantine_by_reason": summary.quarantine_by_reason, "n_features": summary.n_features},
+            "single_model_test_accuracy": training.metrics.get("test_accuracy"),
+            # Regression: R² and the errors in the label's units.
+            **{k: training.metrics[k] for k in ("test_r2", "test_rmse", "test_mae") if k in training.metrics},
+            "training": {k: training.metrics.get(k) for k in ("train_accuracy", "val_accuracy", "test_accuracy",
+                                                               "test_loss", "val_loss", "steps", "seconds")},
+            **final,
+        }
+        if truth is not None:
+            run_summary["planted_defects"] = score_against_truth(audit.to_dict(), truth)
+        if compare_without_cleaning:
+            run_summary["without_cleaning"] = _without_cleaning(dataset, label, stage, transform_options, train_config)
+            log(f"without the audit's cleaning: test accuracy {run_summary['without_cleaning']['test_accuracy']}")
+        run_summary["seconds"] = round(time.perf_counter() - started, 2)
 
-    sections = [
-        transform_section(summary.manifest),
-        training_section(training),
-        *extra_sections,
-        _summary_section(run_summary),
-    ]
-    html = render_report(audit, image_shape=image_shape, sections=sections,
-                         title=f"dataaudit — {config.name}")
-    report = atomic_write_text(out / "report.html", html)
-    atomic_write_json(out / "summary.json", run_summary)
-    return RunResult(out=out, report=report, summary=run_summary, audit=audit, transform=summary,
+        sections = [
+            transform_section(summary.manifest),
+            training_section(training),
+            *extra_sections,
+            _summary_section(run_summary),
+        ]
+        html = render_report(audit, image_shape=image_shape, sections=sections,
+                             title=f"dataaudit — {config.name}")
+        report = atomic_write_text(stage / "report.html", html)
+        atomic_write_json(stage / "summary.json", run_summary)
+    for stage_result in (summary, training):
+        with contextlib.suppress(AttributeError, TypeError, dataclasses.FrozenInstanceError):
+            stage_result.out = _final(stage_result.out, stage, out)
+    return RunResult(out=out, report=out / report.name, summary=run_summary, audit=audit, transform=summary,
                      training=training)
+
+
+def _final(path: Any, stage: Path, out: Path) -> Any:
+    """The path a file written inside the staging folder will have once the set is swapped in."""
+    if path is None:
+        return None
+    path = Path(path)
+    try:
+        return out / path.relative_to(stage)
+    except ValueError:
+        return path
 
 
 def _train(config: PipelineConfig, train_config: Any, out: Path, on_train_log: Any,

@@ -40,11 +40,13 @@ def register(app: typer.Typer) -> None:
         max_removal: float = typer.Option(0.2, "--max-removal", help="Largest share of rows the cleaning may remove (missing labels apart)."),
         allow_large_removal: bool = typer.Option(False, "--allow-large-removal", help="Remove more than --max-removal when the policy says so."),
         unverified_findings: bool = typer.Option(False, "--unverified-findings", help="Use --findings even when its input.sha256 is missing or differs from DATA's (warned and recorded)."),
+        force: bool = typer.Option(False, "--force", help="Replace --out even if it holds files dataaudit did not write (never an input)."),
     ) -> None:
         """Clean, split, encode, standardize and whiten (fit on train only); save JSON + .npz artifacts.
 
         Example: dataaudit fit-transform data.csv --label label --whiten zca --out artifacts/
         """
+        from dataaudit.io.output_set import check_folder_target, output_policy
         from dataaudit.transforms.pipeline import TransformConfig, fit_transform, parse_components
         from dataaudit.transforms.split import parse_fractions
 
@@ -57,7 +59,9 @@ def register(app: typer.Typer) -> None:
             max_removal=max_removal, allow_large_removal=allow_large_removal,
             unverified_findings=unverified_findings,
         )
-        summary = fit_transform(data, label, out, findings=findings, config=config)
+        with output_policy("fit-transform", [data, findings, val, test], force=force):
+            check_folder_target(out)  # refuse before the work, not after it
+            summary = fit_transform(data, label, out, findings=findings, config=config)
         for note in (summary.manifest.get("cleaning") or {}).get("notes", []):
             if note.startswith("WARNING"):
                 typer.secho(note, err=True, fg="yellow", bold=True)

@@ -120,6 +120,7 @@ def register(app: typer.Typer) -> None:
         strict: bool = typer.Option(False, "--strict", help="Stop at the first check that crashes."),
         no_report: bool = typer.Option(False, "--no-report", help="Skip report.html."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
+        force: bool = typer.Option(False, "--force", help="Replace --out even if it holds files dataaudit did not write (never an input)."),
     ) -> None:
         """Audit a table: duplicates, suspect labels, imbalance, outliers, missing values, leaky columns ...
 
@@ -135,11 +136,15 @@ def register(app: typer.Typer) -> None:
         from dataaudit.exceptions import ConfigError
         from dataaudit.io.audit_outputs import default_out_dir, write_audit_outputs
         from dataaudit.io.loading import load_dataset, load_test_dataset
+        from dataaudit.io.output_set import check_folder_target, output_policy
 
         if fail_on is not None and fail_on not in ("warning", "error"):
             raise ConfigError(f"--fail-on must be 'warning' or 'error', got {fail_on!r}.")
         shape = parse_image_shape(image_shape)
         options = parse_check_options(set_options)
+        out_dir = out or default_out_dir(data)
+        with output_policy("inspect", [data, test], force=force):
+            check_folder_target(out_dir)  # refuse before the work, not after it
         started = time.perf_counter()
         dataset = load_dataset(data, label=label, id_column=id_column, encoding=encoding, group=group, task=task)
         test_dataset = None
@@ -149,8 +154,8 @@ def register(app: typer.Typer) -> None:
         result = run_checks(dataset, test=test_dataset, checks=checks or None, options=options, seed=seed,
                             strict=strict)
         result.extra["load_seconds"] = load_seconds
-        outputs = write_audit_outputs(result, out or default_out_dir(data), image_shape=shape,
-                                      report=not no_report)
+        with output_policy("inspect", [data, test], force=force):
+            outputs = write_audit_outputs(result, out_dir, image_shape=shape, report=not no_report)
         if not quiet:
             print_summary(result, outputs, Console(highlight=False))
         raise typer.Exit(exit_code(result, fail_on))

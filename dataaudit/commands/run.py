@@ -10,10 +10,11 @@ import typer
 from dataaudit.cli import cli_errors
 
 
-def _run(config: Any, *, quiet: bool, compare: bool) -> Any:
+def _run(config: Any, *, quiet: bool, compare: bool, force: bool = False, inputs: tuple[Any, ...] = ()) -> Any:
     from rich.console import Console
     from rich.markup import escape
 
+    from dataaudit.io.output_set import check_folder_target, output_policy
     from dataaudit.runner import run_pipeline
     from dataaudit.training.loop import format_log_line
 
@@ -25,7 +26,9 @@ def _run(config: Any, *, quiet: bool, compare: bool) -> Any:
     def on_train_log(row: dict[str, Any]) -> None:
         console.print(f"[dim]  {escape(format_log_line(row))}[/]")
 
-    result = run_pipeline(config, log=log, on_train_log=on_train_log, compare_without_cleaning=compare)
+    with output_policy("run", [*inputs, config.data, config.test], force=force):
+        check_folder_target(config.output_dir)  # refuse before the work, not after it
+        result = run_pipeline(config, log=log, on_train_log=on_train_log, compare_without_cleaning=compare)
     summary = result.summary
     if result.exit_code:
         typer.echo(f"Report: {result.report.resolve()}")
@@ -56,6 +59,7 @@ def register(app: typer.Typer) -> None:
         out: Path | None = typer.Option(None, "--out", "-o", help="Output folder [default: from the file, or reports/<name>/]."),
         compare: bool = typer.Option(False, "--compare-without-cleaning", help="Also train without the audit's cleaning and report both test scores."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the report path."),
+        force: bool = typer.Option(False, "--force", help="Replace the output folder even if it holds files dataaudit did not write (never an input)."),
     ) -> None:
         """Run inspect → fit-transform → train as a pipeline file declares, into one report.
 
@@ -66,7 +70,7 @@ def register(app: typer.Typer) -> None:
         config = load_pipeline(pipeline)
         if out is not None:
             config.output = out
-        _run(config, quiet=quiet, compare=compare)
+        _run(config, quiet=quiet, compare=compare, force=force, inputs=(pipeline,))
 
     @app.command("demo")
     @cli_errors
@@ -75,6 +79,7 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(Path("reports/demo"), "--out", "-o", help="Output folder."),
         seed: int = typer.Option(0, "--seed", help="Seed for the planted defects, split and training."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the report path."),
+        force: bool = typer.Option(False, "--force", help="Replace --out even if it holds files dataaudit did not write."),
     ) -> None:
         """All stages on a bundled dataset with planted defects and a clean held-out test set.
 
@@ -99,4 +104,4 @@ def register(app: typer.Typer) -> None:
             train={"batch_norm": True, "max_epochs": 60},
             ensemble=5,
         )
-        _run(config, quiet=quiet, compare=True)
+        _run(config, quiet=quiet, compare=True, force=force)

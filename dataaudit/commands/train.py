@@ -77,6 +77,7 @@ def register(app: typer.Typer) -> None:
         workers: int | None = typer.Option(None, "--workers", help="Worker processes for --search/--ensemble."),
         no_checks: bool = typer.Option(False, "--no-checks", help="Skip the recipe's sanity checks."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
+        force: bool = typer.Option(False, "--force", help="Replace --out even if it holds files dataaudit did not write (never an input)."),
     ) -> None:
         """Train an MLP on fit-transform artifacts, running the recipe's sanity checks.
 
@@ -94,6 +95,7 @@ def register(app: typer.Typer) -> None:
         )
 
         from dataaudit.exceptions import ConfigError
+        from dataaudit.io.output_set import output_folder, output_policy, recover
         from dataaudit.io.outputs import atomic_write_text
         from dataaudit.training.api import render_training_page, train_artifacts
         from dataaudit.training.loop import TrainData, format_log_line
@@ -107,51 +109,59 @@ def register(app: typer.Typer) -> None:
             if value is not None and value < 1:
                 raise ConfigError(f"{name} must be >= 1, got {value}.")
         console = Console(highlight=False, quiet=quiet)
-        out_dir = out or artifacts / "training"
-        search_result = None
-        if search:
-            from dataaudit.training.search import format_trial_line, random_search, save_search
+        final_dir = out or artifacts / "training"
+        # Inputs: the artifacts folder and its files, never replaced; the output set is one swap.
+        recover(artifacts)
+        if not artifacts.is_dir():
+            TrainData.from_artifacts(artifacts)  # the loader's one-line error, before any output exists
+        inputs = [artifacts / name for name in ("manifest.json", "transform.npz", "train.npz", "val.npz",
+                                                "test.npz", "expectations.json", ".dataaudit.json")]
+        with output_policy("train", inputs, force=force), output_folder(final_dir, "train") as out_dir:
+            search_result = None
+            if search:
+                from dataaudit.training.search import format_trial_line, random_search, save_search
 
-            data = TrainData.from_artifacts(artifacts)
-            search_result = random_search(
-                data, config, n_trials=search, workers=workers, scheduler=scheduler, seed=config.seed,
-                on_trial=lambda trial: console.print(format_trial_line(trial)),
-            )
-            save_search(search_result, out_dir)
-            config = search_result.best_config
-            console.print(f"search: best trial {search_result.best.index}, val loss {search_result.best.val_loss:.4f}")
+                data = TrainData.from_artifacts(artifacts)
+                search_result = random_search(
+                    data, config, n_trials=search, workers=workers, scheduler=scheduler, seed=config.seed,
+                    on_trial=lambda trial: console.print(format_trial_line(trial)),
+                )
+                save_search(search_result, out_dir)
+                config = search_result.best_config
+                console.print(f"search: best trial {search_result.best.index}, val loss {search_result.best.val_loss:.4f}")
 
-        with Progress(
-            TextColumn("training"), BarColumn(), MofNCompleteColumn(), TextColumn("steps"),
-            TimeElapsedColumn(), console=console, transient=True, disable=quiet,
-        ) as progress:
-            task = progress.add_task("train", total=None)
+            with Progress(
+                TextColumn("training"), BarColumn(), MofNCompleteColumn(), TextColumn("steps"),
+                TimeElapsedColumn(), console=console, transient=True, disable=quiet,
+            ) as progress:
+                task = progress.add_task("train", total=None)
 
-            def on_log(row: dict[str, Any]) -> None:
-                if row["epoch"] > 0 and progress.tasks[task].total is None:
-                    steps_per_epoch = row["step"] / row["epoch"]
-                    progress.update(task, total=round(steps_per_epoch * config.max_epochs))
-                progress.update(task, completed=row["step"])
-                progress.console.print(format_log_line(row))
+                def on_log(row: dict[str, Any]) -> None:
+                    if row["epoch"] > 0 and progress.tasks[task].total is None:
+                        steps_per_epoch = row["step"] / row["epoch"]
+                        progress.update(task, total=round(steps_per_epoch * config.max_epochs))
+                    progress.update(task, completed=row["step"])
+                    progress.console.print(format_log_line(row))
 
-            report = train_artifacts(artifacts, config, out=out_dir, on_log=on_log, run_checks=not no_checks)
+                report = train_artifacts(artifacts, config, out=out_dir, on_log=on_log, run_checks=not no_checks)
 
-        if ensemble:
-            from dataaudit.training.ensemble import compare_ensembles, save_ensemble
-            from dataaudit.training.search_section import search_section
+            if ensemble:
+                from dataaudit.training.ensemble import compare_ensembles, save_ensemble
+                from dataaudit.training.search_section import search_section
 
-            data = TrainData.from_artifacts(artifacts)
-            ensemble_report = compare_ensembles(
-                data, config, k=ensemble, search=search_result, workers=workers, scheduler=scheduler
-            )
-            save_ensemble(ensemble_report, out_dir / "ensemble")
-            chosen = ensemble_report.row(ensemble_report.chosen)
-            console.print(f"ensembles: chose {chosen.kind} (val loss {chosen.val_loss:.4f}); test {ensemble_report.test}")
-            page = render_training_page(report, [search_section(search_result, ensemble_report)])
-            atomic_write_text(out_dir / "report.html", page)
-        elif search_result is not None:
-            from dataaudit.training.search_section import search_section
+                data = TrainData.from_artifacts(artifacts)
+                ensemble_report = compare_ensembles(
+                    data, config, k=ensemble, search=search_result, workers=workers, scheduler=scheduler
+                )
+                save_ensemble(ensemble_report, out_dir / "ensemble")
+                chosen = ensemble_report.row(ensemble_report.chosen)
+                console.print(f"ensembles: chose {chosen.kind} (val loss {chosen.val_loss:.4f}); test {ensemble_report.test}")
+                page = render_training_page(report, [search_section(search_result, ensemble_report)])
+                atomic_write_text(out_dir / "report.html", page)
+            elif search_result is not None:
+                from dataaudit.training.search_section import search_section
 
-            page = render_training_page(report, [search_section(search_result)])
-            atomic_write_text(out_dir / "report.html", page)
+                page = render_training_page(report, [search_section(search_result)])
+                atomic_write_text(out_dir / "report.html", page)
+        report.out = final_dir
         print_summary(report, console)

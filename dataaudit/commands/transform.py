@@ -19,16 +19,21 @@ def register(app: typer.Typer) -> None:
         artifacts: Path = typer.Option(..., "--artifacts", help="Artifact folder of fit-transform."),
         out: Path = typer.Option(..., "--out", help="Output .npz (X, row, and y when the label is present)."),
         on_invalid: str = typer.Option("fail", "--on-invalid", help="fail (exit 1) | quarantine the offending rows."),
+        force: bool = typer.Option(False, "--force", help="Overwrite --out even if dataaudit did not write it (never an input)."),
     ) -> None:
         """Validate DATA with the saved Great Expectations suite, then transform it.
 
         Example: dataaudit transform new.csv --artifacts artifacts/ --out new.npz --on-invalid quarantine
         """
         from dataaudit.exceptions import ValidationFailed
+        from dataaudit.io.output_set import check_file_target, output_policy, recover
         from dataaudit.transforms.pipeline import transform
 
+        recover(artifacts)
         try:
-            outcome = transform(data, artifacts, out, on_invalid=on_invalid)
+            with output_policy("transform", [data, artifacts], force=force):
+                check_file_target(out)  # refuse before the work, not after it
+                outcome = transform(data, artifacts, out, on_invalid=on_invalid)
         except ValidationFailed as exc:
             report = getattr(exc, "report", None)
             lines = report.lines() if report is not None else [str(exc)]

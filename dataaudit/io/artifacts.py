@@ -21,9 +21,6 @@ ArtifactError naming the file.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -34,7 +31,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from dataaudit.exceptions import ArtifactError, DataAuditError, InputError
+from dataaudit.exceptions import ArtifactError, DataAuditError
 from dataaudit.io.loading import file_sha256 as sha256_file
 from dataaudit.io.manifest import FORMAT_VERSION, SPLIT_FILES, SUITE_FILE, FileRecord, Manifest
 
@@ -131,28 +128,16 @@ def npz_record(path: Path) -> dict[str, Any]:
 
 @contextmanager
 def artifact_folder(target: str | Path) -> Iterator[Path]:
-    """Yield a temporary folder next to ``target``; it replaces ``target`` only on success.
+    """Yield a staging folder for the artifacts; it replaces ``target`` only on success.
 
-    A failure anywhere leaves ``target`` as it was (absent, or the previous artifacts): no
-    half-written artifacts.
+    The output-set rules of :func:`dataaudit.io.output_set.output_folder` apply: a failure anywhere
+    leaves ``target`` as it was (absent, or the previous artifacts), and a folder holding files
+    dataaudit did not write, or an input, is never replaced.
     """
-    target = Path(target)
-    if target.exists() and not target.is_dir():
-        raise InputError(f"{target}: exists and is not a folder; pass a folder for --out.")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-    try:
+    from dataaudit.io.output_set import output_folder
+
+    with output_folder(target, "fit-transform") as tmp:
         yield tmp
-        backup = None
-        if target.exists():
-            backup = target.with_name(f".{target.name}.old-{os.getpid()}")
-            os.replace(target, backup)
-        os.replace(tmp, target)
-        if backup is not None:
-            shutil.rmtree(backup, ignore_errors=True)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 @dataclass

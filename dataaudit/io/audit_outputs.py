@@ -83,29 +83,46 @@ def write_audit_outputs(
     report: bool = True,
     sections: tuple[Any, ...] = (),
 ) -> AuditOutputs:
-    """Write findings.json, rows.csv, expectations.json and report.html into ``out`` (atomically each)."""
+    """Write findings.json, rows.csv, expectations.json and report.html into ``out`` as one set.
+
+    The files are written into a staging folder and swapped in together with the record of what
+    was written (``.dataaudit.json``), so ``out`` never mixes files of two runs, and a file left by
+    another run (a report, with ``report=False``) does not survive. An existing ``out`` is replaced
+    only when dataaudit wrote everything in it (see :mod:`dataaudit.io.output_set`).
+
+    Raises
+    ------
+    OutputError
+        ``out`` holds files dataaudit did not write, or an input, or a write failed.
+    """
+    from dataaudit.io.output_set import output_folder
+
     folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
     seconds: dict[str, float] = {}
-    started = time.perf_counter()
-    findings_path = atomic_write_json(folder / "findings.json", result.to_dict())
-    rows_path = folder / "rows.csv"
-    _write_rows_csv(result, rows_path)
-    seconds["findings_and_rows"] = time.perf_counter() - started
-    expectations_path = None
-    if expectations and result.dataset is not None:
-        from dataaudit.expectations import build_suite
-
+    names: dict[str, str | None] = {"expectations": None, "report": None}
+    with output_folder(folder, "inspect") as staging:
         started = time.perf_counter()
-        suite = build_suite(result.dataset, name=f"{result.dataset.name} expectations")
-        expectations_path = atomic_write_json(folder / "expectations.json", suite)
-        seconds["expectations"] = time.perf_counter() - started
-    report_path = None
-    if report:
-        from dataaudit.report.render import render_report
+        atomic_write_json(staging / "findings.json", result.to_dict())
+        _write_rows_csv(result, staging / "rows.csv")
+        seconds["findings_and_rows"] = time.perf_counter() - started
+        if expectations and result.dataset is not None:
+            from dataaudit.expectations import build_suite
 
-        started = time.perf_counter()
-        html = render_report(result, image_shape=image_shape, sections=sections)
-        report_path = atomic_write_text(folder / "report.html", html)
-        seconds["report"] = time.perf_counter() - started
-    return AuditOutputs(folder, findings_path, rows_path, expectations_path, report_path, seconds)
+            started = time.perf_counter()
+            suite = build_suite(result.dataset, name=f"{result.dataset.name} expectations")
+            atomic_write_json(staging / "expectations.json", suite)
+            names["expectations"] = "expectations.json"
+            seconds["expectations"] = time.perf_counter() - started
+        if report:
+            from dataaudit.report.render import render_report
+
+            started = time.perf_counter()
+            html = render_report(result, image_shape=image_shape, sections=sections)
+            atomic_write_text(staging / "report.html", html)
+            names["report"] = "report.html"
+            seconds["report"] = time.perf_counter() - started
+    return AuditOutputs(
+        folder, folder / "findings.json", folder / "rows.csv",
+        folder / names["expectations"] if names["expectations"] else None,
+        folder / names["report"] if names["report"] else None, seconds,
+    )

@@ -127,8 +127,8 @@ def check_folder_target(target: str | Path, policy: OutputPolicy | None = None) 
     real = _resolved(path)
     for source in policy.inputs:
         if _is_within(source, real):
-            what = "is" if source == real else f"holds the input {source}, so it"
-            raise OutputError(f"{path}: {what} an input of this command and is never replaced; pass another --out.")
+            what = "is an input" if source == real else f"holds {source}, an input"
+            raise OutputError(f"{path}: {what} of this command, so it is never replaced; pass another --out.")
     if path.is_symlink():
         if not policy.force:
             raise OutputError(f"{path}: is a link; dataaudit replaces only folders it wrote. Pass the folder "
@@ -234,7 +234,7 @@ def recover(target: str | Path) -> str | None:
 
 
 def _write_error(path: Path, exc: OSError, *, existed: bool) -> OutputError:
-    reason = exc.strerror or type(exc).__name__
+    reason = exc.strerror or str(exc) or type(exc).__name__
     where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(path) else ""
     state = "its previous contents are unchanged" if existed else "nothing was written"
     hint = {errno.ENOSPC: "free some disk space", errno.EDQUOT: "free some disk space",
@@ -272,6 +272,8 @@ def output_folder(target: str | Path, command: str | None = None, *, atomic: boo
         write_record(path, command)
         return
     existed, in_place = path.exists(), False
+    # Folders this call creates are removed again when it fails (a failed run leaves no trace).
+    created = [p for p in (path, *path.parents) if not p.exists()]
     try:
         recover(path)
         check_folder_target(path, policy)
@@ -288,20 +290,32 @@ def output_folder(target: str | Path, command: str | None = None, *, atomic: boo
                 staging = path.with_name(f".{path.name}.dataaudit-new-{ident}")
             staging.mkdir()
     except OSError as exc:
+        _remove_empty(created)
         raise _write_error(path, exc, existed=existed) from None
     token = _STAGING.set((*_STAGING.get(), staging))
+    done = False
     try:
         yield staging
         write_record(staging, command)
         if atomic:
             check_folder_target(path, policy)  # it may have changed while this run was computing
             (_swap_in_place if in_place else _swap)(staging, path)
+        done = True
     except OSError as exc:
         raise _write_error(path, exc, existed=existed) from None
     finally:
         _STAGING.reset(token)
         if atomic and staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+        if not done:
+            _remove_empty(created)
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders a failed call created, deepest first, when they are (still) empty."""
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def _swap_in_place(staging: Path, target: Path) -> None:

@@ -207,11 +207,20 @@ def _data_summary(data: TrainData) -> dict[str, Any]:
 
 
 def save_training(report: TrainingReport, out: str | Path, *, write_html: bool = True) -> dict[str, str]:
-    """Write model.npz, model.json, history.json, training.json (and report.html) into ``out``."""
+    """Write model.npz, model.json, history.json, training.json (and report.html) into ``out``.
+
+    The files are recorded in ``out/.dataaudit.json``; ``out`` must be new, empty or written by
+    dataaudit (``dataaudit train`` writes the whole folder as one set, see io.output_set).
+    """
+    from dataaudit.io.output_set import output_folder
+
+    with output_folder(out, "train", atomic=False) as folder:
+        return _write_training(report, folder, Path(out), write_html=write_html)
+
+
+def _write_training(report: TrainingReport, out: Path, shown: Path, *, write_html: bool) -> dict[str, str]:
     from dataaudit.io.outputs import atomic_savez, atomic_write_json, atomic_write_text
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     files: dict[str, str] = {}
     if report.fit is not None:
         params = {k: np.asarray(v) for k, v in report.fit.params.items()}
@@ -239,7 +248,7 @@ def save_training(report: TrainingReport, out: str | Path, *, write_html: bool =
         report.html_note = note
     files["training"] = "training.json"
     report.files = files
-    report.out = out
+    report.out = shown
     atomic_write_json(out / "training.json", report.to_dict())
     return files
 

@@ -449,17 +449,17 @@ def save_ensemble(report: EnsembleReport, folder: str | Path) -> tuple[Path, Pat
     The ``.npz`` holds ``m{i}.{name}`` arrays (member ``i``, parameter ``name``), no pickle.
     Returns both paths.
     """
+    from dataaudit.io.output_set import output_folder
     from dataaudit.io.outputs import atomic_savez, atomic_write_json
 
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     arrays = {
         f"m{i}.{name}": np.asarray(value)
         for i, (_, params) in enumerate(report.model.members)
         for name, value in params.items()
     }
-    npz = atomic_savez(folder / "ensemble.npz", **arrays)
-    return atomic_write_json(folder / "ensemble.json", report.to_dict()), npz
+    with output_folder(folder, "train", atomic=False) as target:  # recorded in its .dataaudit.json
+        npz = atomic_savez(target / "ensemble.npz", **arrays)
+        return atomic_write_json(target / "ensemble.json", report.to_dict()), npz
 
 
 def load_ensemble(folder: str | Path) -> EnsembleModel:

@@ -365,12 +365,12 @@ def format_trial_line(trial: Trial) -> str:
 
 
 def save_search(result: SearchResult, folder: str | Path) -> Path:
-    """Write ``folder/search.json`` (atomically) and return its path."""
+    """Write ``folder/search.json`` (atomically, recorded in ``folder/.dataaudit.json``); return its path."""
+    from dataaudit.io.output_set import output_folder
     from dataaudit.io.outputs import atomic_write_json
 
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    return atomic_write_json(folder / "search.json", result.to_dict())
+    with output_folder(folder, "train", atomic=False) as target:
+        return atomic_write_json(target / "search.json", result.to_dict())
 
 
 def load_search(path: str | Path) -> SearchResult:

@@ -87,7 +87,7 @@ def transform(
     from dataaudit.expectations import validate
     from dataaudit.io.artifacts import NpzStreamWriter, load_artifacts
     from dataaudit.io.loading import read_table
-    from dataaudit.io.outputs import atomic_path
+    from dataaudit.io.output_set import check_file_target, discard_output_file, output_file
 
     if on_invalid not in ON_INVALID:
         raise ConfigError(f"on_invalid={on_invalid!r} must be one of {list(ON_INVALID)}.")
@@ -133,15 +133,19 @@ def transform(
         error.report = report  # type: ignore[attr-defined]
         raise error
     keep = np.setdiff1d(np.arange(len(frame)), bad_rows)
+    check_file_target(out)
+    stale_quarantine = out.with_name(out.name.removesuffix(".npz") + ".quarantine.csv")
     if len(bad_rows):
         reasons: dict[int, list[str]] = {int(r): [] for r in bad_rows}
         for v in report.violations:
             for r in v.rows:
                 reasons[int(r)].append(f"{v.expectation}:{v.column}")
         quarantine = quarantine_frame(frame, bad_rows, ["invalid " + ";".join(reasons[int(r)]) for r in bad_rows])
-        quarantine_path = out.with_name(out.name.removesuffix(".npz") + ".quarantine.csv")
-        with atomic_path(quarantine_path) as target:
+        quarantine_path = stale_quarantine
+        with output_file(quarantine_path, "transform") as target:
             quarantine.to_csv(target, index=False)
+    else:
+        discard_output_file(stale_quarantine)  # one from an earlier run would describe other rows
     transform_.encoder.unknown_counts_ = {}
     encoded = transform_.encoder.transform(frame, rows=keep)
     X = transform_.apply_encoded(encoded)
@@ -152,7 +156,7 @@ def transform(
             arrays["y"] = np.array([code_of(v, classes) for v in frame[label].iloc[keep].tolist()], dtype=np.int64)
         else:
             arrays["y"] = pd.to_numeric(frame[label].iloc[keep], errors="coerce").to_numpy(dtype=np.float64)
-    with atomic_path(out) as target:
+    with output_file(out, "transform") as target:
         NpzStreamWriter(target, {k: (v.shape, v.dtype) for k, v in arrays.items()}).save_all(arrays)
     return TransformOutcome(
         out=out, n_rows=len(frame), n_transformed=len(keep), n_quarantined=len(bad_rows),

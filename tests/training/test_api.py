@@ -45,7 +45,7 @@ def test_train_artifacts_writes_everything(small_artifacts: Path, tmp_path: Path
     lines: list[dict] = []
     report = train_artifacts(small_artifacts, QUICK, out=tmp_path / "out", on_log=lines.append)
     out = tmp_path / "out"
-    assert sorted(p.name for p in out.iterdir()) == ["history.json", "model.json", "model.npz", "report.html",
+    assert sorted(p.name for p in out.iterdir()) == [".dataaudit.json", "history.json", "model.json", "model.npz", "report.html",
                                                       "training.json"]
     history = json.loads((out / "history.json").read_text())
     assert history == json.loads(json.dumps(lines)) and len(history) == 8

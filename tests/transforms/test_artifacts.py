@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dataaudit.exceptions import ArtifactError, InputError
+from dataaudit.exceptions import ArtifactError, InputError, OutputError
 from dataaudit.io.artifacts import NpzStreamWriter, load_artifacts
 from dataaudit.transforms.fitted import fitted_transform
 from dataaudit.transforms.pipeline import TransformConfig, fit_transform
@@ -46,7 +46,7 @@ def test_round_trip(artifacts) -> None:
     frame = pd.read_csv(path.parent / "d.csv")
     np.testing.assert_array_equal(fitted_transform(art).apply(frame.iloc[row]), X)
     assert sorted(p.name for p in path.iterdir()) == [
-        "expectations.json", "manifest.json", "quarantine.csv", "test.npz", "train.npz", "transform.npz", "val.npz"]
+        ".dataaudit.json", "expectations.json", "manifest.json", "quarantine.csv", "test.npz", "train.npz", "transform.npz", "val.npz"]
 
 
 def test_tampered_npz_refused(artifacts, tmp_path) -> None:
@@ -106,7 +106,7 @@ def test_failed_write_leaves_previous_artifacts(artifacts, tmp_path, monkeypatch
         raise OSError("disk full")
 
     monkeypatch.setattr(module, "npz_record", broken)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OutputError, match="disk full.*previous contents are unchanged"):
         fit_transform(artifacts[0].parent / "d.csv", "y", path, config=TransformConfig(near_duplicates=False))
     assert (path / "manifest.json").read_text() == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
