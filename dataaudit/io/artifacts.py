@@ -326,7 +326,12 @@ def read_manifest(path: str | Path) -> Manifest:
     manifest_path = folder / "manifest.json"
     if not manifest_path.is_file():
         raise ArtifactError(f"{folder}: no manifest.json; not an artifact folder written by `dataaudit fit-transform`.")
-    return Manifest.from_dict(_read_json(manifest_path), manifest_path)
+    manifest = Manifest.from_dict(_read_json(manifest_path), manifest_path)
+    from dataaudit.io.record import verify_recorded
+
+    # The manifest checksums every other file; its own digest is kept in the folder's record.
+    verify_recorded(folder, ["manifest.json"])
+    return manifest
 
 
 def load_artifacts(path: str | Path, *, load_splits: bool = True) -> Artifacts:

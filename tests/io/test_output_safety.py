@@ -544,3 +544,45 @@ def test_sigkill_at_random_times_the_folder_is_whole_and_a_rerun_recovers(tables
         _rerun_recovers(writer, out, which, tables, before, label, failures)
     _tally(f"sigkill {kind}", 8, failures)
     assert not failures, "\n".join(failures)
+
+
+def _whole_inside(out: Path, which: Callable[..., Any], tables: dict[str, Path]) -> str | None:
+    """For a swap inside ``out``: the run whose complete set lies in one of its dataaudit folders."""
+    for entry in out.iterdir() if out.is_dir() else ():
+        if entry.is_dir() and (".dataaudit-old-" in entry.name or ".dataaudit-new-" in entry.name):
+            found = which(entry, tables)
+            if found:
+                return found
+    return None
+
+
+def test_killed_inside_the_current_folder_a_rerun_recovers_it(tables, audits, tmp_path, monkeypatch) -> None:
+    """``--out .``: the swap happens inside the folder (the shell keeps it); kills at every point."""
+    writer, which = _writers(tables, audits)["inspect"]
+    n_points = _count_points(writer, tmp_path / "probe" / "out", monkeypatch)
+    failures: list[str] = []
+    for point in range(1, n_points + 1):
+        parent = tmp_path / f"c{point}"
+        parent.mkdir()
+        out = parent / "out"
+        _previous_set(writer, tmp_path / "template" / "out", out)
+        inode = out.stat().st_ino
+
+        def action(out: Path = out, point: int = point) -> None:
+            os.chdir(out)
+            with pytest.MonkeyPatch.context() as patch:
+                WritePoints(point, lambda path: os._exit(137)).install(patch)
+                writer("B", out)
+
+        _run_forked(action)
+        if which(out, tables) is None and _whole_inside(out, which, tables) is None:
+            failures.append(f"point {point}: no whole set in the folder, nor one recoverable inside it")
+        monkeypatch.chdir(out)
+        _rerun_recovers(writer, out, which, tables, {}, f"point {point}", failures)
+        monkeypatch.chdir(tmp_path)
+        leftovers = [n for n in os.listdir(out) if "dataaudit-" in n]
+        if out.stat().st_ino != inode or leftovers:
+            failures.append(f"point {point}: the folder was replaced or keeps {leftovers}")
+    _tally("kill-at-point inspect --out .", n_points, failures)
+    assert not failures, "\n".join(failures)
+

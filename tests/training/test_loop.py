@@ -42,6 +42,9 @@ def _edit_manifest(folder: Path, change) -> Path:
     manifest = json.loads((folder / "manifest.json").read_text())
     change(manifest)
     (folder / "manifest.json").write_text(json.dumps(manifest))
+    from dataaudit.io.record import write_record
+
+    write_record(folder, "fit-transform")  # reseal the folder record: these cases test validation
     return folder
 
 

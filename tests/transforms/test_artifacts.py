@@ -88,6 +88,9 @@ def test_pickled_npz_refused(artifacts, tmp_path) -> None:
 
     manifest["files"]["test.npz"]["sha256"] = sha256_file(path / "test.npz")
     (path / "manifest.json").write_text(json.dumps(manifest))
+    from dataaudit.io.record import write_record
+
+    write_record(path, "fit-transform")  # reseal the folder record: this case tests validation
     with pytest.raises(ArtifactError, match="declares object"):
         load_artifacts(path)
 
