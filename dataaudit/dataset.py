@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -50,6 +51,12 @@ def _named_like_id(name: str) -> bool:
     return lowered in {"id", "index", "key", "uuid"} or lowered.endswith(("_id", "id", "_key", "uuid"))
 
 
+def _id_word(name: str) -> bool:
+    """An ``id``/``key``/``uuid`` word in a column name (``user_id_str``, ``AccountID``, ``order key``)."""
+    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+", name)
+    return any(w.lower() in {"id", "key", "uuid"} for w in words)
+
+
 # A column named like an ID stays one when a few rows repeat (duplicated rows repeat their ID too).
 ID_DISTINCT_SHARE = 0.95
 
@@ -67,10 +74,19 @@ def integer_id_evidence(values: pd.Series, name: str = "") -> str | None:
     The rule: a column named like an ID with at least 95% distinct values, or a column of unique
     whole numbers (no missing, at least 20 rows) that counts up or down (row numbers), is dense
     (a shuffled numbering: its range is so small that distinct measurements would collide), or
-    holds only large keys (every value has at least 9 digits, like tweet or account numbers).
+    holds only large keys (every value has at least 9 digits, like tweet or account numbers). A
+    column with an ``id`` or ``key`` word in its name whose whole-number values mostly have 9+
+    digits (median) is a key of other records even when values repeat or are missing
+    (``in_reply_to_user_id_str``).
     """
     if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
         return None
+    if _id_word(name) and (values.isna().any() or not values.is_unique):
+        present = values.dropna().to_numpy(dtype=np.float64)
+        if (len(present) >= 20 and np.all(np.isfinite(present)) and np.all(np.mod(present, 1) == 0)
+                and float(np.median(np.abs(present))) >= LARGE_KEY):
+            return ("named like an ID with whole numbers of 9 or more digits (median): a key of other "
+                    "records, not a quantity")
     if pd.api.types.is_float_dtype(values):
         array = values.to_numpy(dtype=np.float64, na_value=np.nan)
         if len(array) < 20 or not np.all(np.isfinite(array)) or np.any(np.mod(array, 1) != 0):

@@ -127,7 +127,7 @@ class IdColumns(Check):
         described = "; ".join(f"{n!r}: {per_column[n]['why']}" for n in names[:4])
         return self.finding(
             "id_column", "warning",
-            f"{len(names)} column(s) look like row identifiers ({described}"
+            f"{len(names)} column(s) look like identifiers ({described}"
             f"{'; ...' if len(names) > 4 else ''}). A model can memorize them; they must not be features.",
             columns=names,
             details={"per_column": per_column,

@@ -54,9 +54,11 @@ def print_summary(result: Any, outputs: Any, console: Any) -> None:
     from rich.table import Table
 
     info = result.input
+    task = f" ({info['task']}: {escape(info.get('task_reason') or '')})" if info.get("task") else ""
+    group = f", group {escape(repr(info['group']))}" if info.get("group") else ""
     console.print(
         f"[bold]{escape(str(info.get('path')))}[/]: {info.get('n_rows'):,} rows × {info.get('n_columns')} "
-        f"columns, label {escape(repr(info.get('label')))}, {result.seconds:.1f} s"
+        f"columns, label {escape(repr(info.get('label')))}{task}{group}, {result.seconds:.1f} s"
     )
     table = Table(show_lines=False, header_style="bold")
     for column in ("severity", "code", "rows", "message"):

@@ -111,3 +111,17 @@ def test_real_tables_entities_found_and_scores_not_ids() -> None:
     hfi = load_dataset(DATA / "hfi_scores.csv", label="hf_score")
     (group,) = [f for f in _run(hfi).findings if f.code == "group_column"]
     assert group.details["suggested_group"] in ("ISO_code", "countries")  # a country-year panel
+
+
+def test_a_named_key_of_other_records_is_an_id_even_with_repeats_and_gaps() -> None:
+    rng = np.random.default_rng(3)
+    frame = _frame(200)
+    users = rng.choice(10**9, 40, replace=False) + 10**9
+    frame["in_reply_to_user_id_str"] = np.where(rng.random(200) < 0.6, np.nan, rng.choice(users, 200))
+    frame["valid"] = rng.integers(10**9, 10**10, 200).astype(float)  # a quantity whose name ends in "id"
+    frame.loc[:5, "valid"] = np.nan
+    dataset = Dataset.from_frame(frame, label="y")
+    assert dataset.roles["in_reply_to_user_id_str"] == "id"
+    assert dataset.roles["valid"] == "numeric"
+    (finding,) = _run(dataset).findings
+    assert "key of other records" in finding.details["per_column"]["in_reply_to_user_id_str"]["why"]
