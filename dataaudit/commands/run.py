@@ -31,8 +31,13 @@ def _run(config: Any, *, quiet: bool, compare: bool, force: bool = False, inputs
         result = run_pipeline(config, log=log, on_train_log=on_train_log, compare_without_cleaning=compare)
     summary = result.summary
     if result.exit_code:
+        from dataaudit.exceptions import FindingsAtThreshold
+
         typer.echo(f"Report: {result.report.resolve()}")
-        raise typer.Exit(result.exit_code)
+        raise FindingsAtThreshold(
+            f"{config.source or config.name}: a {summary['worst_severity']} finding is at or above [inspect] "
+            f"fail_on = {summary['fail_on']!r}; stopped after inspect (findings in {result.out})."
+        )
     planted = summary.get("planted_defects") or {}
     for code, score in planted.items():
         console.print(f"planted {code}: found {score['found']} of {score['planted']} "

@@ -65,6 +65,8 @@ def test_fail_on_stops_after_inspect(tmp_path: Path) -> None:
     path.write_text(base + '[inspect]\nfail_on = "warning"\nonly = ["duplicates"]\n')
     result = runner.invoke(app, ["run", str(path), "--quiet"])
     assert result.exit_code == 1, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("FindingsAtThreshold:") and "fail_on = 'warning'" in lines[0]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["stopped_after"] == "inspect" and summary["worst_severity"] == "warning"
     assert (out / "findings.json").exists() and (out / "report.html").exists()
