@@ -107,8 +107,12 @@ def duplicates_section(ctx: ReportContext) -> Section | None:
     # Info findings here (chance collisions) are rows kept as distinct records, not duplicates.
     n_rows = sum(len(f.rows) for f in found if f.severity != "info")
     n_groups = sum(b["n_groups"] for b, f in zip(blocks, found, strict=True) if f.severity != "info")
+    kept = sum(b["n_groups"] for b, f in zip(blocks, found, strict=True) if f.severity == "info")
+    summary = f"{n_rows} duplicate row(s) in {n_groups} group(s)"
+    if kept:
+        summary += f"; {kept} group(s) share values by chance (kept)"
     return Section(id="duplicates", title="Duplicates", html=html,
-                   summary=f"{n_rows} duplicate row(s) in {n_groups} group(s)",
+                   summary=summary,
                    status=status_of(found))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -314,3 +316,12 @@ def test_many_groups_are_linear():
     for group in exact.details["groups"][:200]:
         rows = frame.iloc[group]
         assert (rows.nunique(dropna=False) == 1).all()
+
+
+def test_report_counts_collisions_apart_from_duplicates():
+    from dataaudit.report.render import render_report
+
+    audit = run_checks(Dataset.from_frame(titanic_like(), label="label"), checks=["duplicates"], strict=True)
+    html = render_report(audit)
+    assert "Shared feature values (chance)" in html
+    assert re.search(r"0 duplicate row\(s\) in 0 group\(s\); \d+ group\(s\) share values by chance \(kept\)", html)
