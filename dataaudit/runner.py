@@ -117,6 +117,7 @@ def run_pipeline(
             html = render_report(audit, image_shape=image_shape, title=f"dataaudit — {config.name}")
             report = atomic_write_text(stage / "report.html", html)
             atomic_write_json(stage / "summary.json", stopped)
+            _relocate(stage, out)
             log(f"stopped after inspect: a finding of severity {worst!r} is at or above [inspect] fail_on = "
                 f"{config.fail_on!r}")
             return RunResult(out=out, report=out / report.name, summary=stopped, audit=audit, exit_code=1)
@@ -174,11 +175,35 @@ def run_pipeline(
                              title=f"dataaudit — {config.name}")
         report = atomic_write_text(stage / "report.html", html)
         atomic_write_json(stage / "summary.json", run_summary)
+        _relocate(stage, out)
     for stage_result in (summary, training):
         with contextlib.suppress(AttributeError, TypeError, dataclasses.FrozenInstanceError):
             stage_result.out = _final(stage_result.out, stage, out)
     return RunResult(out=out, report=out / report.name, summary=run_summary, audit=audit, transform=summary,
                      training=training)
+
+
+def _relocate(stage: Path, out: Path) -> None:
+    """Name the set's own files by their final paths in the JSON and HTML written inside the set.
+
+    The stages ran inside the staging folder, so a manifest or training.json may name
+    ``<staging>/data/x.csv``; after the swap that path is ``out/data/x.csv``. The records of the
+    subfolders are written again afterwards (their digests change with the files).
+    """
+    from dataaudit.io.outputs import atomic_write_text
+    from dataaudit.io.record import RECORD_NAME, read_record, write_record
+
+    old, new = str(stage), str(out)
+    for path in sorted(stage.rglob("*")):
+        if path.suffix not in (".json", ".html") or path.name == RECORD_NAME or not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8", errors="strict")
+        if old in text:
+            atomic_write_text(path, text.replace(old, new))
+    for record_path in sorted(stage.rglob(RECORD_NAME), key=lambda p: -len(p.parts)):
+        if record_path.parent != stage:
+            record = read_record(record_path.parent) or {}
+            write_record(record_path.parent, str(record.get("command", "run")))
 
 
 def _final(path: Any, stage: Path, out: Path) -> Any:

@@ -586,3 +586,21 @@ def test_killed_inside_the_current_folder_a_rerun_recovers_it(tables, audits, tm
     _tally("kill-at-point inspect --out .", n_points, failures)
     assert not failures, "\n".join(failures)
 
+
+
+def test_run_writes_one_recorded_set_naming_its_files_by_their_final_paths(tables, tmp_path) -> None:
+    pipeline = tmp_path / "p.toml"
+    pipeline.write_text(f'name = "t"\n[dataset]\npath = "{tables["A"]}"\nlabel = "label"\n'
+                        '[inspect]\nonly = ["duplicates"]\n'
+                        '[transform]\nnear_duplicates = false\n[train]\nhidden = [4]\nmax_epochs = 1\n'
+                        f'[output]\ndir = "{tmp_path / "out"}"\n')
+    result = _invoke(["run", pipeline, "-q"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    records = sorted(str(p.relative_to(out)) for p in out.rglob(".dataaudit.json"))
+    assert records == [".dataaudit.json", "artifacts/.dataaudit.json", "training/.dataaudit.json"]
+    stale = [str(p) for p in out.rglob("*") if p.is_file() and b"dataaudit-new-" in p.read_bytes()]
+    assert stale == [], "files name the staging folder"
+    assert sorted(os.listdir(tmp_path)) == ["out", "p.toml"]
+    assert _invoke(["transform", tables["A"], "--artifacts", out / "artifacts", "--out",
+                    tmp_path / "new.npz"]).exit_code == 0
