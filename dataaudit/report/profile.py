@@ -80,6 +80,19 @@ def _date_text(stamp: Any) -> str:
     return str(stamp.date()) if stamp == stamp.normalize() else str(stamp)
 
 
+def _epoch_ns(stamps: pd.Series) -> np.ndarray:
+    """Nanoseconds since the epoch (UTC for time-zone-aware stamps) as float64, without warnings.
+
+    NumPy has no time zones: casting tz-aware values to datetime64 warns once per call (and a
+    tz-aware object column warns per value), so aware stamps are converted to naive UTC first.
+    """
+    if isinstance(stamps.dtype, pd.DatetimeTZDtype):
+        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    elif not pd.api.types.is_datetime64_dtype(stamps):
+        stamps = pd.to_datetime(stamps, utc=True, errors="coerce").dt.tz_localize(None).dropna()
+    return stamps.astype("datetime64[ns]").to_numpy().astype(np.int64).astype(np.float64)
+
+
 def _top_values(values: pd.Series, top_k: int = TOP_VALUES) -> tuple[list[dict[str, Any]], int]:
     counts = values.value_counts(dropna=True)
     n_present = int(counts.sum())
@@ -87,8 +100,8 @@ def _top_values(values: pd.Series, top_k: int = TOP_VALUES) -> tuple[list[dict[s
         {"value": str(value), "count": int(count), "share": float(count) / n_present if n_present else 0.0}
         for value, count in counts.iloc[:top_k].items()
     ]
-    other = n_present - sum(t["count"] for t in top)
-    return top, int(other)
+    # "+ N other" counts the distinct values not shown, not the rows holding them.
+    return top, max(len(counts) - len(top), 0)
 
 
 def _numeric_stats(values: np.ndarray) -> dict[str, Any]:
@@ -146,7 +159,7 @@ def profile_column(values: pd.Series, role: str, rng: np.random.Generator,
                 return column
         column["kind"] = "datetime"
         column["stats"] = {"min": _date_text(present.min()), "max": _date_text(present.max())}
-        column["histogram"] = histogram(present.to_numpy().astype("datetime64[ns]").astype(np.int64).astype(np.float64))
+        column["histogram"] = histogram(_epoch_ns(present))
         column["histogram"]["lo"] = _date_text(present.min())
         column["histogram"]["hi"] = _date_text(present.max())
     else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,7 @@ from dataaudit.report.section import Section, _format_number, render_fragment
 from dataaudit.report.view import (
     MAX_FINDING_ROWS_SHOWN,
     MAX_FINDINGS,
+    MAX_GROUP_LINES,
     ReportContext,
     action_of,
     cell,
@@ -23,10 +24,6 @@ from dataaudit.report.view import (
     title_of,
     value_cells,
 )
-
-if TYPE_CHECKING:
-    pass
-
 
 
 def overview_section(ctx: ReportContext, later: Sequence[Section]) -> Section:
@@ -98,34 +95,121 @@ def _bytes(size: int) -> str:
 
 
 def findings_section(ctx: ReportContext, present: set[str], column_index: dict[str, int]) -> Section:
-    items = []
-    for finding in ctx.result.findings[:MAX_FINDINGS]:
-        target = finding.section or None
-        link = None
-        if target == "columns" and finding.columns and finding.columns[0] in column_index and "columns" in present:
-            link = f"#col-{column_index[finding.columns[0]]}"
-        elif target in present:
-            link = f"#{target}"
-        items.append({
-            "severity": finding.severity,
-            "code": finding.code,
-            "check": finding.check,
-            "message": finding.message,
-            "n_rows": len(finding.rows),
-            "rows": finding.rows[:MAX_FINDING_ROWS_SHOWN],
-            "more_rows": max(len(finding.rows) - MAX_FINDING_ROWS_SHOWN, 0),
-            "columns": finding.columns[:12],
-            "more_columns": max(len(finding.columns) - 12, 0),
-            "details": scalar_details(finding.details),
-            "title": title_of(finding),
-            "action": action_of(finding),
-            "link": link,
-        })
-    total = len(ctx.result.findings)
-    html = render_fragment("audit_findings.html.j2", items=items, total=total,
-                           hidden=max(total - MAX_FINDINGS, 0), by_severity=ctx.result.summary()["by_severity"])
+    findings = ctx.result.findings
+    items, hidden = finding_cards(findings, present, column_index)
+    total = len(findings)
+    html = render_fragment("audit_findings.html.j2", items=items, total=total, hidden=hidden,
+                           by_severity=ctx.result.summary()["by_severity"])
     return Section(id="findings", title="Findings", html=html,
-                   summary=f"{total} finding(s), worst first", status=status_of(ctx.result.findings))
+                   summary=f"{total} finding(s), worst first", status=status_of(findings))
+
+
+def _finding_item(finding: Finding, present: set[str], column_index: dict[str, int]) -> dict[str, Any]:
+    return {
+        "grouped": False,
+        "severity": finding.severity,
+        "code": finding.code,
+        "check": finding.check,
+        "message": finding.message,
+        "n_rows": _rows_flagged(finding),
+        "rows": finding.rows[:MAX_FINDING_ROWS_SHOWN],
+        "more_rows": max(_rows_flagged(finding) - MAX_FINDING_ROWS_SHOWN, 0),
+        "columns": finding.columns[:12],
+        "more_columns": max(len(finding.columns) - 12, 0),
+        "details": scalar_details(finding.details),
+        "title": title_of(finding),
+        "action": action_of(finding),
+        "link": _finding_link(finding, present, column_index),
+        "n_findings": 1,
+    }
+
+
+def _finding_link(finding: Finding, present: set[str], column_index: dict[str, int]) -> str | None:
+    target = finding.section or None
+    if target == "columns" and finding.columns and finding.columns[0] in column_index and "columns" in present:
+        return f"#col-{column_index[finding.columns[0]]}"
+    if target in present:
+        return f"#{target}"
+    return None
+
+
+def _rows_flagged(finding: Finding) -> int:
+    """Rows a finding concerns: the full count when ``rows`` holds only a sample of them."""
+    for key in ("n_missing", "n_rows", "n_flagged"):
+        value = finding.details.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return max(value, len(finding.rows))
+    return len(finding.rows)
+
+
+def _group_item(members: list[Finding], present: set[str], column_index: dict[str, int]) -> dict[str, Any]:
+    """One card for per-column findings of one code and severity: a table, one line per finding."""
+    first = members[0]
+    actions = {action_of(f) for f in members}
+    lines = []
+    for finding in members[:MAX_GROUP_LINES]:
+        name = finding.columns[0]
+        share = finding.details.get("share")
+        lines.append({
+            "column": name,
+            "more_columns": len(finding.columns) - 1,
+            "link": f"#col-{column_index[name]}" if name in column_index and "columns" in present else None,
+            "n_rows": _rows_flagged(finding),
+            "share": float(share) if isinstance(share, int | float) and not isinstance(share, bool) else None,
+            "message": finding.message,
+            "action": action_of(finding) if len(actions) > 1 else None,
+        })
+    n_columns = len({c for f in members for c in f.columns})
+    return {
+        "grouped": True,
+        "severity": first.severity,
+        "code": first.code,
+        "check": first.check,
+        "title": title_of(first),
+        "message": f"{len(members):,} findings on {n_columns:,} column{'s' if n_columns != 1 else ''}.",
+        "lines": lines,
+        "more_lines": max(len(members) - MAX_GROUP_LINES, 0),
+        "action": action_of(first) if len(actions) == 1 else None,
+        "per_line_action": len(actions) > 1,
+        "link": f"#{first.section}" if first.section in present and first.section != "columns" else None,
+        "n_findings": len(lines),  # findings this card shows (the rest count as hidden)
+    }
+
+
+def finding_cards(findings: Sequence[Finding], present: set[str] | None = None,
+                  column_index: dict[str, int] | None = None,
+                  limit: int = MAX_FINDINGS) -> tuple[list[dict[str, Any]], int]:
+    """The findings list as cards, worst first, and how many findings no card shows.
+
+    Per-column findings of one code and severity (one missing-values finding per column of a wide
+    table) become one card with a table. At most ``limit`` cards, but every code keeps at least
+    its worst card, so a flood of one kind never hides another.
+    """
+    present = present or set()
+    column_index = column_index or {}
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for finding in findings:  # already worst first; groups keep first-appearance order
+        groups.setdefault((finding.code, finding.severity), []).append(finding)
+    cards: list[dict[str, Any]] = []
+    for members in groups.values():
+        if len(members) >= 2 and all(f.columns for f in members):
+            cards.append(_group_item(members, present, column_index))
+        else:
+            cards.extend(_finding_item(f, present, column_index) for f in members)
+    if len(cards) > limit:
+        keep: set[int] = set()
+        seen: set[str] = set()
+        for i, card in enumerate(cards):
+            if card["code"] not in seen:
+                seen.add(card["code"])
+                keep.add(i)
+        for i in range(len(cards)):
+            if len(keep) >= max(limit, len(seen)):
+                break
+            keep.add(i)
+        cards = [card for i, card in enumerate(cards) if i in keep]
+    hidden = len(findings) - sum(card["n_findings"] for card in cards)
+    return cards, hidden
 
 
 def columns_section(ctx: ReportContext) -> Section:

@@ -25,7 +25,10 @@ MAX_GROUPS = 20
 MAX_GROUP_MEMBERS = 6
 # Row tables show the label plus at most this many feature columns.
 MAX_VALUE_COLUMNS = 8
+# Finding cards in the findings list (per-column findings of one code and severity share a card).
 MAX_FINDINGS = 200
+# Lines in the table of a grouped card (the rest are in findings.json).
+MAX_GROUP_LINES = 300
 MAX_FINDING_ROWS_SHOWN = 12
 PCA_POINTS = 3000
 HEATMAP_COLUMNS = 40
