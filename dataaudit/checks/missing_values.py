@@ -84,6 +84,8 @@ class MissingValues(Check):
                     f"{len(label_missing)} rows ({fmt_share(len(label_missing) / n_rows)}) have no label "
                     f"in column {dataset.label!r}.",
                     rows=rows, columns=[dataset.label],
+                    # Not the code's general advice (impute): a missing label is never imputed.
+                    action="Drop these rows before training (fit-transform does), or label them.",
                     details={"kind": "missing_label", "n_missing": len(label_missing),
                              "share": len(label_missing) / n_rows, "rows_sampled": sampled,
                              "action": "drop these rows before training, or label them"},
