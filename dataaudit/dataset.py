@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -61,6 +62,9 @@ def _id_word(name: str) -> bool:
 ID_DISTINCT_SHARE = 0.95
 
 
+# A repeated whole-number column named like an ID with at least this many values (and sqrt(n)) is an
+# entity key (subject_id, ID); fewer (store_id with 12 stores) may be a category and stay numeric.
+ENTITY_KEY_VALUES = 50
 # Unique whole numbers with at least this many digits are keys (tweet, account, phone numbers).
 LARGE_KEY = 10**8
 # Unique integers whose range holds so few values that distinct measurements would collide this many
@@ -77,16 +81,21 @@ def integer_id_evidence(values: pd.Series, name: str = "") -> str | None:
     holds only large keys (every value has at least 9 digits, like tweet or account numbers). A
     column with an ``id`` or ``key`` word in its name whose whole-number values mostly have 9+
     digits (median) is a key of other records even when values repeat or are missing
-    (``in_reply_to_user_id_str``).
+    (``in_reply_to_user_id_str``); one with at least ``ENTITY_KEY_VALUES`` (50) and sqrt(n)
+    distinct whole numbers that repeat is an entity key (``subject_id``).
     """
     if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
         return None
     if _id_word(name) and (values.isna().any() or not values.is_unique):
         present = values.dropna().to_numpy(dtype=np.float64)
-        if (len(present) >= 20 and np.all(np.isfinite(present)) and np.all(np.mod(present, 1) == 0)
-                and float(np.median(np.abs(present))) >= LARGE_KEY):
-            return ("named like an ID with whole numbers of 9 or more digits (median): a key of other "
-                    "records, not a quantity")
+        if len(present) >= 20 and np.all(np.isfinite(present)) and np.all(np.mod(present, 1) == 0):
+            if float(np.median(np.abs(present))) >= LARGE_KEY:
+                return ("named like an ID with whole numbers of 9 or more digits (median): a key of other "
+                        "records, not a quantity")
+            n_distinct = len(np.unique(present))
+            if n_distinct >= max(ENTITY_KEY_VALUES, math.isqrt(len(values))):
+                return (f"named like an ID with {n_distinct:,} distinct whole numbers, repeated: the key of "
+                        "an entity (patient, subject), not a quantity")
     if pd.api.types.is_float_dtype(values):
         array = values.to_numpy(dtype=np.float64, na_value=np.nan)
         if len(array) < 20 or not np.all(np.isfinite(array)) or np.any(np.mod(array, 1) != 0):

@@ -82,8 +82,6 @@ class IdColumns(Check):
         per_column = self._id_columns(dataset)
         stats: dict[str, Any] = {"declared_id": dataset.id_column, "declared_group": dataset.group,
                                  "n_id_columns": len(per_column)}
-        if per_column:
-            findings.append(self._id_finding(per_column))
         if dataset.group is not None:
             stats["group"] = _group_sizes(dataset.frame[dataset.group])
             stats["group"]["label_constant_share"] = _label_constancy(dataset, dataset.group)
@@ -97,6 +95,11 @@ class IdColumns(Check):
                 findings.append(self._group_finding(dataset, entity))
             elif named_only:
                 findings.append(self._group_finding(dataset, named_only, strong=False))
+        # An entity key is reported once, as such, not also as a row identifier.
+        grouped = {c for f in findings for c in f.columns}
+        per_column = {c: v for c, v in per_column.items() if c not in grouped}
+        if per_column:
+            findings.insert(0, self._id_finding(per_column))
         return self.result(findings, stats=stats)
 
     # ---- ID columns ----------------------------------------------------------------------------

@@ -25,7 +25,10 @@ if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
 
 # Values that data exports commonly use for "unknown" in numeric columns.
-KNOWN_SENTINELS = frozenset({-1.0, -9.0, -99.0, -999.0, -9999.0, -99999.0, 999.0, 9999.0, 99999.0, 999999.0})
+KNOWN_SENTINELS = frozenset({-1.0, -9.0, -99.0, -999.0, -9999.0, -99999.0, 999.0, 9999.0, 99999.0, 999999.0,
+                             -888.0, 888.0, 8888.0, -8888.0})
+# At most this many distinct values at one end of a column are judged together as a set of codes.
+_MAX_CODES = 3
 # A value that is no conventional code must lie this many times the range of the column's other
 # values beyond them to be a placeholder (-999 among 0..100 does; 3 after 0 and 1 does not).
 FAR_RANGES = 2.0
@@ -182,36 +185,62 @@ class MissingValues(Check):
             highs = np.nanmax(matrix, axis=0)
         for j, column in enumerate(dataset.numeric_columns):
             values = matrix[:, j]
-            for value in dict.fromkeys((lows[j], highs[j])):
-                if not np.isfinite(value):
-                    continue
-                hits = values == value
-                count = int(hits.sum())
-                if count < min_count:
-                    continue
-                rest = take_rows(values, index)
-                rest = rest[np.isfinite(rest) & (rest != value)]
-                if rest.size < 3:
-                    continue
-                gap = self._gap(float(value), rest)
-                if gap is None:
-                    continue
-                rows, sampled = listed_rows(np.flatnonzero(hits), seed)
-                share = count / n_rows
-                findings.append(self.finding(
-                    "missing_values", "warning" if share > self.warn_share else "info",
-                    f"Column {column!r} has the value {json_value(value)} in {count} rows "
-                    f"({fmt_share(share)}), apart from its other values ({_span(rest)}): it looks like "
-                    "a code for missing.",
-                    rows=rows, columns=[column],
-                    details={"kind": "sentinel", "placeholder": json_value(value), "n_missing": count,
-                             "share": share, "gap_iqr": gap, "rest_min": float(rest.min()),
-                             "rest_max": float(rest.max()), "rows_sampled": sampled,
-                             "action": f"treat {json_value(value)} as missing in {column!r}, then impute"},
-                ))
+            if not np.isfinite(lows[j]):
+                continue
+            for side in (-1, 1):
+                codes = self._extreme_codes(values, float(lows[j] if side < 0 else highs[j]), side, index,
+                                            min_count)
+                for value, hits, rest, gap in codes:
+                    count = int(hits.sum())
+                    rows, sampled = listed_rows(np.flatnonzero(hits), seed)
+                    share = count / n_rows
+                    findings.append(self.finding(
+                        "missing_values", "warning" if share > self.warn_share else "info",
+                        f"Column {column!r} has the value {json_value(value)} in {count} rows "
+                        f"({fmt_share(share)}), apart from its other values ({_span(rest)}): it looks like "
+                        "a code for missing.",
+                        rows=rows, columns=[column],
+                        details={"kind": "sentinel", "placeholder": json_value(value), "n_missing": count,
+                                 "share": share, "gap_iqr": gap, "rest_min": float(rest.min()),
+                                 "rest_max": float(rest.max()), "rows_sampled": sampled,
+                                 "codes_together": [json_value(c[0]) for c in codes],
+                                 "action": f"treat {json_value(value)} as missing in {column!r}, then impute"},
+                    ))
         return findings
 
-    def _gap(self, value: float, rest: np.ndarray) -> float | None:
+    def _extreme_codes(self, values: np.ndarray, extreme: float, side: int, index: np.ndarray | None,
+                       min_count: int) -> list[tuple[float, np.ndarray, np.ndarray, float]]:
+        """Codes at one end of a column: its most extreme distinct values (up to ``_MAX_CODES``) that
+        together sit apart from the rest (999 and 888 above values of 0-0.3), each repeated. Only
+        conventional codes (``KNOWN_SENTINELS``) are peeled as a set; any other value is judged alone.
+
+        Returns ``(value, row mask, rest, gap)`` per code, or nothing.
+        """
+        codes: list[float] = []
+        masks: list[np.ndarray] = []
+        value = extreme
+        sample = take_rows(values, index)
+        sample = sample[np.isfinite(sample)]
+        for _ in range(_MAX_CODES):
+            hits = values == value
+            if int(hits.sum()) < (min_count if not codes else 3):
+                return []  # a code is a repeated value; a one-off extreme is an outlier
+            codes.append(value)
+            masks.append(hits)
+            rest = sample[~np.isin(sample, codes)]
+            if rest.size < 3:
+                return []
+            known = all(c in KNOWN_SENTINELS for c in codes)
+            gap = self._gap(value, rest, known=known)
+            if gap is not None:
+                return [(c, m, rest, gap) for c, m in zip(codes, masks, strict=True)]
+            if not known:
+                return []  # only conventional codes come as a set; 8, 15, 16 above 1-3 are categories
+            # The next value inward: the codes may come as a set (999 "missing", 888 "not asked").
+            value = float(rest.min() if side < 0 else rest.max())
+        return []
+
+    def _gap(self, value: float, rest: np.ndarray, known: bool | None = None) -> float | None:
         """How far ``value`` lies beyond the rest of the column, in IQRs; None when it is not a sentinel.
 
         A placeholder sits apart from the column's distribution; the ends of a bounded scale do not
@@ -233,9 +262,10 @@ class MissingValues(Check):
         distance = (low - value) if value < low else (value - high)
         q1, q3 = np.percentile(rest, [25, 75])
         gap = distance / (float(q3 - q1) or float(np.std(rest)))
-        if value in KNOWN_SENTINELS and value < 0 <= low:
+        known = value in KNOWN_SENTINELS if known is None else known
+        if known and value < 0 <= low:
             return gap  # an impossible sign
-        required = (0.5 if value in KNOWN_SENTINELS else FAR_RANGES) * (high - low)
+        required = (0.5 if known else FAR_RANGES) * (high - low)
         if distance <= required:
             return None  # as close to the others as they are to each other: the end of its scale
         return gap if gap >= self.sentinel_min_gap else None

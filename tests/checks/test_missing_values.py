@@ -120,3 +120,16 @@ def test_real_freedom_scores_have_no_missing_codes() -> None:
     sentinels = [f for f in _run(pd.DataFrame(), load_dataset(helpfull, label="GROUP")).findings
                  if f.details.get("kind") == "sentinel"]
     assert [(f.columns[0], f.details["placeholder"]) for f in sentinels] == [("N1A", 7)]  # 7 among 0/1 answers
+
+
+def test_a_set_of_conventional_codes_is_peeled_but_category_codes_are_not() -> None:
+    rng = np.random.default_rng(2)
+    n = 400
+    fractions = rng.uniform(0, 0.3, n).round(3)
+    fractions[:150] = 999.0  # "missing"
+    fractions[150:156] = 888.0  # "not asked": 999 alone is judged against a rest that holds 888
+    categories = rng.choice([1.0, 2.0, 3.0, 8.0, 15.0, 16.0], n, p=[0.05, 0.15, 0.05, 0.1, 0.5, 0.15])
+    frame = pd.DataFrame({"z": fractions, "drug": categories, "y": rng.integers(0, 2, n)})
+    sentinels = [f for f in _run(frame).findings if f.details.get("kind") == "sentinel"]
+    assert sorted((f.columns[0], f.details["placeholder"]) for f in sentinels) == [("z", 888), ("z", 999)]
+    assert sentinels[0].details["codes_together"] == [999, 888]
