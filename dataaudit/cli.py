@@ -73,10 +73,23 @@ def cli_errors(func: F) -> F:
         except MemoryError:
             if STATE["debug"]:
                 raise
-            typer.echo("MemoryError: out of memory; try --chunksize or a smaller sample.", err=True)
+            typer.echo(_memory_message(func, kwargs), err=True)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _memory_message(func: Callable[..., Any], kwargs: dict[str, Any]) -> str:
+    """The MemoryError line: names the input and suggests --chunksize only where it exists."""
+    import inspect
+
+    source = kwargs.get("data") or kwargs.get("artifacts") or kwargs.get("pipeline")
+    where = f" while reading or processing {source}" if source is not None else ""
+    if "chunksize" in inspect.signature(func).parameters:
+        hint = "pass --chunksize N (e.g. 100000) to stream the file, or use a smaller sample."
+    else:
+        hint = "use a smaller sample of the file (e.g. its first rows) or a machine with more memory."
+    return f"MemoryError: out of memory{where}; {hint}"
 
 
 def _register_commands() -> None:

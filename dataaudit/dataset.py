@@ -25,6 +25,7 @@ ROLES: tuple[str, ...] = (
     "text",
     "id",
     "constant",
+    "unsupported",
 )
 
 _BOOLEAN_TOKENS = {"true", "false", "yes", "no", "t", "f", "y", "n"}
@@ -163,7 +164,10 @@ def _looks_like_datetime(sample: pd.Series) -> bool:
     # Cheap pre-filter: dates contain digits and a separator and are short.
     if not head.str.contains(r"\d{1,4}[-/.:]\d{1,2}", regex=True).mean() > 0.9:
         return False
-    parsed = pd.to_datetime(head, errors="coerce", format="mixed")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "could not infer format" on odd strings
+        # utc=True: a sample mixing UTC offsets parses instead of raising.
+        parsed = pd.to_datetime(head, errors="coerce", format="mixed", utc=True)
     return bool(parsed.notna().mean() >= 0.95)
 
 
@@ -191,14 +195,21 @@ def infer_task(y: pd.Series) -> tuple[str, str]:
     return "classification", f"the label has {n_distinct} distinct {kind} values (treated as classes)"
 
 
-def infer_roles(frame: pd.DataFrame, label: str | None = None, id_column: str | None = None) -> dict[str, str]:
-    """Infer the role of every column; the label column gets ``"label"``, ``id_column`` gets ``"id"``."""
+def infer_roles(frame: pd.DataFrame, label: str | None = None, id_column: str | None = None,
+                unsupported: set[str] | None = None) -> dict[str, str]:
+    """Infer the role of every column; the label column gets ``"label"``, ``id_column`` gets ``"id"``.
+
+    Columns in ``unsupported`` (nested or binary Parquet columns, loaded as text) get
+    ``"unsupported"``: they are reported and never features.
+    """
     roles = {}
     for column in frame.columns:
         if column == label:
             roles[column] = "label"
         elif column == id_column:
             roles[column] = "id"
+        elif unsupported and column in unsupported:
+            roles[column] = "unsupported"
         else:
             roles[column] = infer_role(frame[column], str(column))
     return roles
@@ -237,6 +248,14 @@ class Dataset:
         A group column that is missing or is the label; a regression task on a non-numeric label.
     ConfigError
         A task that is not one of ``TASKS``.
+    file_format : str
+        ``"csv"``, ``"tsv"``, ``"parquet"`` or ``"memory"``.
+    encoding : str or None
+        The text encoding a CSV/TSV was read with (declared or detected).
+    load_notes : list of dict
+        What the loader had to do to read the file (an encoding detected, UTC offsets converted,
+        columns it cannot use), as finding fields (``code``, ``severity``, ``message``,
+        ``columns``, ``details``); the ``input_format`` check reports them.
     """
 
     frame: pd.DataFrame
@@ -250,6 +269,8 @@ class Dataset:
     group: str | None = None
     task: str | None = None
     task_reason: str = ""
+    encoding: str | None = None
+    load_notes: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.roles:
@@ -427,6 +448,7 @@ class Dataset:
             "n_columns": int(self.frame.shape[1]),
             "label": self.label,
             "format": self.file_format,
+            **({"encoding": self.encoding} if self.encoding else {}),
             "roles": dict(self.roles),
             "task": self.task,
             "task_reason": self.task_reason,

@@ -140,7 +140,8 @@ def transform(
         for v in report.violations:
             for r in v.rows:
                 reasons[int(r)].append(f"{v.expectation}:{v.column}")
-        quarantine = quarantine_frame(frame, bad_rows, ["invalid " + ";".join(reasons[int(r)]) for r in bad_rows])
+        quarantine = quarantine_frame(frame, bad_rows, ["invalid " + ";".join(reasons[int(r)]) for r in bad_rows],
+                                      source=None if isinstance(data, pd.DataFrame) else Path(data))
         quarantine_path = stale_quarantine
         with output_file(quarantine_path, "transform") as target:
             quarantine.to_csv(target, index=False)

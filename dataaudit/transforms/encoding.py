@@ -35,6 +35,7 @@ DROP_REASONS: dict[str, str] = {
     "id": "ID-like column (unique per row): memorizes rows, generalizes to nothing",
     "constant": "constant column: carries no information",
     "text": "free-text column: needs a text model, not one-hot or scaling",
+    "unsupported": "nested or binary Parquet column: not a feature (flatten or decode it first)",
     "mostly_missing": "missing in 99% or more of the training rows",
     "label": "the label column",
     "unparseable_datetime": "datetime column with no parseable value in training",
@@ -141,7 +142,7 @@ class TabularEncoder:
             role = self.roles[column]
             if column == self.label or role == "label":
                 continue
-            if role in ("id", "constant", "text", "user"):
+            if role in ("id", "constant", "text", "user", "unsupported"):
                 self.dropped_[column] = role
             elif role == "numeric":
                 spec = self._numeric_spec(column, _to_float(column_values(column)))

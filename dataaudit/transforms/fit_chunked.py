@@ -60,6 +60,7 @@ from dataaudit.transforms.plan import (
     roles_with_drops,
 )
 from dataaudit.transforms.split import SPLIT_NAMES
+from dataaudit.transforms.streaming import ColumnTypes, iter_csv_chunks
 
 __all__ = ["fit_chunked"]
 
@@ -109,13 +110,18 @@ def fit_chunked(data: Any, label: str, out: Path, findings: Any, config: Transfo
     # The encoder is fitted on the sampled training rows; the scaler and PCA on every training row.
     train_sample = scan.sample[acc.split[scan.sample.index.to_numpy()] == 0]
     encoder = TabularEncoder(roles, label, max_categories=config.max_categories).fit(train_sample)
+    if encoder.n_features_out_ == 0:
+        raise InputError(f"{path.name}: no usable feature columns (dropped: {encoder.dropped_with_reasons()}).")
     transform_ = FittedTransform(encoder, make_scaler(config), make_pca(config), dtype=config.dtype)
-    dtypes = dict.fromkeys(scan.float_columns, np.float64)
 
     with _spill_folder(out, encoder.n_features_out_) as spill:
         # Pass 2: encode, scaler and PCA statistics, exact suite statistics, spill per split.
         moments = None if transform_.scaler is None and transform_.pca is None else train_moments(transform_, [])
-        suite_stats, quarantine = _encode_pass(path, chunksize, dtypes, acc, encoder, spill, moments, scan.columns)
+        suite_stats = _encode_pass(path, chunksize, scan.types, acc, encoder, spill, moments)
+        # The quarantined rows are read back once, exactly as the file holds them.
+        q_rows = np.flatnonzero(acc.split < 0).astype(np.int64)
+        quarantine = quarantine_frame(scan.sample.iloc[:0], q_rows, [acc.removed[int(r)] for r in q_rows],
+                                      source=path)
         if moments is not None:
             fit_scaler_and_pca(transform_, moments)
         suite = build_suite(train_sample, name=f"{path.name}-train", roles=roles, label=label, seed=config.seed)
@@ -144,7 +150,7 @@ class _Scan:
     hasher: StreamingRowHasher  # the row-identity hashes, finished once the ID columns are known
     labels: pd.Series  # the raw label of every row
     sample: pd.DataFrame  # a seeded uniform sample of rows, indexed by row number
-    float_columns: set[str]  # columns read as float in some chunk (read as float64 everywhere)
+    types: ColumnTypes  # one type per column over all chunks (the in-memory loader's rule)
     entity: np.ndarray | None  # per-row key of the entity column (config.group), or None
 
 
@@ -157,7 +163,7 @@ def _scan(path: Path, label: str, chunksize: int, config: TransformConfig) -> _S
     sample: pd.DataFrame | None = None
     sample_keys = np.empty(0)
     columns: list[str] | None = None
-    float_columns: set[str] = set()
+    types = ColumnTypes(skip={c for c in (label, config.id_column, config.group) if c is not None})
     n = 0
     for chunk in _read_chunks(path, chunksize):
         chunk.index = pd.RangeIndex(n, n + len(chunk))
@@ -169,7 +175,7 @@ def _scan(path: Path, label: str, chunksize: int, config: TransformConfig) -> _S
                                  "Pass --label with one of them.")
             if config.group is not None and config.group not in columns:
                 raise InputError(f"--group {config.group!r} is not a column of {path}; columns are {columns}.")
-        float_columns |= {c for c in chunk.columns if pd.api.types.is_float_dtype(chunk[c])}
+        types.observe(chunk)
         hasher.update(chunk)
         if config.group is not None:
             # A missing entity is an entity of its own (a key no hash takes: its row number).
@@ -188,11 +194,11 @@ def _scan(path: Path, label: str, chunksize: int, config: TransformConfig) -> _S
         n += len(chunk)
     if columns is None or sample is None or n == 0:
         raise InputError(f"{path}: has a header but no data rows.")
-    # Chunks may infer int for a column that is float elsewhere; read floats as float64 everywhere.
-    sample = sample.astype({c: np.float64 for c in float_columns if c in sample.columns})
+    # Chunks may type a column differently (int here, float or a stray string there): one type each.
+    sample = types.coerce(sample.copy())
     return _Scan(
         columns=columns, n_rows=n, hasher=hasher, labels=pd.concat(labels, ignore_index=True), sample=sample,
-        float_columns=float_columns, entity=np.concatenate(entity) if entity else None,
+        types=types, entity=np.concatenate(entity) if entity else None,
     )
 
 
@@ -213,15 +219,9 @@ def _row_identity(scan: _Scan, roles: dict[str, str], label: str, config: Transf
     return record_identity_streamed(values, scan.labels, scan.sample, columns)
 
 
-def _read_chunks(path: Path, chunksize: int, dtypes: dict[str, Any] | None = None) -> Any:
-    from dataaudit.io.loading import read_table
-
-    if path.suffix.lower() in {".parquet", ".pq"}:
-        raise InputError(f"{path}: --chunksize streams CSV/TSV files; load Parquet in memory instead.")
-    sep = "\t" if path.suffix.lower() in {".tsv", ".tab"} else ","
-    if not path.exists():
-        read_table(path)  # raises the loader's clear error
-    return pd.read_csv(path, sep=sep, chunksize=chunksize, dtype=dtypes, low_memory=False)
+def _read_chunks(path: Path, chunksize: int, types: ColumnTypes | None = None) -> Any:
+    """The CSV in chunks through the in-memory loader's checks (``streaming.iter_csv_chunks``)."""
+    return iter_csv_chunks(path, chunksize, types)
 
 
 # ---- pass 2 ----------------------------------------------------------------------------------
@@ -257,26 +257,19 @@ def _spill_folder(out: Path, width: int) -> Iterator[_Spill]:
         os.rmdir(folder)
 
 
-def _encode_pass(path: Path, chunksize: int, dtypes: dict[str, Any], acc: RowAccounting, encoder: TabularEncoder,
-                 spill: _Spill, moments: Any, columns: list[str]) -> tuple[dict[str, dict[str, float]], pd.DataFrame]:
+def _encode_pass(path: Path, chunksize: int, types: ColumnTypes, acc: RowAccounting, encoder: TabularEncoder,
+                 spill: _Spill, moments: Any) -> dict[str, dict[str, float]]:
     """Pass 2: spill each split's encoded rows, stream the training moments and suite statistics.
 
-    Returns the suite statistics of the training rows and the quarantined rows with their reasons.
+    Returns the suite statistics of the training rows.
     """
     suite_stats: dict[str, dict[str, float]] = {}
-    quarantined_parts: list[pd.DataFrame] = []
     handles = {name: open(spill.path(name), "wb") for name in SPLIT_NAMES}  # noqa: SIM115
     try:
         start = 0
-        for chunk in _read_chunks(path, chunksize, dtypes):
+        for chunk in _read_chunks(path, chunksize, types):
             chunk.index = pd.RangeIndex(start, start + len(chunk))
-            chunk.columns = [str(c) for c in chunk.columns]
             part = acc.split[start: start + len(chunk)]
-            quarantined = np.flatnonzero(part < 0)
-            if len(quarantined):
-                rows = quarantined + start
-                quarantined_parts.append(quarantine_frame(chunk, quarantined, [acc.removed[int(r)] for r in rows]))
-                quarantined_parts[-1]["row"] = rows
             start += len(chunk)
             _update_suite_stats(suite_stats, chunk.iloc[np.flatnonzero(part == 0)])
             for index, name in enumerate(SPLIT_NAMES):
@@ -289,9 +282,7 @@ def _encode_pass(path: Path, chunksize: int, dtypes: dict[str, Any], acc: RowAcc
     finally:
         for handle in handles.values():
             handle.close()
-    quarantine = (pd.concat(quarantined_parts, ignore_index=True) if quarantined_parts
-                  else pd.DataFrame(columns=["row", "reason", *columns]))
-    return suite_stats, quarantine
+    return suite_stats
 
 
 def _update_suite_stats(stats: dict[str, dict[str, float]], chunk: pd.DataFrame) -> None:

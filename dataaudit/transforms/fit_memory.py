@@ -102,7 +102,9 @@ def fit_in_memory(data: Any, label: str, out: Path, findings: Any, config: Trans
         StreamingMoments(covariance=False).update(arrays["val"]["X"]) if len(arrays["val"]["X"]) else None, config,
     )
     q_rows = np.array(sorted(acc.removed), dtype=np.int64)
-    quarantine = quarantine_frame(frame, q_rows, [acc.removed[int(r)] for r in q_rows])
+    quarantine = quarantine_frame(frame, q_rows, [acc.removed[int(r)] for r in q_rows],
+                                  source=dataset.path if dataset.file_format != "memory" else None,
+                                  encoding=dataset.encoding)
     manifest = build_manifest(
         dataset_info={"path": str(dataset.path) if dataset.path else None, "sha256": dataset.sha256,
                       "n_rows": dataset.n_rows, "format": dataset.file_format},

@@ -322,10 +322,23 @@ def plan_rows(
     return acc, y, n_groups
 
 
-def quarantine_frame(frame: pd.DataFrame, rows: np.ndarray, reasons: list[str]) -> pd.DataFrame:
-    out = frame.iloc[rows].copy()
+def quarantine_frame(frame: pd.DataFrame, rows: np.ndarray, reasons: list[str],
+                     source: Path | None = None, encoding: str | None = None) -> pd.DataFrame:
+    """row, reason, then the row's values: exactly as the file ``source`` holds them when there
+    is one (``twenty`` stays ``twenty``, ``342`` stays ``342``, ``1,5`` stays ``1,5``), else
+    from ``frame``. ``frame`` gives the column names (and the values of an in-memory table)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if source is not None and len(rows):
+        from dataaudit.io.loading import read_raw_rows
+
+        out = read_raw_rows(source, rows, encoding=encoding)
+        if len(out.columns) == len(frame.columns):
+            out.columns = list(frame.columns)
+        out = out.reset_index(drop=True)
+    else:
+        out = frame.iloc[rows].copy()
     out.insert(0, "reason", reasons)
-    out.insert(0, "row", rows.astype(np.int64))
+    out.insert(0, "row", rows)
     return out
 
 

@@ -12,18 +12,23 @@ pairwise update of Chan, Golub and LeVeque (1979)::
 No raw sums of squares are ever formed, so there is no catastrophic cancellation when the
 mean is large against the spread, and a chunked pass agrees with an in-memory pass to
 rounding (the in-memory pass is the same code with its own block boundaries).
+
+``iter_csv_chunks`` is the chunked twin of ``io.loading.load_dataset``: the same encoding,
+delimiter, header and field-count checks, one chunk of rows at a time (``--chunksize``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from dataaudit.exceptions import ArtifactError, InputError
 
-__all__ = ["StreamingMoments", "iter_row_blocks", "default_block_rows"]
+__all__ = ["StreamingMoments", "iter_row_blocks", "default_block_rows", "CsvChunks", "iter_csv_chunks",
+           "ColumnTypes"]
 
 # Blocks of about 16 MiB of float64: large enough that a million rows need only a few dozen
 # BLAS calls (each call synchronises the BLAS threads, which is costly on a busy machine),
@@ -235,3 +240,169 @@ class StreamingMoments:
                 f"m2 shape {moments.m2.shape}, n_samples {moments.n_samples}."
             )
         return moments
+
+
+class CsvChunks:
+    """The data rows of a CSV/TSV file as DataFrames of at most ``chunksize`` rows.
+
+    Read with the format ``io.loading.sniff_csv`` settles (encoding, delimiter, header: the
+    checks of the in-memory loader), and every chunk goes through the same field-count check.
+    Chunk indexes continue the 0-based data-row numbers. ``format.notes`` holds what the
+    loader had to detect (e.g. an encoding). Iterating again starts from the first row.
+    """
+
+    def __init__(self, path: str | Path, chunksize: int, types: ColumnTypes | None = None,
+                 encoding: str | None = None) -> None:
+        from dataaudit.io.loading import check_path, is_parquet, sniff_csv
+
+        self.path = Path(path)
+        check_path(self.path)
+        if is_parquet(self.path):
+            raise InputError(f"{self.path}: --chunksize streams CSV/TSV files; load Parquet in memory instead.")
+        if int(chunksize) < 1:
+            raise InputError(f"{self.path}: chunksize must be at least 1, got {chunksize}.")
+        self.chunksize = int(chunksize)
+        self.types = types
+        self.declared_encoding = encoding
+        self.format = sniff_csv(self.path, encoding)
+        self._scanned = False  # the whole-file field-count scan runs at most once
+
+    def __iter__(self) -> Iterator[Any]:
+        import pandas as pd
+
+        from dataaudit.io.loading import late_encoding, parser_error, undecodable_message
+
+        fmt = self.format
+        yielded = 0
+        while True:
+            try:
+                for chunk in self._chunks(yielded):
+                    yielded += len(chunk)
+                    yield chunk
+                return
+            except UnicodeDecodeError:
+                late = None if self.declared_encoding else late_encoding(self.path, fmt.encoding, fmt.notes)
+                if late is None:
+                    raise InputError(undecodable_message(self.path, fmt.encoding)) from None
+                # Everything before the first bad byte is ASCII, so the rows already yielded read
+                # the same in the detected encoding: go on from the next row.
+                fmt.encoding = late
+            except (ValueError, pd.errors.ParserError) as exc:
+                if isinstance(exc, InputError):
+                    raise
+                raise parser_error(fmt, exc) from None
+
+    def _chunks(self, skip: int) -> Iterator[Any]:
+        import pandas as pd
+
+        from dataaudit.io.loading import (
+            check_field_counts,
+            first_ragged_row,
+            ragged_message,
+            read_csv_frame,
+        )
+
+        fmt = self.format
+        start = 0
+        reader = read_csv_frame(fmt, chunksize=self.chunksize, low_memory=False)
+        with reader:
+            for chunk in reader:
+                n = len(chunk)
+                if start + n <= skip:
+                    start += n
+                    continue
+                if not isinstance(chunk.index, pd.RangeIndex) or chunk.index.start != start:
+                    check_field_counts(fmt, chunk, first_row=start)
+                elif not self._scanned and n and len(chunk.columns) > 1 and chunk.iloc[:, -1].isna().any():
+                    # A short row is padded with missing values: scan the whole file once.
+                    self._scanned = True
+                    ragged = first_ragged_row(fmt)
+                    if ragged is not None:
+                        row, line, record = ragged
+                        raise InputError(ragged_message(fmt, line, len(record), row))
+                if len(chunk.columns) != len(fmt.header):
+                    check_field_counts(fmt, chunk, first_row=start)
+                chunk = chunk.iloc[max(0, skip - start):]
+                chunk.index = pd.RangeIndex(max(start, skip), start + n)
+                chunk.columns = [str(c) for c in chunk.columns]
+                start += n
+                yield chunk if self.types is None else self.types.coerce(chunk)
+
+
+def iter_csv_chunks(path: str | Path, chunksize: int, types: ColumnTypes | None = None,
+                    encoding: str | None = None) -> CsvChunks:
+    """``CsvChunks(path, chunksize, types, encoding)``: the loader's checks, one chunk at a time."""
+    return CsvChunks(path, chunksize, types, encoding)
+
+
+class ColumnTypes:
+    """Column types decided over all chunks, by the in-memory loader's rule.
+
+    pandas types each chunk on its own: a column can be float in one chunk, int in another and
+    text in a third (one stray string). ``observe`` every chunk of a first pass; then a column is
+    numeric when every chunk read it as numbers (or as all missing), or when at least
+    ``io.loading.NUMERIC_SHARE`` of its filled cells parse as numbers (the stray strings become
+    missing, as ``load_dataset`` does). ``coerce`` gives a chunk those types: numeric columns
+    that were ever fractional or coerced are float64 in every chunk.
+    """
+
+    def __init__(self, skip: set[str] | None = None) -> None:
+        self.skip = set(skip or ())
+        self._filled: dict[str, int] = {}
+        self._parsed: dict[str, int] = {}
+        self._text: set[str] = set()
+        self._float: set[str] = set()
+        self._other: set[str] = set()  # booleans, datetimes ...: left as read
+        self.numeric_: set[str] | None = None
+
+    def observe(self, chunk: Any) -> None:
+        import pandas as pd
+
+        for column in chunk.columns:
+            if column in self.skip:
+                continue
+            values = chunk[column]
+            if pd.api.types.is_bool_dtype(values) or not (
+                pd.api.types.is_numeric_dtype(values) or pd.api.types.is_object_dtype(values)
+                or pd.api.types.is_string_dtype(values)
+            ):
+                self._other.add(column)
+                continue
+            present = values.dropna()
+            self._filled[column] = self._filled.get(column, 0) + len(present)
+            if pd.api.types.is_numeric_dtype(values):
+                self._parsed[column] = self._parsed.get(column, 0) + len(present)
+                if pd.api.types.is_float_dtype(values):
+                    self._float.add(column)
+            else:
+                self._text.add(column)
+                numbers = pd.to_numeric(present.astype(str).str.strip(), errors="coerce")
+                self._parsed[column] = self._parsed.get(column, 0) + int(numbers.notna().sum())
+        self.numeric_ = None
+
+    @property
+    def numeric(self) -> set[str]:
+        """Columns read as numbers in every chunk."""
+        from dataaudit.io.loading import NUMERIC_SHARE
+
+        if self.numeric_ is None:
+            self.numeric_ = {
+                c for c, filled in self._filled.items() if c not in self._other
+                and (c not in self._text or (filled and self._parsed.get(c, 0) >= NUMERIC_SHARE * filled))
+            }
+        return self.numeric_
+
+    def coerce(self, frame: Any) -> Any:
+        """``frame`` with the numeric columns as numbers (float64 where any chunk needed it)."""
+        import pandas as pd
+
+        for column in self.numeric:
+            if column not in frame.columns:
+                continue
+            values = frame[column]
+            if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+                text = values.where(values.isna(), values.astype(str).str.strip())
+                frame[column] = pd.to_numeric(text, errors="coerce").astype(np.float64)
+            elif (column in self._float or column in self._text) and values.dtype != np.float64:
+                frame[column] = values.astype(np.float64)
+        return frame
