@@ -146,7 +146,7 @@ def infer_role(values: pd.Series, name: str = "") -> str:
     sample = as_text.iloc[: 2000]
     if set(sample.str.strip().str.lower().unique()) <= _BOOLEAN_TOKENS and n_distinct <= 2:
         return "boolean"
-    if _looks_like_datetime(sample):
+    if looks_like_datetime(sample):
         return "datetime"
     if _is_unique_key(values) or (_named_like_id(name) and _is_unique_key(values, ID_DISTINCT_SHARE)):
         mean_words = sample.str.count(r"\s+").mean() + 1
@@ -159,7 +159,8 @@ def infer_role(values: pd.Series, name: str = "") -> str:
     return "categorical"
 
 
-def _looks_like_datetime(sample: pd.Series) -> bool:
+def looks_like_datetime(sample: pd.Series) -> bool:
+    """Whether a sample of text cells reads as dates or timestamps (95% parse, any UTC offsets)."""
     head = sample.iloc[:200]
     # Cheap pre-filter: dates contain digits and a separator and are short.
     if not head.str.contains(r"\d{1,4}[-/.:]\d{1,2}", regex=True).mean() > 0.9:
@@ -213,6 +214,19 @@ def infer_roles(frame: pd.DataFrame, label: str | None = None, id_column: str | 
         else:
             roles[column] = infer_role(frame[column], str(column))
     return roles
+
+
+def _standardized(values: np.ndarray, sample_rows: np.ndarray) -> np.ndarray:
+    """One column median-imputed and standardized in float64, safe for any finite magnitude."""
+    column = values.astype(np.float64, copy=True)
+    present = column[sample_rows][~np.isnan(column[sample_rows])]
+    column[np.isnan(column)] = float(np.median(present)) if present.size else 0.0
+    scale = float(np.max(np.abs(column))) if column.size else 0.0
+    if scale > 0:
+        column /= scale
+    sample = column[sample_rows]
+    std = float(sample.std())
+    return ((column - sample.mean()) / (std if std > 0 else 1.0)).astype(np.float32)
 
 
 @dataclass
@@ -424,6 +438,10 @@ class Dataset:
             std[~(std > 0)] = 1.0  # a constant column keeps scale 1 instead of dividing by zero
             block -= mean.astype(np.float32)
             block /= std.astype(np.float32)
+            for j in np.flatnonzero(~np.isfinite(block).all(axis=0)):
+                # Values beyond float32's range (|x| > 3.4e38) overflowed: standardize this column
+                # in float64, divided by its largest magnitude first so that no square overflows.
+                block[:, j] = _standardized(numeric[:, j], sample_rows)
             blocks.append(block)
             names.extend(self.numeric_columns)
         for column in self.categorical_columns:

@@ -28,7 +28,7 @@ def name_key(name: str) -> str:
 
 
 def _differences(names: list[str]) -> list[str]:
-    """Which normalization steps of ``name_key`` it takes to make the names equal, in order."""
+    """The normalization steps of ``name_key`` that change a name of the group, in order."""
     steps = (
         ("invisible characters", lambda n: _INVISIBLE.sub("", n)),
         ("Unicode normalization (NFC vs NFD)", lambda n: unicodedata.normalize("NFC", n)),
@@ -40,7 +40,7 @@ def _differences(names: list[str]) -> list[str]:
     current = list(names)
     for kind, step in steps:
         after = [step(n) for n in current]
-        if len(set(after)) < len(set(current)):
+        if after != current:  # this step changes a name of the group: part of the difference
             kinds.append(kind)
         current = after
     return kinds

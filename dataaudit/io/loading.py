@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dataaudit.dataset import Dataset, infer_roles
+from dataaudit.dataset import Dataset, infer_roles, looks_like_datetime
 from dataaudit.exceptions import InputError
 
 __all__ = [
@@ -75,6 +75,7 @@ _CONFIDENT_CHAOS = 0.1
 # Bytes around the first undecodable byte handed to the detector for a file that turns non-UTF-8 late.
 _DETECT_WINDOW = 64 * 1024
 _TZ_SUFFIX = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+_OFFSET = r"((?:Z|[+-]\d{2}:?\d{2})$)"
 
 
 def file_sha256(path: Path) -> str:
@@ -649,16 +650,14 @@ def _utc_mixed_offsets(frame: pd.DataFrame, path: Path, skip: set[str]) -> list[
         sample = values.iloc[:20_000].dropna().astype(str).str.strip().iloc[:2000]
         if sample.empty or not sample.str.contains(_TZ_SUFFIX, regex=True).any():
             continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            parsed = pd.to_datetime(sample, errors="coerce", format="mixed", utc=True)
-        if parsed.notna().mean() < 0.95:
+        if not looks_like_datetime(sample):  # the rule that gives the column the role "datetime"
             continue
-        offsets = sample.str.extract(r"((?:Z|[+-]\d{2}:?\d{2})$)", expand=False).fillna("none")
-        kinds = sorted(set(offsets))
+        text = values.where(values.isna(), values.astype(str).str.strip())
+        # Offsets over the whole column: the head may hold one offset and later rows another.
+        offsets = text.dropna().astype(str).str.extract(_OFFSET, expand=False).fillna("none")
+        kinds = sorted(set(offsets.unique()))
         if len(kinds) < 2:
             continue  # one offset: pandas keeps it as a fixed-offset datetime
-        text = values.where(values.isna(), values.astype(str).str.strip())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             converted = pd.to_datetime(text, errors="coerce", format="mixed", utc=True)

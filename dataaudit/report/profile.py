@@ -153,10 +153,12 @@ def profile_column(values: pd.Series, role: str, rng: np.random.Generator,
             # Dates stored as text: parse a bounded sample (parsing is slow on long columns).
             if len(present) > 50_000:
                 present = present.iloc[np.sort(rng.choice(len(present), 50_000, replace=False))]
-            present = pd.to_datetime(present, errors="coerce", format="mixed").dropna()
+            present = pd.to_datetime(present, errors="coerce", format="mixed", utc=True).dropna()
             if present.empty:
                 column["top"], column["other_count"] = _top_values(values)
                 return column
+        if getattr(present.dt, "tz", None) is not None:  # compare instants in UTC, without the zone
+            present = present.dt.tz_convert("UTC").dt.tz_localize(None)
         column["kind"] = "datetime"
         column["stats"] = {"min": _date_text(present.min()), "max": _date_text(present.max())}
         column["histogram"] = histogram(_epoch_ns(present))

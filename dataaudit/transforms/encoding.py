@@ -61,6 +61,7 @@ def _datetime_parts(values: pd.Series) -> np.ndarray:
     if isinstance(values.dtype, pd.ArrowDtype):  # date32/timestamp/time from Parquet: no .dt.tz
         values = pd.Series(values.to_numpy(dtype=object), index=values.index)
     if not pd.api.types.is_datetime64_any_dtype(values):
+        # utc=True: text mixing UTC offsets (or offsets and none) parses instead of raising.
         values = pd.to_datetime(values, errors="coerce", format="mixed", utc=True)
     if getattr(values.dt, "tz", None) is not None:
         values = values.dt.tz_convert("UTC").dt.tz_localize(None)

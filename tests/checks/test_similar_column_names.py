@@ -30,12 +30,16 @@ def test_case_space_unicode_and_invisible_variants_are_one_group_each():
     groups = [g["names"] for g in finding.details["groups"]]
     assert groups == [["a", "a ", "A"], [nfc, nfd], ["zip\u200bcode", "zipcode"]]
     kinds = [g["differ_by"] for g in finding.details["groups"]]
-    assert "case" in kinds[0] and "whitespace" in kinds[0]
+    assert kinds[0] == ["whitespace", "case"]
     assert kinds[1] == ["Unicode normalization (NFC vs NFD)"]
     assert kinds[2] == ["invisible characters"]
     assert "other" not in finding.columns
     # The message shows the invisible character escaped, so the reader can see the difference.
     assert "\\u200b" in finding.message
+
+
+def test_both_differences_are_named():
+    assert findings(["name", "Name "])[0].details["groups"][0]["differ_by"] == ["whitespace", "case"]
 
 
 def test_distinct_names_pass():

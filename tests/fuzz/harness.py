@@ -36,6 +36,7 @@ SCALE = int(os.environ.get("FUZZ_SCALE", "20")) if PROFILE == "fuzz" else 1
 CENSUS = os.environ.get("FUZZ_CENSUS") == "1"
 OUTCOMES: Counter[tuple[str, str]] = Counter()
 EXAMPLES: dict[tuple[str, str], str] = {}
+LOG: list[str] = []  # every outcome in order, written with FUZZ_REPORT
 
 
 def fuzz_settings(max_examples: int) -> settings:
@@ -145,6 +146,7 @@ GOOD = ("ok", "findings", "clean_error")
 def judge(test: str, outcome: Outcome, case: object) -> None:
     """Count the outcome; fail unless it is one the contract allows (or when only counting)."""
     OUTCOMES[(test, outcome.kind)] += 1
+    LOG.append(f"{test} {outcome.kind} {outcome.detail[:200]}")
     if os.environ.get("FUZZ_VERBOSE"):
         print(f"\n[{test}] {outcome.kind}: {outcome.detail[:160]}")
         if os.environ.get("FUZZ_VERBOSE") == "2":
@@ -165,5 +167,5 @@ def write_report() -> None:
     for (test, kind), count in sorted(OUTCOMES.items()):
         by_test.setdefault(test, {})[kind] = count
     examples = {f"{t}:{k}": v for (t, k), v in sorted(EXAMPLES.items())}
-    Path(path).write_text(json.dumps({"profile": PROFILE, "outcomes": by_test, "examples": examples},
-                                     indent=2), encoding="utf-8")
+    Path(path).write_text(json.dumps({"profile": PROFILE, "outcomes": by_test, "examples": examples,
+                                      "log": LOG}, indent=2), encoding="utf-8")

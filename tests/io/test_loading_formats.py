@@ -335,3 +335,31 @@ def test_memory_error_hint_fits_the_command(tmp_path, monkeypatch):
     assert "MemoryError" in inspect_line and "--chunksize" not in inspect_line and "data.csv" in inspect_line
     fit_line = one_line_error(["fit-transform", str(path), "--label", "label", "--out", str(tmp_path / "a")])
     assert "--chunksize" in fit_line and "data.csv" in fit_line
+
+
+def test_feature_matrix_stays_finite_beyond_float32_range(tmp_path):
+    rng = np.random.default_rng(0)
+    content = "big,x,label\n" + "".join(f"{float(v)!r},{float(rng.normal())},{'pq'[i % 2]}\n"
+                                        for i, v in enumerate(rng.normal(size=40) * 1e300))
+    ds = load_dataset(write(tmp_path, "d.csv", content), label="label")
+    matrix, names = ds.feature_matrix
+    assert names == ["big", "x"] and np.isfinite(matrix).all()
+    assert abs(float(matrix[:, 0].std()) - 1.0) < 1e-3
+
+
+def test_an_offset_change_after_the_sampled_head_is_found(tmp_path):
+    first = "".join(f"2024-01-01T{i % 24:02d}:00:00+01:00,{i},{'pq'[i % 2]}\n" for i in range(25_000))
+    later = "".join(f"2024-07-01T{i % 24:02d}:00:00+02:00,{i},{'pq'[i % 2]}\n" for i in range(50))
+    ds = load_dataset(write(tmp_path, "d.csv", "when,x,label\n" + first + later), label="label")
+    assert str(ds.frame["when"].dt.tz) == "UTC"
+    assert ds.load_notes[0]["details"]["offsets"] == ["+01:00", "+02:00"]
+
+
+def test_mixed_offsets_the_loader_did_not_convert_still_encode(tmp_path):
+    # A frame built in memory skips the loader: the encoder and the report parse in UTC themselves.
+    from dataaudit.transforms.encoding import TabularEncoder
+
+    frame = pd.DataFrame({"when": ["2024-01-01T12:00:00+01:00", "2024-06-01T12:00:00+02:00", "2024-02-01T12:00:00"],
+                          "label": ["p", "q", "p"]})
+    encoder = TabularEncoder({"when": "datetime", "label": "label"}, "label").fit(frame)
+    assert np.isfinite(encoder.transform(frame)).all()
