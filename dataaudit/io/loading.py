@@ -494,9 +494,17 @@ def _read_parquet_table(path: Path) -> Any:
 
 def _read_parquet(path: Path) -> tuple[pd.DataFrame, dict[str, str]]:
     """The table as a frame, and {column: Arrow type} of the columns that cannot be features."""
+    import pyarrow as pa
+
     table = _read_parquet_table(path)
     unsupported = {str(f.name): str(f.type) for f in table.schema if _unsupported_type(f.type)}
     plain = table.drop_columns(list(unsupported)) if unsupported else table
+    for i, arrow_field in enumerate(plain.schema):
+        # Dictionary encoding is how the file stores a column, not what it means: decode it, so
+        # that the values (not a pandas Categorical with its own category order) reach the checks,
+        # the label classes and the expectations alike.
+        if pa.types.is_dictionary(arrow_field.type):
+            plain = plain.set_column(i, arrow_field.name, plain.column(i).cast(arrow_field.type.value_type))
     try:
         frame = plain.to_pandas()
     except Exception as exc:  # e.g. timestamps out of the nanosecond range, unknown extension types

@@ -19,18 +19,18 @@ from pathlib import Path
 from hypothesis import HealthCheck, settings
 
 # ------------------------------------------------------------------------------------- profiles
-# "ci" (the default, what `make test` runs): derandomized, a fixed number of examples, no deadline
-# (a run is a whole CLI command). "fuzz" (`make fuzz`): random, FUZZ_SCALE times more examples.
+# Under `make test` (HYPOTHESIS_PROFILE unset or "ci"): derandomized, a fixed number of examples,
+# no deadline (an example is a whole CLI command). Under `make fuzz` (HYPOTHESIS_PROFILE=fuzz, or
+# the suite-wide "explore"): random examples, FUZZ_SCALE times as many.
 _HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
            HealthCheck.large_base_example]
-settings.register_profile("ci", derandomize=True, deadline=None, database=None,
+settings.register_profile("fuzz-ci", derandomize=True, deadline=None, database=None,
                           suppress_health_check=_HEALTH, print_blob=False)
-settings.register_profile("fuzz", derandomize=False, deadline=None, suppress_health_check=_HEALTH,
+settings.register_profile("fuzz-hunt", derandomize=False, deadline=None, suppress_health_check=_HEALTH,
                           print_blob=True)
-PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
-if PROFILE not in ("ci", "fuzz"):
-    PROFILE = "ci"
-SCALE = int(os.environ.get("FUZZ_SCALE", "20")) if PROFILE == "fuzz" else 1
+HUNT = os.environ.get("HYPOTHESIS_PROFILE") in ("fuzz", "explore")
+PROFILE = "fuzz-hunt" if HUNT else "fuzz-ci"
+SCALE = int(os.environ.get("FUZZ_SCALE", "20")) if HUNT else 1
 # FUZZ_CENSUS=1 records every outcome without failing (to count outcomes on old code);
 # FUZZ_REPORT=path writes the counts as JSON at the end of the session.
 CENSUS = os.environ.get("FUZZ_CENSUS") == "1"

@@ -339,8 +339,10 @@ def test_memory_error_hint_fits_the_command(tmp_path, monkeypatch):
 
 def test_feature_matrix_stays_finite_beyond_float32_range(tmp_path):
     rng = np.random.default_rng(0)
+    # Repeated values, so that the column is a measurement (numeric), not a unique key.
+    big = rng.choice([1e300, -2e300, 3e299, 5e300, 7e299], 40)
     content = "big,x,label\n" + "".join(f"{float(v)!r},{float(rng.normal())},{'pq'[i % 2]}\n"
-                                        for i, v in enumerate(rng.normal(size=40) * 1e300))
+                                        for i, v in enumerate(big))
     ds = load_dataset(write(tmp_path, "d.csv", content), label="label")
     matrix, names = ds.feature_matrix
     assert names == ["big", "x"] and np.isfinite(matrix).all()
@@ -363,3 +365,16 @@ def test_mixed_offsets_the_loader_did_not_convert_still_encode(tmp_path):
                           "label": ["p", "q", "p"]})
     encoder = TabularEncoder({"when": "datetime", "label": "label"}, "label").fit(frame)
     assert np.isfinite(encoder.transform(frame)).all()
+
+
+def test_dictionary_encoded_parquet_columns_load_as_their_values(tmp_path):
+    n = 40
+    labels = pa.array([("q", "p")[i % 2] for i in range(n)]).dictionary_encode()
+    table = pa.table({"x": pa.array(np.arange(n, dtype=float) % 7), "c": pa.array(["lo", "hi"] * (n // 2)).dictionary_encode(),
+                      "label": labels})
+    path = parquet(tmp_path, table)
+    ds = load_dataset(path, label="label")
+    assert not isinstance(ds.frame["label"].dtype, pd.CategoricalDtype)
+    assert ds.roles["c"] == "boolean" or ds.roles["c"] == "categorical"
+    result = CliRunner().invoke(app, ["fit-transform", str(path), "--label", "label", "--out", str(tmp_path / "a")])
+    assert result.exit_code == 0, (result.stderr, result.exception)
