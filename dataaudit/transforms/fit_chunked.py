@@ -196,8 +196,14 @@ def _scan(path: Path, label: str, chunksize: int, config: TransformConfig) -> _S
         raise InputError(f"{path}: has a header but no data rows.")
     # Chunks may type a column differently (int here, float or a stray string there): one type each.
     sample = types.coerce(sample.copy())
+    # The label too: a label read as numbers in one chunk and as text in another is text, as the
+    # in-memory reader would read it (else its classes mix numbers and strings and cannot sort).
+    all_labels = pd.concat(labels, ignore_index=True)
+    if _mixes_text_and_numbers(all_labels):
+        all_labels = _as_text(all_labels)
+        sample[label] = _as_text(sample[label])
     return _Scan(
-        columns=columns, n_rows=n, hasher=hasher, labels=pd.concat(labels, ignore_index=True), sample=sample,
+        columns=columns, n_rows=n, hasher=hasher, labels=all_labels, sample=sample,
         types=types, entity=np.concatenate(entity) if entity else None,
     )
 
@@ -217,6 +223,18 @@ def _row_identity(scan: _Scan, roles: dict[str, str], label: str, config: Transf
         notes.append("the findings hold no duplicates result: copy groups computed with the same rule")
     columns = identity_columns_of(scan.columns, roles, label, config.id_column, group=config.group)
     return record_identity_streamed(values, scan.labels, scan.sample, columns)
+
+
+def _mixes_text_and_numbers(values: pd.Series) -> bool:
+    present = values.dropna()
+    if present.empty or not pd.api.types.is_object_dtype(present):
+        return False
+    kinds = {isinstance(v, str) for v in present.tolist()}
+    return len(kinds) > 1
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    return values.where(values.isna(), values.astype(str)).astype(object)
 
 
 def _read_chunks(path: Path, chunksize: int, types: ColumnTypes | None = None) -> Any:

@@ -378,3 +378,16 @@ def test_dictionary_encoded_parquet_columns_load_as_their_values(tmp_path):
     assert ds.roles["c"] == "boolean" or ds.roles["c"] == "categorical"
     result = CliRunner().invoke(app, ["fit-transform", str(path), "--label", "label", "--out", str(tmp_path / "a")])
     assert result.exit_code == 0, (result.stderr, result.exception)
+
+
+def test_chunked_label_read_as_numbers_in_one_chunk_and_text_in_another(tmp_path):
+    labels = ["1", "2"] * 10 + ["p", "q"] * 10  # the first chunks hold numbers only
+    content = "x,label\n" + "".join(f"{i % 7},{v}\n" for i, v in enumerate(labels))
+    path = write(tmp_path, "data.csv", content)
+    result = CliRunner().invoke(app, ["fit-transform", str(path), "--label", "label", "--chunksize", "5",
+                                      "--out", str(tmp_path / "a")])
+    assert result.exit_code == 0, (result.stderr, result.exception)
+    import json
+
+    manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    assert manifest["label"]["classes"] == ["1", "2", "p", "q"]
