@@ -326,9 +326,10 @@ def quarantine_frame(frame: pd.DataFrame, rows: np.ndarray, reasons: list[str],
                      source: Path | None = None, encoding: str | None = None) -> pd.DataFrame:
     """row, reason, then the row's values: exactly as the file ``source`` holds them when there
     is one (``twenty`` stays ``twenty``, ``342`` stays ``342``, ``1,5`` stays ``1,5``), else
-    from ``frame``. ``frame`` gives the column names (and the values of an in-memory table)."""
+    from ``frame``. ``frame`` gives the column names (and the values of an in-memory table, or
+    of a file that is no longer at its path, e.g. inside an output folder being replaced)."""
     rows = np.asarray(rows, dtype=np.int64)
-    if source is not None and len(rows):
+    if source is not None and len(rows) and Path(source).is_file():
         from dataaudit.io.loading import read_raw_rows
 
         out = read_raw_rows(source, rows, encoding=encoding)
