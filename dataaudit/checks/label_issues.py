@@ -269,13 +269,12 @@ class LabelIssues(Check):
 
     def _leaky_columns(self, dataset: Dataset, context: AuditContext) -> list[str]:
         """Feature columns that alone determine the label, scored as ``label_leakage`` does."""
-        from dataaudit.checks.label_leakage import LabelLeakage, column_leakage_scores
+        from dataaudit.checks.label_leakage import LabelLeakage
 
         defaults = LabelLeakage()
-        if int((dataset.label_codes[0] >= 0).sum()) < defaults.min_rows:
+        if defaults.n_labelled(dataset) < defaults.min_rows:
             return []  # too few rows to tell a leak from luck; keep every column
-        scores = column_leakage_scores(dataset, seed=context.seed, max_rows=defaults.max_rows, cache=context.cache)
-        return scores.leaky(defaults.threshold)
+        return defaults.scores(dataset, context).leaky(defaults.rule)
 
 
 def _feature_mask(dataset: Dataset, names: list[str], excluded: list[str]) -> np.ndarray:

@@ -1,8 +1,42 @@
-"""Label leakage: a single feature column that alone (nearly) determines the label."""
+"""Label leakage: a feature column, or a pair of them, that (nearly) determines the label.
+
+Every feature column is turned into *cells*: its values for a categorical or boolean column
+(missing is a value of its own), the leaves of a one-feature decision tree for a numeric or
+datetime column (so thresholds count: a column whose sign is the label is found). On one random
+half of (a sample of) the labelled rows each cell learns its majority label (classification) or
+its mean (regression); the other half is predicted from that, then the halves swap, so every
+sampled row is predicted by a rule that never saw it. Held-out scoring is what keeps a near-unique
+column from looking perfect.
+
+What "determines" means, for classification (all measured on the held-out predictions):
+
+``lift``
+    Accuracy lift over always predicting the majority class, ``(acc - majority) / (1 - majority)``,
+    computed after setting aside the rare classes (the smallest ones, together at most
+    ``rare_share`` of the rows). A near-deterministic mapping that a rare class breaks, such as
+    a lab value that decides "positive" vs "negative" while "invalid" tests share the negative
+    value, is still seen; balanced accuracy (the old rule) averages the broken rare class in as
+    one of three classes and misses it.
+``uncertainty_coefficient``
+    Theil's U, ``1 - H(label | cells) / H(label)`` with the conditional entropy measured as the
+    held-out cross-entropy of the cells' smoothed label frequencies: the share of the label's
+    information the column carries.
+``balanced_accuracy``
+    Mean per-class recall (kept: the old rule still flags what it flagged).
+
+For regression the measure is the held-out ``r2`` of the cells' means: a column that alone
+explains the target.
+
+Pairs: the best single-column candidates that are not flagged alone (at most ``pair_candidates``
+of them, so the search stays bounded) are combined two by two (cells of one x cells of the
+other) and scored the same way; a pair is flagged when together they determine the label
+while neither does alone.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import combinations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -15,7 +49,13 @@ from dataaudit.findings import CheckResult, Code
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
 
-__all__ = ["LabelLeakage", "LeakageScores", "balanced_accuracy", "column_leakage_scores"]
+__all__ = [
+    "LabelLeakage",
+    "LeakageRule",
+    "LeakageScores",
+    "balanced_accuracy",
+    "column_leakage_scores",
+]
 
 # Roles whose columns are scored; ID, constant and free-text columns are not features to test.
 _NUMERIC_ROLES = ("numeric", "datetime")
@@ -30,6 +70,23 @@ def balanced_accuracy(truth: np.ndarray, predicted: np.ndarray, n_classes: int) 
     return float((hits[present] / support[present]).mean()) if present.any() else 0.0
 
 
+@dataclass(frozen=True)
+class LeakageRule:
+    """When a column (or pair) counts as determining the label; see the module docstring."""
+
+    lift: float = 0.96  # accuracy lift over the majority, rare classes set aside
+    uncertainty: float = 0.95  # Theil's U (share of the label's entropy explained)
+    balanced_accuracy: float = 0.98  # the original rule, still applied
+    r2: float = 0.98  # regression: held-out R^2 of the column alone
+    rare_share: float = 0.05  # the smallest classes, together at most this share, are set aside
+
+    def flags(self, score: dict[str, Any]) -> bool:
+        if "r2" in score:
+            return bool(score["r2"] >= self.r2)
+        return bool(score["lift"] >= self.lift or score["uncertainty_coefficient"] >= self.uncertainty
+                    or score["balanced_accuracy"] >= self.balanced_accuracy)
+
+
 def _category_codes(values: pd.Series) -> np.ndarray:
     """Integer code per value, with missing values as a category of their own."""
     codes, _ = pd.factorize(values, use_na_sentinel=True)
@@ -38,65 +95,132 @@ def _category_codes(values: pd.Series) -> np.ndarray:
     return codes
 
 
-def _majority_score(codes: np.ndarray, labels: np.ndarray, fit: np.ndarray, test: np.ndarray, k: int) -> float:
-    """Balanced accuracy on ``test`` of predicting each category's majority label learned on ``fit``."""
-    n_codes = int(codes.max()) + 1
-    table = np.bincount(codes[fit] * k + labels[fit], minlength=n_codes * k).reshape(n_codes, k)
-    seen = table.sum(axis=1) > 0
-    # Categories never seen while fitting get the overall majority: a near-unique column cannot
-    # look predictive just because every value maps to one row's label.
-    fallback = int(np.bincount(labels[fit], minlength=k).argmax())
-    majority = np.where(seen, table.argmax(axis=1), fallback)
-    return balanced_accuracy(labels[test], majority[codes[test]], k)
-
-
-def _tree_score(values: np.ndarray, labels: np.ndarray, fit: np.ndarray, test: np.ndarray, k: int,
-                seed: int) -> float:
-    """Balanced accuracy on ``test`` of a one-feature decision tree fitted on ``fit``."""
-    from sklearn.tree import DecisionTreeClassifier
+def _tree_cells(values: np.ndarray, target: np.ndarray, fit: np.ndarray, test: np.ndarray, k: int,
+                seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Leaf index of every ``fit`` and ``test`` row in a one-feature tree fitted on ``fit``."""
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
     # Enough leaves to carve one interval per class several times over, few enough that noise
     # cannot be memorized (the score is on held-out rows anyway). NaN goes to a learned side.
-    tree = DecisionTreeClassifier(max_leaf_nodes=max(16, 4 * k), min_samples_leaf=5, random_state=seed)
-    tree.fit(values[fit, None], labels[fit])
-    return balanced_accuracy(labels[test], tree.predict(values[test, None]).astype(np.int64), k)
+    if k:
+        tree: Any = DecisionTreeClassifier(max_leaf_nodes=max(16, 4 * k), min_samples_leaf=5, random_state=seed)
+    else:
+        tree = DecisionTreeRegressor(max_leaf_nodes=32, min_samples_leaf=5, random_state=seed)
+    tree.fit(values[fit, None], target[fit])
+    return tree.apply(values[fit, None]).astype(np.int64), tree.apply(values[test, None]).astype(np.int64)
+
+
+def _predict_cells(cells_fit: np.ndarray, cells_test: np.ndarray, target_fit: np.ndarray, k: int,
+                   prior: np.ndarray | float) -> tuple[np.ndarray, np.ndarray | None]:
+    """Held-out prediction of each test row from its cell's training rows.
+
+    Classification (``k`` classes): (majority label, smoothed label frequencies); cells never
+    seen while fitting get the overall majority and prior, so a near-unique column cannot look
+    predictive just because every value maps to one row's label. Regression (``k == 0``): the
+    cell mean (unseen cells: the overall mean) and None.
+    """
+    n_cells = int(max(cells_fit.max(initial=0), cells_test.max(initial=0))) + 1
+    if k:
+        prior_arr = np.asarray(prior, dtype=np.float64)
+        table = np.bincount(cells_fit * k + target_fit, minlength=n_cells * k).reshape(n_cells, k).astype(np.float64)
+        seen = table.sum(axis=1) > 0
+        majority = np.where(seen, table.argmax(axis=1), int(prior_arr.argmax()))
+        # One pseudo-row of the prior per cell: held-out cross-entropy stays finite.
+        frequencies = (table + prior_arr) / (table.sum(axis=1, keepdims=True) + 1.0)
+        return majority[cells_test], frequencies[cells_test]
+    sums = np.bincount(cells_fit, weights=target_fit, minlength=n_cells)
+    counts = np.bincount(cells_fit, minlength=n_cells)
+    means = np.where(counts > 0, sums / np.maximum(counts, 1), float(prior))
+    return means[cells_test], None
+
+
+def _classification_score(labels: np.ndarray, predicted: np.ndarray, frequencies: np.ndarray, k: int,
+                          rare_share: float) -> dict[str, Any]:
+    counts = np.bincount(labels, minlength=k)
+    share = counts / max(len(labels), 1)
+    accuracy = float((labels == predicted).mean())
+    # Rare classes: the smallest present ones, together at most rare_share of the rows.
+    order = np.argsort(counts, kind="stable")
+    order = order[counts[order] > 0]
+    rare = order[np.cumsum(share[order]) <= rare_share]
+    common = ~np.isin(labels, rare)
+    lift = 0.0
+    if common.any():
+        majority = np.bincount(labels[common], minlength=k).max() / common.sum()
+        if majority < 1.0:
+            lift = (float((labels[common] == predicted[common]).mean()) - majority) / (1.0 - majority)
+    present = share[share > 0]
+    entropy = float(-(present * np.log(present)).sum())
+    cross_entropy = float(-np.log(np.clip(frequencies[np.arange(len(labels)), labels], 1e-12, 1.0)).mean())
+    return {
+        "accuracy": round(accuracy, 6),
+        "majority_accuracy": round(float(share.max()), 6),
+        "balanced_accuracy": round(balanced_accuracy(labels, predicted, k), 6),
+        "lift": round(float(lift), 6),
+        "rare_classes": rare.tolist(),
+        "uncertainty_coefficient": round(1.0 - cross_entropy / entropy, 6) if entropy > 0 else 0.0,
+    }
+
+
+def _regression_score(target: np.ndarray, predicted: np.ndarray) -> dict[str, Any]:
+    total = float(((target - target.mean()) ** 2).sum())
+    r2 = 1.0 - float(((target - predicted) ** 2).sum()) / total if total > 0 else 0.0
+    return {"r2": round(r2, 6)}
 
 
 @dataclass(frozen=True)
 class LeakageScores:
-    """Held-out balanced accuracy of each feature column predicting the label on its own.
+    """Held-out scores of each feature column (and bounded pairs) predicting the label alone.
 
     Attributes
     ----------
     scores : dict
-        Column -> ``{"balanced_accuracy", "method", "role"}`` for every scored column.
+        Column -> measures (see the module docstring) plus ``method`` and ``role``.
+    pairs : dict
+        ``"a + b"`` -> the same measures for the pairs tried, plus ``columns``.
     rows : ndarray
         The sampled, labelled row numbers the scores were estimated on.
-    labels : ndarray
-        Their label codes.
+    task : str
+        ``"classification"`` or ``"regression"``.
     n_classes : int
-        Number of label classes.
+        Number of label classes (0 for regression).
+    classes : list
+        The class values (the ``rare_classes`` entries index into it).
     """
 
     scores: dict[str, dict[str, Any]]
+    pairs: dict[str, dict[str, Any]]
     rows: np.ndarray
-    labels: np.ndarray
+    task: str
     n_classes: int
+    classes: list[Any]
 
-    def leaky(self, threshold: float) -> list[str]:
-        """Columns scoring at least ``threshold``, best first."""
-        found = (c for c, s in self.scores.items() if s["balanced_accuracy"] >= threshold)
-        return sorted(found, key=lambda c: (-self.scores[c]["balanced_accuracy"], c))
+    def leaky(self, rule: LeakageRule | None = None) -> list[str]:
+        """Columns that alone determine the label under ``rule``, strongest first."""
+        rule = rule or LeakageRule()
+        found = [c for c, s in self.scores.items() if rule.flags(s)]
+        return sorted(found, key=lambda c: (-_strength(self.scores[c]), c))
+
+    def leaky_pairs(self, rule: LeakageRule | None = None) -> list[str]:
+        """Pairs that together determine the label (neither column does alone), strongest first."""
+        rule = rule or LeakageRule()
+        found = [p for p, s in self.pairs.items() if rule.flags(s)]
+        return sorted(found, key=lambda p: (-_strength(self.pairs[p]), p))
+
+
+def _strength(score: dict[str, Any]) -> float:
+    return float(score["r2"] if "r2" in score else max(score["lift"], score["uncertainty_coefficient"]))
 
 
 def column_leakage_scores(dataset: Dataset, *, seed: int = 0, max_rows: int = 50_000,
-                          cache: dict[str, Any] | None = None) -> LeakageScores:
-    """Score how well each feature column alone predicts the label (see ``LabelLeakage``).
+                          cache: dict[str, Any] | None = None, rule: LeakageRule | None = None,
+                          pair_candidates: int = 5) -> LeakageScores:
+    """Score how well each feature column alone, and bounded pairs, predict the label.
 
     Parameters
     ----------
     dataset : Dataset
-        A dataset with a class label.
+        A dataset with a label (classes or a numeric regression target).
     seed : int
         Seeds the row sample and the halves.
     max_rows : int
@@ -104,25 +228,53 @@ def column_leakage_scores(dataset: Dataset, *, seed: int = 0, max_rows: int = 50
     cache : dict, optional
         ``AuditContext.cache``: the scores are stored there and reused by the other label
         checks (``label_issues`` leaves leaky columns out of its models).
+    rule : LeakageRule, optional
+        Decides which single columns are already leaky (those are not paired).
+    pair_candidates : int
+        The best this many single columns not flagged alone are paired (``0``: no pairs).
 
     Returns
     -------
     LeakageScores
     """
-    key = f"label_leakage.scores:{seed}:{max_rows}"
+    rule = rule or LeakageRule()
+    key = f"label_leakage.scores:{seed}:{max_rows}:{rule}:{pair_candidates}"
     if cache is not None and key in cache:
         return cache[key]  # type: ignore[no-any-return]
-    codes, classes = dataset.label_codes
-    k = len(classes)
-    labelled = np.flatnonzero(codes >= 0)
+    task = "regression" if getattr(dataset, "task", None) == "regression" else "classification"
+    assert dataset.label is not None
+    if task == "classification":
+        codes, class_values = dataset.label_codes
+        k = len(class_values)
+        labelled = np.flatnonzero(codes >= 0)
+        target_all: np.ndarray = codes
+        classes = [v.item() if isinstance(v, np.generic) else v for v in class_values]
+    else:
+        target_all = pd.to_numeric(dataset.frame[dataset.label], errors="coerce").to_numpy(dtype=np.float64)
+        labelled = np.flatnonzero(np.isfinite(target_all))
+        k, classes = 0, []
     rng = np.random.default_rng(seed)
     sample = np.sort(rng.choice(labelled, size=min(max_rows, len(labelled)), replace=False))
-    labels = codes[sample]
+    target = target_all[sample]
     order = rng.permutation(len(sample))
     halves = ((order[: len(order) // 2], order[len(order) // 2 :]),
               (order[len(order) // 2 :], order[: len(order) // 2]))
+    prior: np.ndarray | float = (np.bincount(target, minlength=k) / max(len(target), 1)) if k else float(target.mean())
+
+    def score(cells: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, Any]:
+        predicted = np.zeros(len(sample), dtype=np.int64 if k else np.float64)
+        frequencies = np.zeros((len(sample), k)) if k else None
+        for (fit, test), (cells_fit, cells_test) in zip(halves, cells, strict=True):
+            guess, freq = _predict_cells(cells_fit, cells_test, target[fit], k, prior)
+            predicted[test] = guess
+            if frequencies is not None and freq is not None:
+                frequencies[test] = freq
+        if frequencies is not None:
+            return _classification_score(target, predicted, frequencies, k, rule.rare_share)
+        return _regression_score(target, predicted)
 
     scores: dict[str, dict[str, Any]] = {}
+    column_cells: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     for column in dataset.feature_columns:
         role = dataset.roles.get(column)
         values = dataset.frame[column].iloc[sample]
@@ -130,35 +282,71 @@ def column_leakage_scores(dataset: Dataset, *, seed: int = 0, max_rows: int = 50
             numbers = _as_float(values, role)
             if np.isnan(numbers).all():
                 continue
-            both = [_tree_score(numbers, labels, a, b, k, seed) for a, b in halves]
+            cells = [_tree_cells(numbers, target, fit, test, k, seed) for fit, test in halves]
             method = "one-feature decision tree"
         elif role in _CATEGORICAL_ROLES:
             category = _category_codes(values)
-            both = [_majority_score(category, labels, a, b, k) for a, b in halves]
-            method = "majority label per value"
+            cells = [(category[fit], category[test]) for fit, test in halves]
+            method = "majority label per value" if k else "mean target per value"
         else:
             continue
-        scores[column] = {"balanced_accuracy": round(float(np.mean(both)), 6), "method": method, "role": role}
-    result = LeakageScores(scores=scores, rows=sample, labels=labels, n_classes=k)
+        column_cells[column] = cells
+        scores[column] = {**score(cells), "method": method, "role": role}
+
+    pairs: dict[str, dict[str, Any]] = {}
+    candidates = sorted((c for c in scores if not rule.flags(scores[c])), key=lambda c: (-_strength(scores[c]), c))
+    for a, b in combinations(candidates[:pair_candidates], 2):
+        joint = []
+        for (fit_a, test_a), (fit_b, test_b) in zip(column_cells[a], column_cells[b], strict=True):
+            width = int(max(fit_b.max(initial=0), test_b.max(initial=0))) + 1
+            joint.append((fit_a * width + fit_b, test_a * width + test_b))
+        pair_score = score(joint)
+        pairs[f"{a} + {b}"] = {**pair_score, "columns": [a, b], "method": "cells of both columns"}
+    result = LeakageScores(scores=scores, pairs=pairs, rows=sample, task=task, n_classes=k, classes=classes)
     if cache is not None:
         cache[key] = result
     return result
 
 
+def _describe(name: str, score: dict[str, Any], label: str, classes: list[Any]) -> str:
+    """One line of evidence for a flagged column or pair."""
+    if "r2" in score:
+        return f"{name}: held-out R^2 {score['r2']:.3f} for '{label}' on its own"
+    rare = [str(classes[c]) for c in score.get("rare_classes", [])]
+    shown = ", ".join(rare[:5]) + (f" and {len(rare) - 5} more" if len(rare) > 5 else "")
+    aside = f" with the rare class(es) {shown} set aside" if rare else ""
+    return (f"{name}: held-out accuracy {score['accuracy']:.1%} vs {score['majority_accuracy']:.1%} for "
+            f"always the majority class (lift {score['lift']:.3f}{aside}; uncertainty coefficient "
+            f"{score['uncertainty_coefficient']:.3f})")
+
+
 @register
 class LabelLeakage(Check):
-    """Feature columns that alone predict the label almost perfectly (a copy or proxy of the target).
+    """Feature columns, alone or in pairs, that (nearly) determine the label: a copy or proxy of the target.
 
-    Each numeric/datetime column is scored by a one-feature decision tree, each categorical or
-    boolean column by its per-value majority label; both are fitted on one random half of (a
-    sample of) the labelled rows and scored by balanced accuracy on the other half, then the
-    halves swap and the two scores are averaged. Held-out scoring is what keeps a near-unique
-    column from looking perfect. ID, constant and text columns are skipped.
+    Each column's values (categorical) or one-feature tree leaves (numeric, datetime) learn the
+    label on one random half of (a sample of) the labelled rows and predict the other half, then
+    the halves swap. Flagged when held-out accuracy lift over the majority class (rare classes
+    set aside) or the uncertainty coefficient says the column determines the label (R^2 for a
+    regression target); the best few unflagged columns are also tried in pairs. See the module
+    docstring. ID, constant and text columns are skipped. ``fit-transform`` drops flagged
+    columns unless told to keep them (``--keep-leaky``).
 
     Options
     -------
     threshold : float
-        Flag a column whose held-out balanced accuracy is at least this.
+        Balanced accuracy at or above which a column is flagged (the original rule).
+    lift : float
+        Accuracy lift over the majority class (rare classes set aside) at or above which a
+        column is flagged.
+    uncertainty : float
+        Uncertainty coefficient at or above which a column is flagged.
+    r2 : float
+        Regression: held-out R^2 at or above which a column is flagged.
+    rare_share : float
+        The smallest classes, together at most this share of the rows, are set aside for ``lift``.
+    pair_candidates : int
+        How many of the best unflagged single columns are tried in pairs (0: no pairs).
     max_rows : int
         Rows sampled for the estimates (the check stays fast at millions of rows).
     min_rows : int
@@ -174,57 +362,89 @@ class LabelLeakage(Check):
     )
     order: ClassVar[int] = 80
     needs_label: ClassVar[bool] = True
-    needs_classes: ClassVar[bool] = True
 
-    def __init__(self, threshold: float = 0.98, max_rows: int = 50_000, min_rows: int = 30) -> None:
-        if not 0.0 < threshold <= 1.0:
-            raise ConfigError(f"label_leakage: threshold must be in (0, 1], got {threshold}.")
-        if max_rows < 2 * min_rows or min_rows < 4:
+    def __init__(self, threshold: float = 0.98, lift: float = 0.96, uncertainty: float = 0.95,
+                 r2: float = 0.98, rare_share: float = 0.05, pair_candidates: int = 5,
+                 max_rows: int = 50_000, min_rows: int = 30) -> None:
+        for option, value in (("threshold", threshold), ("lift", lift), ("uncertainty", uncertainty), ("r2", r2)):
+            if not 0.0 < value <= 1.0:
+                raise ConfigError(f"label_leakage: {option} must be in (0, 1], got {value}.")
+        if not 0.0 <= rare_share < 0.5:
+            raise ConfigError(f"label_leakage: rare_share must be in [0, 0.5), got {rare_share}.")
+        if max_rows < 2 * min_rows or min_rows < 4 or pair_candidates < 0:
             raise ConfigError(
-                f"label_leakage: need min_rows >= 4 and max_rows >= 2 * min_rows; got "
-                f"min_rows={min_rows}, max_rows={max_rows}."
+                f"label_leakage: need min_rows >= 4, max_rows >= 2 * min_rows and pair_candidates >= 0; "
+                f"got min_rows={min_rows}, max_rows={max_rows}, pair_candidates={pair_candidates}."
             )
         self.threshold = threshold
+        self.rule = LeakageRule(lift=lift, uncertainty=uncertainty, balanced_accuracy=threshold, r2=r2,
+                                rare_share=rare_share)
+        self.pair_candidates = pair_candidates
         self.max_rows = max_rows
         self.min_rows = min_rows
 
+    def scores(self, dataset: Dataset, context: AuditContext) -> LeakageScores:
+        """The per-column and pair scores (cached in ``context.cache``)."""
+        return column_leakage_scores(dataset, seed=context.seed, max_rows=self.max_rows, cache=context.cache,
+                                     rule=self.rule, pair_candidates=self.pair_candidates)
+
+    def n_labelled(self, dataset: Dataset) -> int:
+        if getattr(dataset, "task", None) == "regression":
+            assert dataset.label is not None
+            return int(pd.to_numeric(dataset.frame[dataset.label], errors="coerce").notna().sum())
+        return int((dataset.label_codes[0] >= 0).sum())
+
     def run(self, dataset: Dataset, context: AuditContext) -> CheckResult:
-        codes, _ = dataset.label_codes
-        n_labelled = int((codes >= 0).sum())
+        n_labelled = self.n_labelled(dataset)
         if n_labelled < self.min_rows:
             return self.skip(f"only {n_labelled} labelled rows; need at least {self.min_rows}")
-        sampled = column_leakage_scores(dataset, seed=context.seed, max_rows=self.max_rows, cache=context.cache)
-        scores, sample, labels, k = sampled.scores, sampled.rows, sampled.labels, sampled.n_classes
-        baseline = 1.0 / max(int((np.bincount(labels, minlength=k) > 0).sum()), 1)
-        leaky = sampled.leaky(self.threshold)
-        stats = {
+        if dataset.task != "regression" and dataset.frame[dataset.label].nunique(dropna=True) < 2:
+            return self.skip("the label has a single class")
+        sampled = self.scores(dataset, context)
+        scores, label = sampled.scores, str(dataset.label)
+        measure = "r2" if sampled.task == "regression" else "lift"
+        leaky, pairs = sampled.leaky(self.rule), sampled.leaky_pairs(self.rule)
+        stats: dict[str, Any] = {
+            "task": sampled.task,
             "n_columns_scored": len(scores),
-            "n_rows_sampled": len(sample),
-            "baseline_balanced_accuracy": baseline,
-            "balanced_accuracy": {c: s["balanced_accuracy"] for c, s in scores.items()},
+            "n_rows_sampled": len(sampled.rows),
+            "n_pairs_scored": len(sampled.pairs),
+            measure: {c: s[measure] for c, s in scores.items()},
         }
-        if not leaky:
-            return self.result(stats=stats)
-        listed = ", ".join(f"'{c}' ({scores[c]['balanced_accuracy']:.3f})" for c in leaky)
-        message = (
-            f"{len(leaky)} column(s) alone predict the label '{dataset.label}' with held-out balanced "
-            f"accuracy >= {self.threshold}: {listed}. A feature that determines the target is "
-            f"usually a copy of it or recorded after it; drop it unless it is truly available "
-            f"at prediction time."
-        )
-        leak_finding = self.finding(
-            "label_leakage",
-            "error",
-            message,
-            columns=tuple(leaky),
-            details={
-                "per_column": {c: scores[c] for c in leaky},
-                "threshold": self.threshold,
-                "baseline_balanced_accuracy": baseline,
-                "n_rows_sampled": len(sample),
-            },
-        )
-        return self.result([leak_finding], stats=stats)
+        if sampled.task == "classification":
+            stats["balanced_accuracy"] = {c: s["balanced_accuracy"] for c, s in scores.items()}
+            stats["uncertainty_coefficient"] = {c: s["uncertainty_coefficient"] for c, s in scores.items()}
+        findings = []
+        rule = self.rule
+        thresholds = ({"r2": rule.r2} if sampled.task == "regression" else
+                      {"lift": rule.lift, "uncertainty_coefficient": rule.uncertainty,
+                       "balanced_accuracy": rule.balanced_accuracy, "rare_share": rule.rare_share})
+        action = ("Drop the column unless it is truly known at prediction time (fit-transform drops it "
+                  "by default; --keep-leaky keeps it): a feature that determines the target is usually "
+                  "a copy of it or recorded after it.")
+        if leaky:
+            evidence = "; ".join(_describe(f"'{c}'", scores[c], label, sampled.classes) for c in leaky)
+            findings.append(self.finding(
+                "label_leakage", "error",
+                f"{len(leaky)} column(s) alone determine the label '{label}': {evidence}. A model "
+                f"trained with them would look excellent and fail where they are not available.",
+                columns=tuple(leaky),
+                details={"kind": "column", "per_column": {c: scores[c] for c in leaky}, "thresholds": thresholds,
+                         "n_rows_sampled": len(sampled.rows), "action": action},
+            ))
+        if pairs:
+            columns = tuple(dict.fromkeys(c for p in pairs for c in sampled.pairs[p]["columns"]))
+            evidence = "; ".join(_describe(f"'{p}'", sampled.pairs[p], label, sampled.classes) for p in pairs)
+            findings.append(self.finding(
+                "label_leakage", "warning",
+                f"{len(pairs)} pair(s) of columns together determine the label '{label}' although "
+                f"neither does alone: {evidence}.",
+                columns=columns,
+                details={"kind": "pair", "per_pair": {p: sampled.pairs[p] for p in pairs}, "thresholds": thresholds,
+                         "n_rows_sampled": len(sampled.rows),
+                         "action": "Check how these columns were recorded; " + action},
+            ))
+        return self.result(findings, stats=stats)
 
 
 def _as_float(values: pd.Series, role: str | None) -> np.ndarray:

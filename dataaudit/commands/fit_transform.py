@@ -32,6 +32,7 @@ def register(app: typer.Typer) -> None:
         suspect_threshold: float = typer.Option(0.1, "--suspect-threshold", help="Act on label_issue scores below this."),
         keep_duplicates: bool = typer.Option(False, "--keep-duplicates", help="Do not drop exact duplicates."),
         no_near_duplicates: bool = typer.Option(False, "--no-near-duplicates", help="Do not group near duplicates."),
+        keep_leaky: bool = typer.Option(False, "--keep-leaky", help="Keep feature columns that label_leakage flags (default: drop them)."),
         dtype: str = typer.Option("float32", "--dtype", help="float32 | float64 for the saved X."),
         chunksize: int | None = typer.Option(None, "--chunksize", help="Stream the CSV in chunks of N rows."),
         id_column: str | None = typer.Option(None, "--id", help="Row-identifier column (never a feature)."),
@@ -53,7 +54,7 @@ def register(app: typer.Typer) -> None:
         config = TransformConfig(
             split=parse_fractions(split), seed=seed, val=str(val) if val else None, test=str(test) if test else None,
             drop_exact_duplicates=not keep_duplicates, suspects=suspects,
-            suspect_threshold=suspect_threshold, near_duplicates=not no_near_duplicates,
+            suspect_threshold=suspect_threshold, near_duplicates=not no_near_duplicates, keep_leaky=keep_leaky,
             drop=tuple(drop or ()), id_column=id_column, group=group, task=task, scale=scale, whiten=whiten,
             pca_components=parse_components(pca_components) if pca_components else None, epsilon=epsilon, dtype=dtype, chunksize=chunksize,
             max_removal=max_removal, allow_large_removal=allow_large_removal,

@@ -50,6 +50,7 @@ class TransformConfig:
     max_removal: float = 0.2  # remove at most this share of the input rows (missing labels apart) ...
     allow_large_removal: bool = False  # ... unless this allows more (else fit_transform refuses)
     unverified_findings: bool = False  # use --findings whose input.sha256 is missing or differs (warned, recorded)
+    keep_leaky: bool = False  # keep feature columns label_leakage flags (default: drop them, noted)
     # --- encoding ---
     drop: tuple[str, ...] = ()  # columns the user leaves out (recorded with reason "user")
     id_column: str | None = None  # a row-identifier column (never a feature)

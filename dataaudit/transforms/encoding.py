@@ -40,6 +40,7 @@ DROP_REASONS: dict[str, str] = {
     "label": "the label column",
     "unparseable_datetime": "datetime column with no parseable value in training",
     "user": "dropped by the user (--drop)",
+    "leakage": "label_leakage: determines the label, a copy or proxy of the target (--keep-leaky keeps it)",
 }
 _EPOCH = np.datetime64("1970-01-01", "D")
 _DATETIME_PARTS = ("year", "month", "dayofweek", "ordinal")
@@ -143,7 +144,7 @@ class TabularEncoder:
             role = self.roles[column]
             if column == self.label or role == "label":
                 continue
-            if role in ("id", "constant", "text", "user", "unsupported"):
+            if role in ("id", "constant", "text", "user", "unsupported", "leakage"):
                 self.dropped_[column] = role
             elif role == "numeric":
                 spec = self._numeric_spec(column, _to_float(column_values(column)))

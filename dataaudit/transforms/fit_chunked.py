@@ -53,6 +53,7 @@ from dataaudit.transforms.plan import (
     RowAccounting,
     check_findings_input,
     cleaning_record,
+    drop_leaky,
     findings_source,
     label_arrays,
     plan_rows,
@@ -99,6 +100,7 @@ def fit_chunked(data: Any, label: str, out: Path, findings: Any, config: Transfo
              f" of {min(config.sample_rows, scan.n_rows)} rows"]
     if audit is not None:
         notes.extend(check_findings_input(audit, sha, findings, config))
+    leaky = drop_leaky(audit, roles, config, notes)
     hashes = _row_identity(scan, inferred, label, config, audit, notes)
     y, classes = label_arrays(scan.labels, task)
     acc, y, n_groups = plan_rows(hashes, y, scan.labels.isna().to_numpy(), task, classes, audit, config,
@@ -132,7 +134,8 @@ def fit_chunked(data: Any, label: str, out: Path, findings: Any, config: Transfo
             dataset_info={"path": str(path), "sha256": sha, "n_rows": scan.n_rows, "format": "csv",
                           "chunksize": chunksize},
             schema=schema, label=label, task=task, classes=classes, config=config,
-            cleaning=cleaning_record(acc, config, notes, n_groups, findings_source(findings, audit)),
+            cleaning={**cleaning_record(acc, config, notes, n_groups, findings_source(findings, audit)),
+                      "dropped_leaky_columns": leaky},
             sizes=sizes, transform_=transform_, unknown={}, eval_files={},
         )
         write_artifacts(out, manifest, transform_, quarantine, suite,

@@ -28,6 +28,7 @@ from dataaudit.transforms.plan import (
     audit_for_cleaning,
     cleaning_record,
     entity_keys,
+    drop_leaky,
     findings_source,
     label_arrays,
     load_eval_files,
@@ -58,6 +59,7 @@ def fit_in_memory(data: Any, label: str, out: Path, findings: Any, config: Trans
     audit, notes = audit_for_cleaning(findings, dataset, config)
     hashes, notes_identity = row_identity(dataset, audit)
     notes.extend(notes_identity)
+    leaky = drop_leaky(audit, roles, config, notes)
     label_missing = frame[label].isna().to_numpy()
     y, classes = label_arrays(frame[label], task)
     evals = load_eval_files(dataset, label, config, identity_columns(dataset), task, classes)
@@ -109,7 +111,8 @@ def fit_in_memory(data: Any, label: str, out: Path, findings: Any, config: Trans
         dataset_info={"path": str(dataset.path) if dataset.path else None, "sha256": dataset.sha256,
                       "n_rows": dataset.n_rows, "format": dataset.file_format},
         schema=schema_of(frame, roles), label=label, task=task, classes=classes, config=config,
-        cleaning=cleaning_record(acc, config, notes, n_groups, findings_source(findings, audit)),
+        cleaning={**cleaning_record(acc, config, notes, n_groups, findings_source(findings, audit)),
+                  "dropped_leaky_columns": leaky},
         sizes=sizes, transform_=transform_, unknown=unknown,
         eval_files={k: v["path"] for k, v in evals.items()}, n_input=n_input,
     )

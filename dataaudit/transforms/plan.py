@@ -81,6 +81,27 @@ def roles_with_drops(roles: dict[str, str], config: TransformConfig, source: str
     return roles
 
 
+def drop_leaky(audit: Any, roles: dict[str, str], config: TransformConfig, notes: list[str]) -> dict[str, str]:
+    """Mark the feature columns ``label_leakage`` flagged as dropped (unless keep_leaky); column -> evidence."""
+    if audit is None:
+        return {}
+    flagged: dict[str, str] = {}
+    for finding in audit.by_code("label_leakage"):
+        for column in finding.columns:
+            if roles.get(column) not in (None, "label", "user", "id", "constant", "text"):
+                flagged.setdefault(column, finding.message)
+    if not flagged:
+        return {}
+    if config.keep_leaky:
+        notes.append(f"kept column(s) {sorted(flagged)} that label_leakage flags (keep_leaky)")
+        return {}
+    for column in flagged:
+        roles[column] = "leakage"
+    notes.append(f"dropped column(s) {sorted(flagged)}: label_leakage finds they determine the label "
+                 f"(keep them with --keep-leaky / keep_leaky = true)")
+    return flagged
+
+
 def audit_for_cleaning(findings: Any, dataset: Any, config: TransformConfig) -> tuple[Any, list[str]]:
     """The AuditResult to clean from (loaded, or computed by the needed checks) and notes."""
     from dataaudit.findings import AuditResult
@@ -96,6 +117,8 @@ def audit_for_cleaning(findings: Any, dataset: Any, config: TransformConfig) -> 
             needed.add("near_duplicate")
         if config.suspects != "keep":
             needed.add("label_issue")
+        if not config.keep_leaky:
+            needed.add("label_leakage")
         if not needed:
             return None, notes
         from dataaudit.audit import run_checks

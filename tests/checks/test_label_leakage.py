@@ -120,3 +120,70 @@ def test_balanced_accuracy_reference() -> None:
 def test_bad_options_raise() -> None:
     with pytest.raises(ConfigError, match="threshold"):
         make_check("label_leakage", {"threshold": 1.5})
+
+
+def test_near_deterministic_mapping_broken_by_a_rare_class_is_flagged() -> None:
+    # Like a lab value that decides positive/negative while "invalid" tests share the negative
+    # value: balanced accuracy over three classes misses it (invalid is never predicted).
+    rng = np.random.default_rng(0)
+    n = 4000
+    label = rng.choice(["negative", "positive", "invalid"], size=n, p=[0.9, 0.085, 0.015])
+    value = np.where(label == "positive", rng.uniform(14, 40, n), 45.0)
+    frame = pd.DataFrame({"ct_value": value, "age": rng.normal(40, 10, n), "label": label})
+    result = _run(frame)
+    (finding,) = result.findings
+    assert finding.columns == ("ct_value",) and finding.severity == "error"
+    score = finding.details["per_column"]["ct_value"]
+    assert score["balanced_accuracy"] < 0.98 <= score["lift"]
+    assert "invalid" in finding.message and "set aside" in finding.message
+    assert result.stats["lift"]["age"] < 0.2
+
+
+def test_column_whose_sign_is_the_label_is_flagged() -> None:
+    rng = np.random.default_rng(1)
+    balance = rng.normal(size=1000)
+    frame = pd.DataFrame({"balance": balance, "noise": rng.normal(size=1000),
+                          "label": np.where(balance > 0, "credit", "debit")})
+    (finding,) = _run(frame).findings
+    assert finding.columns == ("balance",)
+    assert finding.details["per_column"]["balance"]["method"] == "one-feature decision tree"
+
+
+def test_pair_that_determines_the_label_is_flagged_when_neither_does_alone() -> None:
+    rng = np.random.default_rng(2)
+    a, b = rng.integers(0, 2, 2000), rng.integers(0, 2, 2000)
+    frame = pd.DataFrame({"a": np.array(["x", "y"])[a], "b": np.array(["p", "q"])[b],
+                          "noise": rng.normal(size=2000), "label": (a + b) % 2})
+    result = _run(frame)
+    (finding,) = result.findings
+    assert finding.severity == "warning" and finding.details["kind"] == "pair"
+    assert set(finding.columns) == {"a", "b"}
+    assert result.stats["lift"]["a"] < 0.1 and result.stats["lift"]["b"] < 0.1
+    assert result.stats["n_pairs_scored"] == 3  # bounded: pairs among the scored candidates only
+
+
+def test_iris_petals_are_informative_not_leaks() -> None:
+    from sklearn.datasets import load_iris
+
+    frame = load_iris(as_frame=True).frame.rename(columns={"target": "label"})
+    result = _run(frame)
+    assert result.findings == []
+    assert 0.8 < max(result.stats["lift"].values()) < 0.96
+
+
+def test_regression_target_explained_by_one_column_is_flagged_by_r2() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=1500)
+    frame = pd.DataFrame({
+        "price_in_cents": 100 * (3 * x + 10) + rng.normal(scale=1, size=1500),
+        "x": x + rng.normal(scale=1.0, size=1500),  # informative, not a copy
+        "label": 3 * x + 10 + rng.normal(scale=0.01, size=1500),
+    })
+    dataset = Dataset.from_frame(frame, label="label")
+    assert dataset.task == "regression"
+    result = make_check("label_leakage").run(dataset, AuditContext(seed=0))
+    (finding,) = result.findings
+    assert finding.columns == ("price_in_cents",)
+    assert result.stats["task"] == "regression" and result.stats["r2"]["price_in_cents"] > 0.98
+    assert 0.3 < result.stats["r2"]["x"] < 0.9
+    assert "R^2" in finding.message
