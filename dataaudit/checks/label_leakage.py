@@ -357,8 +357,8 @@ class LabelLeakage(Check):
     name: ClassVar[str] = "label_leakage"
     codes: ClassVar[tuple[Code, ...]] = (
         Code("label_leakage", title="Label leakage", section="columns",
-             action="Remove the column unless it is truly known at prediction time: it predicts the label "
-                    "too well."),
+             action="Remove the column unless it is truly known at prediction time: it determines the "
+                    "label (fit-transform drops it by default; --keep-leaky keeps it)."),
     )
     order: ClassVar[int] = 80
     needs_label: ClassVar[bool] = True
