@@ -167,7 +167,7 @@ def test_iris_petals_are_informative_not_leaks() -> None:
 
     frame = load_iris(as_frame=True).frame.rename(columns={"target": "label"})
     result = _run(frame)
-    assert result.findings == []
+    assert not result.findings
     assert 0.8 < max(result.stats["lift"].values()) < 0.96
 
 
