@@ -191,6 +191,8 @@ def main() -> None:
         codes, classes = pd.factorize(frame[label], sort=True)
         codes = codes.astype(np.int64)
         for variant in args.variants.split(","):
+            if variant == "asymmetric" and len(classes) == 2:
+                continue  # with two classes k -> k+1 mod 2 is the uniform flip: the same runs
             runs = []
             for seed in range(args.seeds):
                 noisy, flipped = flip_labels(codes, len(classes), variant, seed)

@@ -126,3 +126,55 @@ def test_bad_config_raises() -> None:
         out_of_sample_probabilities(X, y, models="fast")
     with pytest.raises(ConfigError, match="n_folds"):
         out_of_sample_probabilities(X, y, n_folds=1)
+
+
+def test_log_loss_weights_favour_the_member_that_is_right_and_calibrated() -> None:
+    from dataaudit.oos import log_loss_weights
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, 600)
+    good = np.full((600, 3), 0.1)
+    good[np.arange(600), labels] = 0.8
+    noise = rng.dirichlet(np.ones(3), size=600)
+    weights = log_loss_weights([noise, good], labels)
+    assert weights.shape == (2,) and np.isclose(weights.sum(), 1.0)
+    assert weights[1] >= 0.9
+    # Two equally good members share the weight evenly.
+    np.testing.assert_allclose(log_loss_weights([good, good.copy()], labels), [0.5, 0.5])
+
+
+def test_weights_reported_and_equal_weighting_available() -> None:
+    X, y = _blobs(60)
+    blended = out_of_sample_probabilities(X, y, seed=0)
+    assert set(blended.weights) == set(blended.models)
+    assert np.isclose(sum(blended.weights.values()), 1.0)
+    plain = out_of_sample_probabilities(X, y, seed=0, weighting="equal")
+    assert len(set(plain.weights.values())) == 1
+    with pytest.raises(ConfigError, match="weighting"):
+        out_of_sample_probabilities(X, y, weighting="vibes")
+
+
+def test_group_folds_never_split_a_group() -> None:
+    from dataaudit.oos import cv_folds
+
+    rng = np.random.default_rng(0)
+    groups = rng.integers(0, 40, 400)
+    labels = rng.integers(0, 2, 400)
+    folds = cv_folds(labels, 5, 0, groups)
+    assert len(folds) == 5
+    for train, test in folds:
+        assert not set(groups[train]) & set(groups[test])
+    assert np.array_equal(np.sort(np.concatenate([test for _, test in folds])), np.arange(400))
+
+
+def test_out_of_fold_regression_keeps_the_better_member() -> None:
+    from dataaudit.oos import out_of_fold_regression
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 3))
+    linear = out_of_fold_regression(X, 2 * X[:, 0] - X[:, 1] + rng.normal(scale=0.1, size=600), seed=0)
+    assert linear.model == "ridge" and linear.r2["ridge"] > 0.99 and linear.n_folds == 5
+    steps = out_of_fold_regression(X, np.where(X[:, 0] > 0, 10.0, -10.0) * (X[:, 1] > 0), seed=0)
+    assert steps.model == "gradient_boosting" and steps.r2["gradient_boosting"] > 0.9
+    with pytest.raises(InputError):
+        out_of_fold_regression(X[:5], np.zeros(5))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+import pandas as pd
 
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks.label_leakage import balanced_accuracy
@@ -39,8 +40,9 @@ class LabelIssues(Check):
     """Rows whose given label disagrees with what models trained on the other rows confidently predict.
 
     Out-of-sample probabilities come from stratified, shuffled K-fold cross-validation of an
-    ensemble (logistic regression, k nearest neighbours and extremely randomized trees; logistic
-    regression and two small MLPs on large data; see ``dataaudit.oos``); cleanlab's confident learning (``cleanlab.filter.find_label_issues``)
+    ensemble (logistic regression, k nearest neighbours, extremely randomized trees and gradient
+    boosting, blended by out-of-fold log-loss; logistic regression and two small MLPs on large
+    data; see ``dataaudit.oos``); cleanlab's confident learning (``cleanlab.filter.find_label_issues``)
     then picks the suspects and ``cleanlab.rank.get_label_quality_scores`` scores every row.
 
     Options
@@ -49,14 +51,17 @@ class LabelIssues(Check):
         Cross-validation folds (reduced for small classes and, at scale, to 2; see ``oos``).
     models : "auto" or tuple of str
         Ensemble members, from ``dataaudit.oos.MODELS``; ``"auto"``: logistic + kNN + extra
-        trees up to ``small_data_rows`` rows, logistic + two MLPs above.
+        trees + gradient boosting up to ``small_data_rows`` rows, logistic + two MLPs above.
     max_fit_rows : int
         Each fold's models are fitted on at most this many rows (every row is still predicted).
     small_data_rows : int
         The size switch of ``models="auto"``; above it kNN is never used (its cost grows as n²).
     drop_below_best : float
         Members whose out-of-fold accuracy is more than this below the best member's are left
-        out of the average (``details.skipped_models`` says so).
+        out of the blend (``details.skipped_models`` says so).
+    weighting : str
+        ``log_loss``: blend the kept members with the convex weights minimizing the blend's
+        out-of-fold log-loss (``details.weights``); ``equal``: a plain average.
     filter_by : str
         cleanlab ``find_label_issues`` filter (default ``prune_by_noise_rate``, cleanlab's own).
     score_method : str
@@ -66,8 +71,22 @@ class LabelIssues(Check):
         Classes with fewer labelled rows are left out of the analysis (their rows are not
         judged); there is too little to learn them from.
     error_fraction : float
-        Severity is ``error`` when more than this share of the judged rows is flagged
-        (labels that noisy make any model trained on them suspect), else ``warning``.
+        Severity is ``error`` when more than this share of the judged rows is flagged on a
+        target the features predict well (labels that noisy make any model trained on them
+        suspect), else ``warning``.
+    plausible_noise : float
+        The share of wrong labels a real table plausibly holds. When more than this share is
+        flagged *and* the target is hard (``hard_lift``), the flags mostly measure how poorly the
+        features predict the label, not wrong labels: the finding says so, its severity is
+        ``info``, and ``rows`` lists only the confident suspects, the lowest-scored
+        ``plausible_noise`` share of the judged rows (``details.per_row`` keeps every flagged
+        row, with ``confident`` true or false).
+    hard_lift : float
+        The target is hard when the ensemble's out-of-fold accuracy lift over always predicting
+        the majority class, ``(acc - majority) / (1 - majority)``, is below this.
+    residual_z : float
+        Regression: a target whose out-of-fold residual is at least this many robust standard
+        deviations (1.4826 x MAD) from the median residual is a suspect.
     max_per_row : int or None
         Cap on ``details.per_row`` entries (the worst first); ``rows`` always lists every suspect.
     exclude_leaky : bool
@@ -79,6 +98,14 @@ class LabelIssues(Check):
         Skip (with the reason) when the models' cross-validated balanced accuracy is below
         ``chance + min_signal * (1 - chance)``: without a learnable signal, confident learning
         flags minority-class rows at random.
+
+    Groups: with ``Dataset.group`` set (``--group``), folds are group folds (an entity's rows
+    are never on both sides), so a model cannot recognize a subject it was fitted on.
+
+    Regression (``Dataset.task == "regression"``): out-of-fold predictions by ridge regression
+    and gradient boosting (the better one by out-of-fold R^2); suspects are the residual
+    outliers (``residual_z``), reported under ``label_issue`` with ``details.task =
+    "regression"``; the row score is the two-sided normal tail probability of the robust z.
 
     Row scores: ``row_scores["label_issue"]`` is the label quality score in [0, 1] (lower =
     worse) per row; rows that were not judged (missing label, class below ``min_class_rows``)
@@ -93,7 +120,6 @@ class LabelIssues(Check):
     )
     order: ClassVar[int] = 30
     needs_label: ClassVar[bool] = True
-    needs_classes: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -109,6 +135,10 @@ class LabelIssues(Check):
         max_per_row: int | None = 10_000,
         exclude_leaky: bool = True,
         min_signal: float = 0.1,
+        plausible_noise: float = 0.10,
+        hard_lift: float = 0.6,
+        residual_z: float = 5.0,
+        weighting: str = "log_loss",
     ) -> None:
         if filter_by not in _FILTERS:
             raise ConfigError(f"label_issues: unknown filter_by {filter_by!r}; choose from {list(_FILTERS)}.")
@@ -116,6 +146,11 @@ class LabelIssues(Check):
             raise ConfigError(f"label_issues: unknown score_method {score_method!r}.")
         if not 0.0 < error_fraction <= 1.0:
             raise ConfigError(f"label_issues: error_fraction must be in (0, 1], got {error_fraction}.")
+        if not 0.0 < plausible_noise < 1.0 or not 0.0 <= hard_lift <= 1.0 or residual_z <= 0:
+            raise ConfigError(
+                f"label_issues: need 0 < plausible_noise < 1, 0 <= hard_lift <= 1 and residual_z > 0; got "
+                f"{plausible_noise}, {hard_lift}, {residual_z}."
+            )
         if min_class_rows < 2:
             raise ConfigError(f"label_issues: min_class_rows must be >= 2, got {min_class_rows}.")
         resolve_models(models, 0, small_data_rows)  # fail on bad names at construction
@@ -131,12 +166,17 @@ class LabelIssues(Check):
         self.max_per_row = max_per_row
         self.exclude_leaky = exclude_leaky
         self.min_signal = min_signal
+        self.plausible_noise = plausible_noise
+        self.hard_lift = hard_lift
+        self.residual_z = residual_z
+        if weighting not in ("log_loss", "equal"):
+            raise ConfigError(f"label_issues: weighting must be 'log_loss' or 'equal', got {weighting!r}.")
+        self.weighting = weighting
 
     def run(self, dataset: Dataset, context: AuditContext) -> CheckResult:
         from cleanlab.filter import find_label_issues
         from cleanlab.rank import get_label_quality_scores
 
-        codes, classes = dataset.label_codes
         X, names = dataset.feature_matrix
         n_rows = dataset.n_rows
         excluded = self._leaky_columns(dataset, context) if self.exclude_leaky else []
@@ -147,6 +187,12 @@ class LabelIssues(Check):
             excluded, keep = [], np.ones(len(names), dtype=bool)
         if not keep.any():
             return self.skip("no numeric or categorical feature columns to learn the label from")
+        group_codes = _group_codes(dataset)
+        if getattr(dataset, "task", "classification") == "regression":
+            return self._run_regression(dataset, context, X, keep, excluded, group_codes)
+        if dataset.frame[dataset.label].nunique(dropna=True) < 2:
+            return self.skip("the label has a single class")
+        codes, classes = dataset.label_codes
         counts = np.bincount(codes[codes >= 0], minlength=len(classes))
         kept_classes = np.flatnonzero(counts >= self.min_class_rows)
         small = {str(_plain(classes[c])): int(counts[c]) for c in np.flatnonzero((counts > 0) & (counts < self.min_class_rows))}
@@ -154,6 +200,7 @@ class LabelIssues(Check):
             "n_missing_label": int((codes < 0).sum()),
             "small_classes": small,
             "excluded_columns": excluded,
+            "grouped": group_codes is not None,
         }
         if len(kept_classes) < 2:
             return self.skip(
@@ -178,6 +225,8 @@ class LabelIssues(Check):
             max_fit_rows=self.max_fit_rows,
             small_data_rows=self.small_data_rows,
             drop_below_best=self.drop_below_best,
+            groups=None if group_codes is None else group_codes[judged],
+            weighting=self.weighting,
         )
         context.cache["label_issues.oos"] = (judged, oos)  # for the report: no second fit
         probs = oos.probabilities
@@ -197,6 +246,16 @@ class LabelIssues(Check):
         flagged = np.flatnonzero(is_issue)
         # Worst first: lowest quality score, ties by row number for determinism.
         flagged = flagged[np.lexsort((judged[flagged], scores[flagged]))]
+        fraction = len(flagged) / len(judged)
+        class_share = np.bincount(labels, minlength=len(kept_classes)) / len(labels)
+        majority = float(class_share.max())
+        accuracy = oos.cv_accuracy["ensemble"]
+        lift = (accuracy - majority) / (1.0 - majority) if majority < 1.0 else 0.0
+        hard = fraction > self.plausible_noise and lift < self.hard_lift
+        # On a hard target the confident suspects are the lowest-scored plausible_noise share.
+        listed_in_rows = flagged[: int(self.plausible_noise * len(judged))] if hard else flagged
+        confident = np.zeros(len(labels), dtype=bool)
+        confident[listed_in_rows] = True
 
         row_scores = np.full(n_rows, np.nan)
         row_scores[judged] = np.clip(scores, 0.0, 1.0)
@@ -204,14 +263,16 @@ class LabelIssues(Check):
             n_judged=len(judged),
             n_flagged=len(flagged),
             models=list(oos.models),
+            weights=oos.weights,
             n_folds=oos.n_folds,
             cv_accuracy=oos.cv_accuracy,
             seconds_per_model=oos.seconds,
             subsampled=oos.subsampled,
+            hard_target=hard,
+            accuracy_lift=round(float(lift), 6),
         )
-        result = self.result(stats=stats, row_scores={"label_issue": row_scores})
-        if not len(flagged):
-            return result
+        if not len(listed_in_rows):
+            return self.result(stats=stats, row_scores={"label_issue": row_scores})
 
         kept_values = [_plain(classes[c]) for c in kept_classes]
         suggested = probs.argmax(axis=1)
@@ -222,12 +283,21 @@ class LabelIssues(Check):
                 "given_label": kept_values[labels[i]],
                 "suggested_label": kept_values[suggested[i]],
                 "score": round(float(np.clip(scores[i], 0.0, 1.0)), 6),
+                "confident": bool(confident[i]),
             }
             for i in listed
         ]
-        fraction = len(flagged) / len(judged)
-        severity = "error" if fraction > self.error_fraction else "warning"
+        if hard:
+            severity = "info"
+        else:
+            severity = "error" if fraction > self.error_fraction else "warning"
         details: dict[str, Any] = {
+            "task": "classification",
+            "hard_target": hard,
+            "n_confident": len(listed_in_rows),
+            "accuracy_lift": round(float(lift), 6),
+            "majority_accuracy": round(majority, 6),
+            "grouped": group_codes is not None,
             "per_row": per_row,
             "per_row_truncated": len(listed) < len(flagged),
             "n_flagged": len(flagged),
@@ -235,6 +305,7 @@ class LabelIssues(Check):
             "fraction": fraction,
             "cv_accuracy": oos.cv_accuracy,
             "models": list(oos.models),
+            "weights": oos.weights,
             "skipped_models": oos.skipped_models,
             "n_folds": oos.n_folds,
             "subsampled": oos.subsampled,
@@ -251,21 +322,97 @@ class LabelIssues(Check):
                 f"each fold's models were fitted on at most {oos.max_fit_rows} sampled rows; "
                 f"every row was still predicted out of fold"
             )
-        message = (
-            f"{len(flagged)} of {len(judged)} labels ({fraction:.1%}) look wrong: models trained "
-            f"without those rows confidently predict another class (out-of-fold accuracy of the "
-            f"ensemble {oos.cv_accuracy['ensemble']:.1%})."
-        )
-        return result.with_findings(
-            self.finding(
-                "label_issue",
-                severity,
-                message,
-                rows=tuple(int(judged[i]) for i in flagged),
-                columns=(dataset.label,) if dataset.label else (),
-                details=details,
+        if hard:
+            message = (
+                f"These features predict the label poorly (out-of-fold accuracy {accuracy:.1%} against "
+                f"{majority:.1%} for always the majority class): {len(flagged)} of {len(judged)} labels "
+                f"({fraction:.1%}) disagree with the models, far above plausible label noise "
+                f"({self.plausible_noise:.0%}), so most disagreements reflect a hard target, not wrong "
+                f"labels. The {len(listed_in_rows)} most confident disagreements are listed as suspects; "
+                f"every flagged row's score is in the details."
             )
+        else:
+            message = (
+                f"{len(flagged)} of {len(judged)} labels ({fraction:.1%}) look wrong: models trained "
+                f"without those rows confidently predict another class (out-of-fold accuracy of the "
+                f"ensemble {accuracy:.1%})."
+            )
+        finding = self.finding(
+            "label_issue",
+            severity,
+            message,
+            rows=tuple(int(judged[i]) for i in listed_in_rows),
+            columns=(dataset.label,) if dataset.label else (),
+            details=details,
         )
+        return self.result([finding], stats=stats, row_scores={"label_issue": row_scores})
+
+    def _run_regression(self, dataset: Dataset, context: AuditContext, X: np.ndarray, keep: np.ndarray,
+                        excluded: list[str], group_codes: np.ndarray | None) -> CheckResult:
+        """Suspect targets of a regression label: robust outliers of the out-of-fold residuals."""
+        from scipy.stats import norm
+
+        from dataaudit.oos import out_of_fold_regression
+
+        assert dataset.label is not None
+        y_all = pd.to_numeric(dataset.frame[dataset.label], errors="coerce").to_numpy(dtype=np.float64)
+        judged = np.flatnonzero(np.isfinite(y_all))
+        stats: dict[str, Any] = {"task": "regression", "n_missing_label": int(dataset.n_rows - len(judged)),
+                                 "excluded_columns": excluded}
+        if len(judged) < 20:
+            return self.skip(f"only {len(judged)} rows with a numeric target; need at least 20", **stats)
+        y = y_all[judged]
+        if len(judged) < dataset.n_rows or not keep.all():
+            X = X[np.ix_(judged, np.flatnonzero(keep))]
+        fitted = out_of_fold_regression(X, y, n_folds=self.n_folds, seed=context.seed,
+                                        max_fit_rows=self.max_fit_rows,
+                                        groups=None if group_codes is None else group_codes[judged])
+        r2 = fitted.r2[fitted.model]
+        stats.update(cv_r2=fitted.r2, model=fitted.model, n_folds=fitted.n_folds, n_judged=len(judged),
+                     grouped=group_codes is not None)
+        if r2 < self.min_signal:
+            return self.skip(
+                f"the features barely predict the target (out-of-fold R^2 {r2:.3f}), so wrong targets "
+                f"cannot be told apart from an unpredictable one", **stats)
+        residual = y - fitted.predictions
+        centre = float(np.median(residual))
+        scale = 1.4826 * float(np.median(np.abs(residual - centre)))
+        if not scale > 0:
+            scale = float(np.std(residual)) or 1.0
+        z = (residual - centre) / scale
+        scores = np.clip(2.0 * norm.sf(np.abs(z)), 0.0, 1.0)
+        row_scores = np.full(dataset.n_rows, np.nan)
+        row_scores[judged] = scores
+        flagged = np.flatnonzero(np.abs(z) >= self.residual_z)
+        flagged = flagged[np.lexsort((judged[flagged], -np.abs(z[flagged])))]
+        stats["n_flagged"] = len(flagged)
+        if not len(flagged):
+            return self.result(stats=stats, row_scores={"label_issue": row_scores})
+        listed = flagged if self.max_per_row is None else flagged[: self.max_per_row]
+        per_row = [
+            {"row": int(judged[i]), "given_label": float(y[i]),
+             "suggested_label": round(float(fitted.predictions[i]), 6), "score": float(scores[i]),
+             "residual": round(float(residual[i]), 6), "z": round(float(z[i]), 3)}
+            for i in listed
+        ]
+        fraction = len(flagged) / len(judged)
+        message = (
+            f"{len(flagged)} of {len(judged)} targets ({fraction:.1%}) sit far from what models trained "
+            f"without them predict (out-of-fold residual at least {self.residual_z:g} robust standard "
+            f"deviations; {fitted.model} out-of-fold R^2 {r2:.3f}): check them for unit, typing or "
+            f"recording errors."
+        )
+        finding = self.finding(
+            "label_issue", "warning", message,
+            rows=tuple(int(judged[i]) for i in flagged),
+            columns=(dataset.label,),
+            details={"task": "regression", "per_row": per_row, "per_row_truncated": len(listed) < len(flagged),
+                     "n_flagged": len(flagged), "n_judged": len(judged), "fraction": fraction,
+                     "cv_r2": fitted.r2, "model": fitted.model, "n_folds": fitted.n_folds,
+                     "residual_scale": scale, "residual_z": self.residual_z, "excluded_columns": excluded,
+                     "grouped": group_codes is not None, "n_missing_label": stats["n_missing_label"]},
+        )
+        return self.result([finding], stats=stats, row_scores={"label_issue": row_scores})
 
     def _leaky_columns(self, dataset: Dataset, context: AuditContext) -> list[str]:
         """Feature columns that alone determine the label, scored as ``label_leakage`` does."""
@@ -275,6 +422,18 @@ class LabelIssues(Check):
         if defaults.n_labelled(dataset) < defaults.min_rows:
             return []  # too few rows to tell a leak from luck; keep every column
         return defaults.scores(dataset, context).leaky(defaults.rule)
+
+
+def _group_codes(dataset: Dataset) -> np.ndarray | None:
+    """Integer entity code per row from ``Dataset.group`` (missing values: one entity each), or None."""
+    column = getattr(dataset, "group", None)
+    if not column or column not in dataset.frame.columns:
+        return None
+    codes, _ = pd.factorize(dataset.frame[column], use_na_sentinel=True)
+    codes = codes.astype(np.int64)
+    missing = codes < 0
+    codes[missing] = codes.max(initial=-1) + 1 + np.arange(int(missing.sum()))
+    return codes
 
 
 def _feature_mask(dataset: Dataset, names: list[str], excluded: list[str]) -> np.ndarray:

@@ -231,8 +231,9 @@ def suspects_from_findings(findings: AuditResult | None) -> pd.DataFrame:
     records: list[dict[str, Any]] = []
     for finding in findings.by_code("label_issue"):
         per_row = finding.details.get("per_row") or []
+        listed = set(finding.rows)  # on a hard target per_row also scores rows that are not suspects
         for item in per_row:
-            if isinstance(item, dict) and "row" in item:
+            if isinstance(item, dict) and "row" in item and int(item["row"]) in listed:
                 records.append({
                     "row": int(item["row"]),
                     "given": item.get("given", item.get("given_label")),

@@ -51,9 +51,9 @@ def test_planted_flips_in_separated_blobs_are_exactly_the_finding() -> None:
     # The two flipped rows are the two lowest scores, listed worst first.
     assert set(np.argsort(scores)[:2]) == {7, 100}
     assert [e["score"] for e in finding.details["per_row"]] == sorted(e["score"] for e in finding.details["per_row"])
-    assert finding.details["models"] == ["logistic", "knn", "extra_trees"]
+    assert finding.details["models"] == ["logistic", "knn", "extra_trees", "gradient_boosting"]
     assert finding.details["n_folds"] == 5 and finding.details["subsampled"] is False
-    assert set(finding.details["cv_accuracy"]) == {"logistic", "knn", "extra_trees", "ensemble"}
+    assert set(finding.details["cv_accuracy"]) == {"logistic", "knn", "extra_trees", "gradient_boosting", "ensemble"}
     json.dumps(finding.to_dict(), allow_nan=False)  # JSON-able as it stands
 
 
@@ -113,15 +113,12 @@ def test_too_few_rows_per_class_skips() -> None:
     assert "fewer than 2 classes" in (result.reason or "")
 
 
-def test_runner_skips_single_row_and_regression_labels() -> None:
+def test_runner_skips_single_row_and_single_class_labels() -> None:
     one_row = Dataset.from_frame(pd.DataFrame({"a": [1.0], "label": ["x"]}), label="label")
     assert run_checks(one_row, checks=["label_issues"]).check("label_issues").status == "skipped"
-    rng = np.random.default_rng(0)
-    regression = Dataset.from_frame(
-        pd.DataFrame({"a": rng.normal(size=100), "label": rng.normal(size=100)}), label="label"
-    )
-    skipped = run_checks(regression, checks=["label_issues"]).check("label_issues")
-    assert skipped.status == "skipped" and "regression" in (skipped.reason or "")
+    one_class = Dataset.from_frame(pd.DataFrame({"a": np.arange(50.0), "label": ["x"] * 50}), label="label")
+    skipped = run_checks(one_class, checks=["label_issues"]).check("label_issues")
+    assert skipped.status == "skipped" and "single class" in (skipped.reason or "")
 
 
 def test_large_data_path_subsamples_and_says_so() -> None:
@@ -226,3 +223,69 @@ def test_unlearnable_label_is_skipped_not_flagged():
     assert check.status == "skipped"
     assert "barely predict the label" in check.reason
     assert not check.findings
+
+
+def test_hard_target_lists_only_confident_suspects_at_info() -> None:
+    """Weak features (like Titanic's sex, age, class): many disagreements, few of them wrong labels."""
+    rng = np.random.default_rng(0)
+    n = 3000
+    frame = pd.DataFrame({"sex": rng.choice(["f", "m"], n), "age": rng.uniform(1, 80, n),
+                          "cls": rng.choice(["1st", "2nd", "3rd"], n)})
+    logit = 1.5 * (frame["sex"] == "f") - 0.8 * (frame["cls"] == "3rd") - 0.01 * frame["age"] - 0.3
+    frame["label"] = np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), "survived", "died")
+    result = _run(frame)
+    (finding,) = result.findings
+    details = finding.details
+    assert details["hard_target"] is True and finding.severity == "info"
+    assert finding.message.startswith("These features predict the label poorly")
+    assert details["n_flagged"] > 0.10 * n  # cleanlab's flags: far above plausible noise
+    assert len(finding.rows) == details["n_confident"] <= 0.10 * n  # only the confident ones in rows
+    confident = [e["row"] for e in details["per_row"] if e["confident"]]
+    assert sorted(confident) == sorted(finding.rows) and len(details["per_row"]) == details["n_flagged"]
+    worst = max(e["score"] for e in details["per_row"] if e["confident"])
+    assert all(e["score"] >= worst for e in details["per_row"] if not e["confident"])
+    # The cleaning policy acts on the listed suspects only.
+    from dataaudit.findings import AuditResult
+    from dataaudit.transforms.cleaning import suspects_from_findings
+
+    suspects = suspects_from_findings(AuditResult(input={}, checks=[result]))
+    assert sorted(suspects["row"]) == sorted(finding.rows)
+
+
+def test_group_folds_keep_an_entity_out_of_its_own_training_folds() -> None:
+    # Every subject has 4 rows sharing a random label and a subject-specific feature value:
+    # with row folds the models recall the subject; with group folds they cannot.
+    rng = np.random.default_rng(0)
+    subjects = np.repeat(np.arange(300), 4)
+    signature = rng.normal(size=(300, 4))[subjects] + rng.normal(scale=0.05, size=(1200, 4))
+    frame = pd.DataFrame(signature, columns=list("abcd"))
+    frame["subject"] = subjects
+    frame["label"] = rng.choice(["a", "b"], 300)[subjects]
+    plain = Dataset.from_frame(frame.drop(columns="subject"), label="label")
+    grouped = Dataset.from_frame(frame, label="label", group="subject")
+    seen = make_check("label_issues").run(plain, AuditContext(seed=0))
+    unseen = make_check("label_issues").run(grouped, AuditContext(seed=0))
+    assert seen.stats["cv_accuracy"]["ensemble"] > 0.95  # recognizes subjects it was fitted on
+    assert unseen.stats["grouped"] is True
+    assert unseen.status == "skipped" and "barely predict" in (unseen.reason or "")
+
+
+def test_regression_targets_residual_outliers_are_suspects() -> None:
+    rng = np.random.default_rng(0)
+    n = 1500
+    X = rng.normal(size=(n, 4))
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    frame["label"] = 3.0 * X[:, 0] - 2.0 * X[:, 1] + np.sin(X[:, 2]) + rng.normal(scale=0.3, size=n) + 50.0
+    planted = [10, 200, 777, 1400]
+    frame.loc[planted, "label"] = frame.loc[planted, "label"] * 10  # a unit / typing error
+    dataset = Dataset.from_frame(frame, label="label")
+    assert dataset.task == "regression"
+    result = run_checks(dataset, checks=["label_issues"]).check("label_issues")
+    (finding,) = result.findings
+    assert finding.code == "label_issue" and finding.details["task"] == "regression"
+    assert sorted(finding.rows) == planted
+    assert finding.details["cv_r2"][finding.details["model"]] > 0.5
+    entry = finding.details["per_row"][0]
+    assert {"given_label", "suggested_label", "score", "residual", "z"} <= set(entry)
+    scores = result.row_scores["label_issue"]
+    assert set(np.argsort(scores)[:4]) == set(planted)
