@@ -50,7 +50,7 @@ TASKS = ("classification", "regression")
 X_DTYPES = ("float32", "float64")
 STEP_NAMES = ("encode", "scale", "whiten", "pca")
 COLUMN_ROLES = ("label", "numeric", "boolean", "categorical", "datetime", "text", "id", "constant",
-                "unsupported")
+                "unsupported", "user", "leakage")  # user: --drop; leakage: label_leakage flagged it
 # Column dtypes the loaders produce (pandas / numpy / pyarrow-backed names); anything else in a
 # schema (complex numbers, raw void records, "O" spelled oddly) is not something fit-transform wrote.
 _SCHEMA_DTYPE = re.compile(

@@ -62,3 +62,16 @@ def test_cli_prints_the_drop_and_keep_leaky_option(tmp_path) -> None:
     assert kept.exit_code == 0, kept.output
     manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
     assert "outcome_code" not in manifest["dropped_columns"]
+
+
+def test_artifacts_with_a_dropped_leaky_column_load_and_transform(tmp_path) -> None:
+    from dataaudit.io.artifacts import load_artifacts
+    from dataaudit.transforms.pipeline import transform
+
+    frame = _frame()
+    fit_transform(frame, "y", tmp_path / "a", config=TransformConfig(near_duplicates=False))
+    assert load_artifacts(tmp_path / "a") is not None
+    path = tmp_path / "new.csv"
+    frame.head(50).to_csv(path, index=False)
+    outcome = transform(path, tmp_path / "a", tmp_path / "new.npz")
+    assert outcome.n_transformed == 50
