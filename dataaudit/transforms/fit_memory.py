@@ -27,8 +27,8 @@ from dataaudit.transforms.fitting import (
 from dataaudit.transforms.plan import (
     audit_for_cleaning,
     cleaning_record,
-    entity_keys,
     drop_leaky,
+    entity_keys,
     findings_source,
     label_arrays,
     load_eval_files,
