@@ -8,7 +8,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = ["bench_inspect.py", "bench_transform.py", "bench_train.py", "bench_cleaning.py",
-           "bench_near_copies.py", "bench_copy_groups.py"]
+           "bench_near_copies.py", "bench_copy_groups.py", "bench_label_quality.py"]
 
 if __name__ == "__main__":
     failed = []

@@ -177,6 +177,9 @@ class LabelIssues(Check):
         from cleanlab.filter import find_label_issues
         from cleanlab.rank import get_label_quality_scores
 
+        is_regression = getattr(dataset, "task", "classification") == "regression"
+        if not is_regression and dataset.frame[dataset.label].nunique(dropna=True) < 2:
+            return self.skip("the label has a single class")
         X, names = dataset.feature_matrix
         n_rows = dataset.n_rows
         excluded = self._leaky_columns(dataset, context) if self.exclude_leaky else []
@@ -188,10 +191,8 @@ class LabelIssues(Check):
         if not keep.any():
             return self.skip("no numeric or categorical feature columns to learn the label from")
         group_codes = _group_codes(dataset)
-        if getattr(dataset, "task", "classification") == "regression":
+        if is_regression:
             return self._run_regression(dataset, context, X, keep, excluded, group_codes)
-        if dataset.frame[dataset.label].nunique(dropna=True) < 2:
-            return self.skip("the label has a single class")
         codes, classes = dataset.label_codes
         counts = np.bincount(codes[codes >= 0], minlength=len(classes))
         kept_classes = np.flatnonzero(counts >= self.min_class_rows)

@@ -116,7 +116,7 @@ def test_too_few_rows_per_class_skips() -> None:
 def test_runner_skips_single_row_and_single_class_labels() -> None:
     one_row = Dataset.from_frame(pd.DataFrame({"a": [1.0], "label": ["x"]}), label="label")
     assert run_checks(one_row, checks=["label_issues"]).check("label_issues").status == "skipped"
-    one_class = Dataset.from_frame(pd.DataFrame({"a": np.arange(50.0), "label": ["x"] * 50}), label="label")
+    one_class = Dataset.from_frame(pd.DataFrame({"a": np.random.default_rng(0).normal(size=50), "label": ["x"] * 50}), label="label")
     skipped = run_checks(one_class, checks=["label_issues"]).check("label_issues")
     assert skipped.status == "skipped" and "single class" in (skipped.reason or "")
 
