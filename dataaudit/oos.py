@@ -22,7 +22,8 @@ stratified, shuffled K-fold cross-validation of a small ensemble suited to mixed
     tree-friendly tables such as churn or credit scoring need).
 
 ``models="auto"`` uses ``logistic + knn + extra_trees + gradient_boosting`` up to
-``small_data_rows`` rows (gradient boosting only while rows x classes <= ``BOOSTING_CELLS``) and ``logistic + mlp + mlp2`` above (with 2 folds), where kNN and deep
+``small_data_rows`` rows (gradient boosting only from ``BOOSTING_MIN_ROWS`` rows while rows x
+classes <= ``BOOSTING_CELLS``) and ``logistic + mlp + mlp2`` above (with 2 folds), where kNN and deep
 trees would spend most of the time budget predicting. A member whose out-of-fold accuracy ends
 up clearly below the best member's (``drop_below_best``) is left out: it would add its own
 systematic mistakes; one already that far behind on the first fold is not fitted on the others.
@@ -165,6 +166,9 @@ def _make_model(name: str, n_fit: int, seed: int) -> Any:
 # most; not digits or the 10k x 10 synthetic file, where it would cost more than the rest of the
 # ensemble together).
 BOOSTING_CELLS = 12_000
+# ... and from this many rows on: below it, early stopping holds out a handful of rows and the
+# boosted probabilities are noisier than the other members'.
+BOOSTING_MIN_ROWS = 500
 
 
 def resolve_models(models: str | Sequence[str], n_rows: int, small_data_rows: int,
@@ -181,9 +185,10 @@ def resolve_models(models: str | Sequence[str], n_rows: int, small_data_rows: in
             raise ConfigError(f"models must be 'auto' or a list from {list(MODELS)}; got {models!r}.")
         if n_rows > small_data_rows:
             return list(LARGE_DATA_MODELS), {}
-        if n_rows * max(n_classes, 2) > BOOSTING_CELLS:
+        if n_rows * max(n_classes, 2) > BOOSTING_CELLS or n_rows < BOOSTING_MIN_ROWS:
             return [m for m in SMALL_DATA_MODELS if m != "gradient_boosting"], {
-                "gradient_boosting": f"{n_rows} rows x {n_classes} classes > {BOOSTING_CELLS} (cost)"}
+                "gradient_boosting": f"{n_rows} rows x {n_classes} classes: boosting joins from "
+                                     f"{BOOSTING_MIN_ROWS} rows up to {BOOSTING_CELLS} rows x classes"}
         return list(SMALL_DATA_MODELS), {}
     unknown = [m for m in models if m not in MODELS]
     if unknown or not models:
@@ -489,13 +494,16 @@ class OutOfFoldRegression:
     predictions : ndarray of shape (n_rows,), float64
         The chosen member's out-of-fold prediction per row.
     model : str
-        The member with the lowest out-of-fold squared error (``ridge`` or ``gradient_boosting``).
+        The member with the highest out-of-fold robust R^2 (``ridge`` or ``gradient_boosting``).
     r2 : dict
         Out-of-fold R^2 per member fitted.
     n_folds : int
         Folds actually used.
     subsampled : bool
         Whether some fold's models were fitted on a sample of their training part.
+    robust_r2 : dict
+        ``1 - (MAD(residual) / MAD(y))^2`` per member: what a few gross target errors cannot
+        swamp; the member with the highest is kept.
     """
 
     predictions: np.ndarray
@@ -503,11 +511,13 @@ class OutOfFoldRegression:
     r2: dict[str, float]
     n_folds: int
     subsampled: bool
+    robust_r2: dict[str, float] = field(default_factory=dict)
 
 
 def out_of_fold_regression(X: np.ndarray, y: np.ndarray, *, n_folds: int = 5, seed: int = 0,
                            max_fit_rows: int = 200_000, groups: np.ndarray | None = None) -> OutOfFoldRegression:
-    """Out-of-fold predictions of ``y`` by ridge regression and by gradient boosting; the better kept.
+    """Out-of-fold predictions of ``y`` by a robust linear model (Huber loss; named ``ridge``) and by
+    gradient boosting (absolute-error loss); the better kept.
 
     Parameters
     ----------
@@ -528,7 +538,7 @@ def out_of_fold_regression(X: np.ndarray, y: np.ndarray, *, n_folds: int = 5, se
         Shapes disagree, a target value is not finite, or fewer than 10 rows.
     """
     from sklearn.ensemble import HistGradientBoostingRegressor
-    from sklearn.linear_model import Ridge
+    from sklearn.linear_model import HuberRegressor
     from threadpoolctl import threadpool_limits
 
     X = np.asarray(X)
@@ -548,14 +558,24 @@ def out_of_fold_regression(X: np.ndarray, y: np.ndarray, *, n_folds: int = 5, se
         fit = train if len(train) <= max_fit_rows else np.sort(rng.choice(train, max_fit_rows, replace=False))
         subsampled |= len(fit) < len(train)
         for name in members:
-            model: Any = (Ridge(alpha=1.0) if name == "ridge" else
-                          HistGradientBoostingRegressor(max_iter=200, early_stopping=True, random_state=seed + fold))
+            # Robust losses: a few gross target errors (the suspects) must not pull the fits.
+            model: Any = (HuberRegressor(alpha=1e-4, max_iter=200) if name == "ridge" else
+                          HistGradientBoostingRegressor(loss="absolute_error", max_iter=200, early_stopping=True,
+                                                        random_state=seed + fold))
             with warnings.catch_warnings(), threadpool_limits(limits=1):
                 warnings.simplefilter("ignore")
                 model.fit(X[fit], y[fit])
                 members[name][test] = model.predict(X[test])
     total = float(((y - y.mean()) ** 2).sum())
     r2 = {name: (1.0 - float(((y - p) ** 2).sum()) / total if total > 0 else 0.0) for name, p in members.items()}
-    best = max(r2, key=lambda name: r2[name])
+    # A few wrong targets (a value typed 10x too large) can dominate sums of squares; the member
+    # is chosen, and the signal judged, by the robust R^2 of median absolute deviations.
+    spread = _mad(y)
+    robust = {name: (1.0 - (_mad(y - p) / spread) ** 2 if spread > 0 else 0.0) for name, p in members.items()}
+    best = max(robust, key=lambda name: robust[name])
     return OutOfFoldRegression(predictions=members[best], model=best, r2=r2, n_folds=len(fold_list),
-                               subsampled=subsampled)
+                               subsampled=subsampled, robust_r2=robust)
+
+
+def _mad(values: np.ndarray) -> float:
+    return float(np.median(np.abs(values - np.median(values))))

@@ -368,12 +368,12 @@ class LabelIssues(Check):
         fitted = out_of_fold_regression(X, y, n_folds=self.n_folds, seed=context.seed,
                                         max_fit_rows=self.max_fit_rows,
                                         groups=None if group_codes is None else group_codes[judged])
-        r2 = fitted.r2[fitted.model]
-        stats.update(cv_r2=fitted.r2, model=fitted.model, n_folds=fitted.n_folds, n_judged=len(judged),
+        r2 = fitted.robust_r2[fitted.model]
+        stats.update(cv_r2=fitted.r2, cv_robust_r2=fitted.robust_r2, model=fitted.model, n_folds=fitted.n_folds, n_judged=len(judged),
                      grouped=group_codes is not None)
         if r2 < self.min_signal:
             return self.skip(
-                f"the features barely predict the target (out-of-fold R^2 {r2:.3f}), so wrong targets "
+                f"the features barely predict the target (out-of-fold robust R^2 {r2:.3f}), so wrong targets "
                 f"cannot be told apart from an unpredictable one", **stats)
         residual = y - fitted.predictions
         centre = float(np.median(residual))
@@ -400,7 +400,7 @@ class LabelIssues(Check):
         message = (
             f"{len(flagged)} of {len(judged)} targets ({fraction:.1%}) sit far from what models trained "
             f"without them predict (out-of-fold residual at least {self.residual_z:g} robust standard "
-            f"deviations; {fitted.model} out-of-fold R^2 {r2:.3f}): check them for unit, typing or "
+            f"deviations; {fitted.model} out-of-fold robust R^2 {r2:.3f}): check them for unit, typing or "
             f"recording errors."
         )
         finding = self.finding(
@@ -409,7 +409,7 @@ class LabelIssues(Check):
             columns=(dataset.label,),
             details={"task": "regression", "per_row": per_row, "per_row_truncated": len(listed) < len(flagged),
                      "n_flagged": len(flagged), "n_judged": len(judged), "fraction": fraction,
-                     "cv_r2": fitted.r2, "model": fitted.model, "n_folds": fitted.n_folds,
+                     "cv_r2": fitted.r2, "cv_robust_r2": fitted.robust_r2, "model": fitted.model, "n_folds": fitted.n_folds,
                      "residual_scale": scale, "residual_z": self.residual_z, "excluded_columns": excluded,
                      "grouped": group_codes is not None, "n_missing_label": stats["n_missing_label"]},
         )

@@ -51,9 +51,9 @@ def test_planted_flips_in_separated_blobs_are_exactly_the_finding() -> None:
     # The two flipped rows are the two lowest scores, listed worst first.
     assert set(np.argsort(scores)[:2]) == {7, 100}
     assert [e["score"] for e in finding.details["per_row"]] == sorted(e["score"] for e in finding.details["per_row"])
-    assert finding.details["models"] == ["logistic", "knn", "extra_trees", "gradient_boosting"]
+    assert finding.details["models"] == ["logistic", "knn", "extra_trees"]  # no boosting below 500 rows
     assert finding.details["n_folds"] == 5 and finding.details["subsampled"] is False
-    assert set(finding.details["cv_accuracy"]) == {"logistic", "knn", "extra_trees", "gradient_boosting", "ensemble"}
+    assert set(finding.details["cv_accuracy"]) == {"logistic", "knn", "extra_trees", "ensemble"}
     json.dumps(finding.to_dict(), allow_nan=False)  # JSON-able as it stands
 
 
@@ -283,8 +283,9 @@ def test_regression_targets_residual_outliers_are_suspects() -> None:
     result = run_checks(dataset, checks=["label_issues"]).check("label_issues")
     (finding,) = result.findings
     assert finding.code == "label_issue" and finding.details["task"] == "regression"
-    assert sorted(finding.rows) == planted
-    assert finding.details["cv_r2"][finding.details["model"]] > 0.5
+    assert set(planted) <= set(finding.rows) and len(finding.rows) <= len(planted) + 15  # <= 1 % false flags
+    assert sorted(finding.rows[:4]) == planted  # worst first: the planted errors lead
+    assert finding.details["cv_robust_r2"][finding.details["model"]] > 0.5
     entry = finding.details["per_row"][0]
     assert {"given_label", "suggested_label", "score", "residual", "z"} <= set(entry)
     scores = result.row_scores["label_issue"]
