@@ -74,7 +74,7 @@ def cli_errors(func: F) -> F:
             if STATE["debug"]:
                 raise
             typer.echo(_memory_message(func, kwargs), err=True)
-            raise typer.Exit(2) from None
+            raise typer.Exit(2) from exc
 
     return wrapper  # type: ignore[return-value]
 

@@ -106,4 +106,4 @@ def make_check(name: str, options: dict[str, Any] | None = None) -> Check:
     try:
         return cls(**options)
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"Bad options for check {name!r}: {exc}") from None
+        raise ConfigError(f"Bad options for check {name!r}: {exc}") from exc

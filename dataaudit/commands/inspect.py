@@ -21,8 +21,8 @@ def parse_image_shape(value: str | None) -> tuple[int, int] | None:
     parts = value.lower().replace("×", "x").split("x")
     try:
         height, width = (int(p) for p in parts)
-    except ValueError:
-        raise ConfigError(f"--image-shape must look like HxW (e.g. 8x8), got {value!r}.") from None
+    except ValueError as exc:
+        raise ConfigError(f"--image-shape must look like HxW (e.g. 8x8), got {value!r}.") from exc
     if height <= 0 or width <= 0:
         raise ConfigError(f"--image-shape must be positive, got {value!r}.")
     return height, width
@@ -102,6 +102,23 @@ def exit_code(result: Any, fail_on: str | None) -> int:
     return 1 if severity_rank(worst) <= severity_rank(fail_on) else 0
 
 
+def check_fail_on(result: Any, fail_on: str | None) -> None:
+    """Raise ``FindingsAtThreshold`` (exit 1) when a finding is at or above ``fail_on`` severity."""
+    from dataaudit.exceptions import FindingsAtThreshold
+    from dataaudit.findings import severity_rank
+
+    if not exit_code(result, fail_on):
+        return
+    assert fail_on is not None
+    counts = result.summary()["by_severity"]
+    at_or_above = [s for s in ("error", "warning", "info") if severity_rank(s) <= severity_rank(fail_on)]
+    count = sum(int(counts.get(s, 0)) for s in at_or_above)
+    raise FindingsAtThreshold(
+        f"{count} finding(s) at or above severity {fail_on!r} (--fail-on {fail_on}); "
+        f"worst is {result.worst_severity()!r}."
+    )
+
+
 def register(app: typer.Typer) -> None:
     @app.command("inspect")
     @cli_errors
@@ -160,5 +177,5 @@ def register(app: typer.Typer) -> None:
             outputs = write_audit_outputs(result, out_dir, image_shape=shape, report=not no_report)
         if not quiet:
             print_summary(result, outputs, Console(highlight=False))
-        raise typer.Exit(exit_code(result, fail_on))
+        check_fail_on(result, fail_on)
 

@@ -37,11 +37,12 @@ def register(app: typer.Typer) -> None:
         except ValidationFailed as exc:
             report = getattr(exc, "report", None)
             lines = report.lines() if report is not None else [str(exc)]
-            typer.echo(f"ValidationFailed: {data}: {len(lines)} expectation(s) violated:", err=True)
+            typer.echo(f"{data}: {len(lines)} expectation(s) violated:", err=True)
             for line in lines:
                 typer.echo(f"  - {line}", err=True)
-            typer.echo("Fix the data or pass --on-invalid quarantine.", err=True)
-            raise typer.Exit(1) from None
+            raise ValidationFailed(
+                f"{data}: {len(lines)} expectation(s) violated; fix the data or pass --on-invalid quarantine."
+            ) from exc
         for violation in outcome.validation.violations:
             typer.echo(f"violation: {violation.message}")
         typer.echo(

@@ -307,8 +307,8 @@ def _short(value: Any) -> str:
 def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ArtifactError(f"{path}: missing; the artifact folder is incomplete. Run fit-transform again.") from None
+    except FileNotFoundError as exc:
+        raise ArtifactError(f"{path}: missing; the artifact folder is incomplete. Run fit-transform again.") from exc
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ArtifactError(f"{path}: not valid JSON ({type(exc).__name__}: {exc}).") from exc
 

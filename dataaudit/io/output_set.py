@@ -291,7 +291,7 @@ def output_folder(target: str | Path, command: str | None = None, *, atomic: boo
             staging.mkdir()
     except OSError as exc:
         _remove_empty(created)
-        raise _write_error(path, exc, existed=existed) from None
+        raise _write_error(path, exc, existed=existed) from exc
     token = _STAGING.set((*_STAGING.get(), staging))
     done = False
     try:
@@ -302,7 +302,7 @@ def output_folder(target: str | Path, command: str | None = None, *, atomic: boo
             (_swap_in_place if in_place else _swap)(staging, path)
         done = True
     except OSError as exc:
-        raise _write_error(path, exc, existed=existed) from None
+        raise _write_error(path, exc, existed=existed) from exc
     finally:
         _STAGING.reset(token)
         if atomic and staging.exists():
@@ -421,7 +421,7 @@ def output_file(target: str | Path, command: str | None = None) -> Iterator[Path
             yield tmp
         add_to_record(path.parent, [path.name], command or policy.command)
     except OSError as exc:
-        raise _write_error(path, exc, existed=existed) from None
+        raise _write_error(path, exc, existed=existed) from exc
 
 
 def discard_output_file(target: str | Path) -> bool:
@@ -436,7 +436,7 @@ def discard_output_file(target: str | Path) -> bool:
         path.unlink()
         remove_from_record(path.parent, [path.name])
     except OSError as exc:
-        raise _write_error(path, exc, existed=True) from None
+        raise _write_error(path, exc, existed=True) from exc
     return True
 
 

@@ -93,12 +93,12 @@ def read_record(folder: str | Path) -> dict[str, Any] | None:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
-    except (IsADirectoryError, NotADirectoryError, UnicodeDecodeError):
-        raise ArtifactError(f"{path}: not a dataaudit record (unreadable).") from None
+    except (IsADirectoryError, NotADirectoryError, UnicodeDecodeError) as exc:
+        raise ArtifactError(f"{path}: not a dataaudit record (unreadable).") from exc
     try:
         record = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ArtifactError(f"{path}: not a dataaudit record ({exc}).") from None
+        raise ArtifactError(f"{path}: not a dataaudit record ({exc}).") from exc
     files = record.get("files") if isinstance(record, dict) else None
     folders = record.get("folders", {}) if isinstance(record, dict) else None
     if not isinstance(files, dict) or not isinstance(folders, dict) or not all(

@@ -284,7 +284,7 @@ def load_trained_model(folder: str | Path) -> Any:
     try:
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise ArtifactError(f"{meta_file} is not readable JSON ({exc}).") from None
+        raise ArtifactError(f"{meta_file} is not readable JSON ({exc}).") from exc
     if meta.get("kind") != "dataaudit.mlp" or meta.get("format_version") != MODEL_FORMAT_VERSION:
         raise ArtifactError(
             f"{meta_file} is not a dataaudit MLP of format version {MODEL_FORMAT_VERSION} "
@@ -299,5 +299,5 @@ def load_trained_model(folder: str | Path) -> Any:
         with np.load(weights_file, allow_pickle=False) as npz:
             model.set_params({k: npz[k] for k in npz.files})
     except (DataAuditError, KeyError, ValueError, OSError) as exc:
-        raise ArtifactError(f"Cannot load the model in {folder}: {exc}") from None
+        raise ArtifactError(f"Cannot load the model in {folder}: {exc}") from exc
     return model

@@ -146,16 +146,16 @@ def _as_hidden(value: Any) -> tuple[int, ...]:
         parts = [p for p in value.replace(" ", "").split(",") if p]
         try:
             value = [int(p) for p in parts]
-        except ValueError:
+        except ValueError as exc:
             raise ConfigError(
                 f"hidden={value!r} must be comma-separated layer widths such as '256,256'."
-            ) from None
+            ) from exc
     if isinstance(value, int):
         value = (value,)
     try:
         widths = tuple(int(w) for w in value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"hidden={value!r} must be a sequence of positive layer widths.") from None
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"hidden={value!r} must be a sequence of positive layer widths.") from exc
     if any(w < 1 for w in widths) or any(float(w) != float(v) for w, v in zip(widths, value, strict=True)):
         raise ConfigError(f"hidden={value!r} must hold positive integer layer widths.")
     return widths

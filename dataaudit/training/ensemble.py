@@ -479,9 +479,9 @@ def load_ensemble(folder: str | Path) -> EnsembleModel:
     except FileNotFoundError as exc:
         raise ArtifactError(
             f"{exc.filename} not found; run `dataaudit train ... --ensemble K`."
-        ) from None
+        ) from exc
     except (OSError, ValueError) as exc:
-        raise ArtifactError(f"Could not read the ensemble in {folder}: {exc}.") from None
+        raise ArtifactError(f"Could not read the ensemble in {folder}: {exc}.") from exc
     if payload.get("format_version") != ENSEMBLE_FORMAT_VERSION:
         raise ArtifactError(
             f"{json_path} has format_version {payload.get('format_version')!r}; this dataaudit"
@@ -506,4 +506,4 @@ def load_ensemble(folder: str | Path) -> EnsembleModel:
     except ValueError as exc:  # InputError from set_params: names or shapes do not fit
         raise ArtifactError(
             f"The weights in {npz_path} do not fit their configuration: {exc}"
-        ) from None
+        ) from exc

@@ -388,12 +388,12 @@ def load_search(path: str | Path) -> SearchResult:
         path = path / "search.json"
     try:
         payload = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    except FileNotFoundError as exc:
         raise ArtifactError(
             f"{path} not found; run `dataaudit train ... --search N` first."
-        ) from None
+        ) from exc
     except (OSError, ValueError) as exc:
-        raise ArtifactError(f"{path} could not be read as JSON: {exc}.") from None
+        raise ArtifactError(f"{path} could not be read as JSON: {exc}.") from exc
     try:
         return SearchResult.from_dict(payload)
     except (ArtifactError, ConfigError):
@@ -401,4 +401,4 @@ def load_search(path: str | Path) -> SearchResult:
     except (KeyError, TypeError, ValueError) as exc:
         raise ArtifactError(
             f"{path} is not a valid search result: missing or bad field {exc}."
-        ) from None
+        ) from exc

@@ -68,10 +68,10 @@ class SearchSpace:
                 continue
             try:
                 low, high = (float(v) for v in value)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError) as exc:
                 raise ConfigError(
                     f"Search range {name}={value!r} must be a pair (low, high) of numbers."
-                ) from None
+                ) from exc
             floor, ceiling = _BOUNDS[name]
             low_ok = low > floor if name in ("lr", "weight_decay") else low >= floor
             high_ok = high < ceiling if name == "dropout" else high <= ceiling

@@ -91,12 +91,12 @@ def _worker_trial(
 def _import_distributed() -> Any:
     try:
         import distributed
-    except ImportError:
+    except ImportError as exc:
         raise ConfigError(
             "A Dask scheduler was requested but dask.distributed is not installed. Install it"
             " with: pip install 'dataaudit[dask]' (or run without --scheduler to use a local"
             " process pool)."
-        ) from None
+        ) from exc
     return distributed
 
 

@@ -139,8 +139,8 @@ def parse_components(text: str) -> int | float | None:
         return None
     try:
         value = float(text)
-    except ValueError:
-        raise ConfigError(f"--pca-components {text!r} must be an integer K or a fraction like 0.99.") from None
+    except ValueError as exc:
+        raise ConfigError(f"--pca-components {text!r} must be an integer K or a fraction like 0.99.") from exc
     if value >= 1 and value == int(value):
         return int(value)
     if 0 < value < 1:

@@ -355,7 +355,7 @@ class TabularEncoder:
             enc.categorical_ = [dict(s) for s in state["categorical"]]
             enc.dropped_ = dict(state["dropped"])
         except (KeyError, TypeError) as exc:
-            raise InputError(f"Encoder state is incomplete or malformed ({exc!r}).") from None
+            raise InputError(f"Encoder state is incomplete or malformed ({exc!r}).") from exc
         enc.unknown_counts_ = {}
         enc.n_features_out_ = len(enc.get_feature_names_out())
         if state.get("feature_names") is not None and state["feature_names"] != enc.get_feature_names_out():

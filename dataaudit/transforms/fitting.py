@@ -67,8 +67,8 @@ def fit_scaler_and_pca(transform_: Any, moments: Any) -> None:
         scaled = moments if scaler is None else moments.affine(scaler.mean_, getattr(scaler, "scale_", 1.0))
         try:
             transform_.pca.fit_moments(scaled)
-        except InputError:
-            raise InputError("Every training feature is constant: there is no direction to whiten.") from None
+        except InputError as exc:
+            raise InputError("Every training feature is constant: there is no direction to whiten.") from exc
 
 
 def train_moments(transform_: Any, blocks: Any) -> Any:

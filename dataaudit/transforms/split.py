@@ -34,8 +34,8 @@ def parse_fractions(value: str | tuple[float, ...] | list[float]) -> tuple[float
         parts = [p for p in value.replace(" ", "").split(",") if p]
         try:
             numbers = [float(p) for p in parts]
-        except ValueError:
-            raise ConfigError(f"--split {value!r} must be three numbers like 0.8,0.1,0.1.") from None
+        except ValueError as exc:
+            raise ConfigError(f"--split {value!r} must be three numbers like 0.8,0.1,0.1.") from exc
     else:
         numbers = [float(v) for v in value]
     if len(numbers) == 2:
