@@ -45,13 +45,13 @@ plus every row's membership check at validation time.
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from dataaudit.exceptions import InputError
+from dataaudit.violations import ValidationReport, Violation
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
@@ -73,70 +73,6 @@ DATETIME_TYPES: list[str] = [
 ]
 # Category sets larger than this are not expected (they are ID/text-like, not categories).
 MAX_SET_SIZE = 200
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One violated expectation.
-
-    ``rows`` are the offending row positions (0-based data rows of the validated table); empty for
-    table- or column-level expectations (columns, types) that no single row violates.
-    """
-
-    expectation: str
-    column: str | None
-    observed: Any
-    rows: tuple[int, ...] = ()
-    unexpected_count: int = 0
-    message: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        from dataaudit.findings import to_jsonable
-
-        return {
-            "expectation": self.expectation,
-            "column": self.column,
-            "observed": to_jsonable(self.observed),
-            "rows": list(self.rows),
-            "unexpected_count": int(self.unexpected_count),
-            "message": self.message,
-        }
-
-
-@dataclass
-class ValidationReport:
-    """Every violated expectation of one validation run."""
-
-    n_rows: int
-    n_expectations: int
-    violations: list[Violation] = field(default_factory=list)
-
-    @property
-    def success(self) -> bool:
-        return not self.violations
-
-    @property
-    def bad_rows(self) -> np.ndarray:
-        """Sorted unique row positions that violate at least one row-level expectation."""
-        rows = [r for v in self.violations for r in v.rows]
-        return np.unique(np.asarray(rows, dtype=np.int64))
-
-    @property
-    def table_level(self) -> list[Violation]:
-        """Violations that no row can be blamed for (missing columns, wrong column types)."""
-        return [v for v in self.violations if not v.rows]
-
-    def lines(self) -> list[str]:
-        """One human-readable line per violation."""
-        return [v.message for v in self.violations]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "success": self.success,
-            "n_rows": self.n_rows,
-            "n_expectations": self.n_expectations,
-            "violations": [v.to_dict() for v in self.violations],
-        }
 
 
 FAMILIES = ("integer", "float", "duration", "boolean", "datetime", "time", "category", "text")

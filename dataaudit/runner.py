@@ -62,9 +62,9 @@ def run_pipeline(
         Also transform and train once with the audit's cleaning off, and report both test scores.
     """
     from dataaudit.audit import run_checks
+    from dataaudit.audit_outputs import write_audit_outputs
     from dataaudit.datasets import materialize, score_against_truth
     from dataaudit.findings import severity_rank
-    from dataaudit.io.audit_outputs import write_audit_outputs
     from dataaudit.io.loading import load_dataset, load_test_dataset
     from dataaudit.io.output_set import output_folder
     from dataaudit.report.render import render_report

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from dataaudit.audit import run_checks
+from dataaudit.audit_outputs import rows_frame
 from dataaudit.dataset import Dataset
 from dataaudit.findings import AuditResult, CheckResult, Finding
-from dataaudit.io.audit_outputs import rows_frame
 
 
 def small_result() -> AuditResult:

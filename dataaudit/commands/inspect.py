@@ -152,8 +152,8 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
 
         from dataaudit.audit import run_checks
+        from dataaudit.audit_outputs import default_out_dir, write_audit_outputs
         from dataaudit.exceptions import ConfigError
-        from dataaudit.io.audit_outputs import default_out_dir, write_audit_outputs
         from dataaudit.io.loading import load_dataset, load_test_dataset
         from dataaudit.io.output_set import check_folder_target, output_policy
 

@@ -17,7 +17,7 @@ __all__ = ["transform"]
 
 def _coerce_to_schema(frame: pd.DataFrame, schema: dict[str, Any]) -> list[Any]:
     """Parse numeric-schema columns that arrived as text; report cells that are not numbers."""
-    from dataaudit.expectations import Violation
+    from dataaudit.violations import Violation
 
     violations: list[Violation] = []
     dtypes = schema.get("dtypes", {})

@@ -358,7 +358,7 @@ class WritePoints:
 
 
 def _write_audit(audits: dict[str, Any], key: str, out: Path) -> None:
-    from dataaudit.io.audit_outputs import write_audit_outputs
+    from dataaudit.audit_outputs import write_audit_outputs
 
     write_audit_outputs(audits[key], out)
 
