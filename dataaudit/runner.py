@@ -219,42 +219,13 @@ def _final(path: Any, stage: Path, out: Path) -> Any:
 
 def _train(config: PipelineConfig, train_config: Any, out: Path, on_train_log: Any,
            log: Callable[[str], None]) -> tuple[Any, list[Any], dict[str, Any]]:
-    """Search (optional), train, ensembles (optional); return report, extra sections, final scores."""
-    from dataaudit.training.api import train_artifacts
-    from dataaudit.training.loop import TrainData
+    """Search (optional), train, ensembles (optional): one ``train_session``; report, sections, final scores."""
+    from dataaudit.training.session import train_session
 
-    artifacts = out / "artifacts"
-    search_result = None
-    extra: list[Any] = []
-    if config.search_trials:
-        from dataaudit.training.search import random_search, save_search
-
-        search_result = random_search(
-            TrainData.from_artifacts(artifacts), train_config, n_trials=config.search_trials,
-            rounds=config.search_rounds, workers=config.workers, scheduler=config.scheduler,
-            seed=train_config.seed,
-        )
-        save_search(search_result, out / "training")
-        train_config = search_result.best_config
-        log(f"search: {len(search_result.trials)} trials, best val loss {search_result.best.val_loss:.4f}")
-    training = train_artifacts(artifacts, train_config, out=out / "training", on_log=on_train_log)
-    final = {"test_accuracy": training.metrics.get("test_accuracy"), "final_model": "single"}
-    ensemble_report = None
-    if config.ensemble:
-        from dataaudit.training.ensemble import compare_ensembles, save_ensemble
-
-        ensemble_report = compare_ensembles(TrainData.from_artifacts(artifacts), train_config, k=config.ensemble,
-                                            search=search_result, workers=config.workers,
-                                            scheduler=config.scheduler)
-        save_ensemble(ensemble_report, out / "training" / "ensemble")
-        test = ensemble_report.test or {}
-        final = {"test_accuracy": test.get("accuracy", final["test_accuracy"]),
-                 "final_model": ensemble_report.chosen}
-    if search_result is not None or ensemble_report is not None:
-        from dataaudit.training.search_section import search_section
-
-        extra.append(search_section(search_result, ensemble_report))
-    return training, extra, final
+    session = train_session(out / "artifacts", train_config, out / "training", search_trials=config.search_trials,
+                            search_rounds=config.search_rounds, ensemble=config.ensemble, workers=config.workers,
+                            scheduler=config.scheduler, on_log=on_train_log, say=log)
+    return session.report, session.sections, session.final
 
 
 def _without_cleaning(dataset: Any, label: str, out: Path, transform_options: dict[str, Any],

@@ -86,6 +86,7 @@ def register(app: typer.Typer) -> None:
         Example: dataaudit train artifacts/ --hidden 256,256 --lr 1e-3 --epochs 30
         """
         from rich.console import Console
+        from rich.markup import escape
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -97,8 +98,9 @@ def register(app: typer.Typer) -> None:
         from dataaudit.exceptions import ConfigError
         from dataaudit.io.output_set import output_folder, output_policy, recover
         from dataaudit.io.outputs import atomic_write_text
-        from dataaudit.training.api import render_training_page, train_artifacts
+        from dataaudit.training.api import render_training_page
         from dataaudit.training.loop import TrainData, format_log_line
+        from dataaudit.training.session import train_session
 
         config = build_config(
             backend=backend, hidden=hidden, activation=activation, lr=lr, max_epochs=epochs,
@@ -117,51 +119,31 @@ def register(app: typer.Typer) -> None:
         inputs = [artifacts / name for name in ("manifest.json", "transform.npz", "train.npz", "val.npz",
                                                 "test.npz", "expectations.json", ".dataaudit.json")]
         with output_policy("train", inputs, force=force), output_folder(final_dir, "train") as out_dir:
-            search_result = None
-            if search:
-                from dataaudit.training.search import format_trial_line, random_search, save_search
-
-                data = TrainData.from_artifacts(artifacts)
-                search_result = random_search(
-                    data, config, n_trials=search, workers=workers, scheduler=scheduler, seed=config.seed,
-                    on_trial=lambda trial: console.print(format_trial_line(trial)),
-                )
-                save_search(search_result, out_dir)
-                config = search_result.best_config
-                console.print(f"search: best trial {search_result.best.index}, val loss {search_result.best.val_loss:.4f}")
+            from dataaudit.training.search import format_trial_line
 
             with Progress(
                 TextColumn("training"), BarColumn(), MofNCompleteColumn(), TextColumn("steps"),
                 TimeElapsedColumn(), console=console, transient=True, disable=quiet,
             ) as progress:
                 task = progress.add_task("train", total=None)
+                trained = [config]
 
                 def on_log(row: dict[str, Any]) -> None:
                     if row["epoch"] > 0 and progress.tasks[task].total is None:
                         steps_per_epoch = row["step"] / row["epoch"]
-                        progress.update(task, total=round(steps_per_epoch * config.max_epochs))
+                        progress.update(task, total=round(steps_per_epoch * trained[0].max_epochs))
                     progress.update(task, completed=row["step"])
                     progress.console.print(format_log_line(row))
 
-                report = train_artifacts(artifacts, config, out=out_dir, on_log=on_log, run_checks=not no_checks)
-
-            if ensemble:
-                from dataaudit.training.ensemble import compare_ensembles, save_ensemble
-                from dataaudit.training.search_section import search_section
-
-                data = TrainData.from_artifacts(artifacts)
-                ensemble_report = compare_ensembles(
-                    data, config, k=ensemble, search=search_result, workers=workers, scheduler=scheduler
+                session = train_session(
+                    artifacts, config, out_dir, search_trials=search or 0, ensemble=ensemble or 0, workers=workers,
+                    scheduler=scheduler, run_checks=not no_checks, on_log=on_log,
+                    on_trial=lambda trial: progress.console.print(format_trial_line(trial)),
+                    on_train_start=lambda chosen: trained.__setitem__(0, chosen),
+                    say=lambda line: progress.console.print(escape(line)),
                 )
-                save_ensemble(ensemble_report, out_dir / "ensemble")
-                chosen = ensemble_report.row(ensemble_report.chosen)
-                console.print(f"ensembles: chose {chosen.kind} (val loss {chosen.val_loss:.4f}); test {ensemble_report.test}")
-                page = render_training_page(report, [search_section(search_result, ensemble_report)])
-                atomic_write_text(out_dir / "report.html", page)
-            elif search_result is not None:
-                from dataaudit.training.search_section import search_section
-
-                page = render_training_page(report, [search_section(search_result)])
-                atomic_write_text(out_dir / "report.html", page)
+            report = session.report
+            if session.sections:
+                atomic_write_text(out_dir / "report.html", render_training_page(report, session.sections))
         report.out = final_dir
         print_summary(report, console)

@@ -17,6 +17,8 @@ __all__ = [
     "build_model",
     "evaluate",
     "train_artifacts",
+    "train_session",
+    "SessionResult",
     "TrainingReport",
     "run_recipe_checks",
 ]
@@ -30,6 +32,8 @@ _LAZY = {
     "evaluate": ("dataaudit.training.loop", "evaluate"),
     "train_artifacts": ("dataaudit.training.api", "train_artifacts"),
     "TrainingReport": ("dataaudit.training.api", "TrainingReport"),
+    "train_session": ("dataaudit.training.session", "train_session"),
+    "SessionResult": ("dataaudit.training.session", "SessionResult"),
     "run_recipe_checks": ("dataaudit.training.checks", "run_recipe_checks"),
 }
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "TrainingReport",
     "train_artifacts",
+    "train_loaded",
     "train_data",
     "save_training",
     "render_training_page",
@@ -136,15 +137,29 @@ def train_artifacts(
     >>> report.metrics["test_accuracy"]  # doctest: +SKIP
     0.97
     """
+    artifacts = Path(artifacts)
+    out_dir = Path(out) if out is not None else artifacts / "training"
+    return train_loaded(TrainData.from_artifacts(artifacts), config, out_dir, on_log=on_log,
+                        run_checks=run_checks, write_html=write_html)
+
+
+def train_loaded(
+    data: TrainData,
+    config: TrainConfig,
+    out: str | Path,
+    *,
+    on_log: Callable[[dict[str, Any]], None] | None = None,
+    run_checks: bool = True,
+    write_html: bool = True,
+) -> TrainingReport:
+    """``train_artifacts`` on arrays already loaded (and verified) from an artifact folder."""
     from dataaudit.training.checks import (
         check_train_val_gap,
         checks_after_training,
         checks_before_training,
     )
 
-    artifacts = Path(artifacts)
-    data = TrainData.from_artifacts(artifacts)
-    out_dir = Path(out) if out is not None else artifacts / "training"
+    out_dir = Path(out)
     checks = checks_before_training(config, data) if run_checks else []
     result = fit(config, data, on_log=on_log)
     if run_checks:

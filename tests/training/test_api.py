@@ -144,7 +144,7 @@ def test_cli_search_and_ensemble_options(small_artifacts: Path, tmp_path: Path) 
     result = CliRunner().invoke(app, ["train", str(small_artifacts), "--hidden", "16", "--epochs", "2",
                                       "--search", "2", "--ensemble", "2", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "trial 0" in result.output and "search: best trial" in result.output and "ensembles: chose" in result.output
+    assert "trial 0" in result.output and "best trial" in result.output and "ensembles: chose" in result.output
     assert (out / "search.json").exists() and (out / "ensemble" / "ensemble.npz").exists()
     html = (out / "report.html").read_text()
     assert 'id="training"' in html and 'id="search"' in html
