@@ -134,6 +134,9 @@ def run_pipeline(
                 transform_options.setdefault(key, getattr(config, key))
         transform_config = TransformConfig.from_dict(transform_options)
         summary = fit_transform(dataset, label, stage / "artifacts", findings=audit, config=transform_config)
+        for note in (summary.manifest.get("cleaning") or {}).get("notes", []):
+            if note.startswith("WARNING"):
+                log(note)
         log(f"fit-transform: {summary.sizes} rows, {summary.n_features} features, "
             f"{summary.n_quarantined} quarantined ({time.perf_counter() - t0:.1f} s) → "
             f"{_final(summary.out, stage, out)}")

@@ -58,6 +58,7 @@ from dataaudit.transforms.plan import (
     label_arrays,
     plan_rows,
     quarantine_frame,
+    reliance_warnings,
     roles_with_drops,
 )
 from dataaudit.transforms.split import SPLIT_NAMES
@@ -100,6 +101,7 @@ def fit_chunked(data: Any, label: str, out: Path, findings: Any, config: Transfo
              f" of {min(config.sample_rows, scan.n_rows)} rows"]
     if audit is not None:
         notes.extend(check_findings_input(audit, sha, findings, config))
+        notes.extend(reliance_warnings(audit, config))
     leaky = drop_leaky(audit, roles, config, notes)
     hashes = _row_identity(scan, inferred, label, config, audit, notes)
     y, classes = label_arrays(scan.labels, task)

@@ -132,11 +132,44 @@ def audit_for_cleaning(findings: Any, dataset: Any, config: TransformConfig) -> 
             return None, notes
         audit = run_checks(dataset, checks=names, seed=config.seed)
         for result in audit.checks:
-            if result.status in ("errored", "skipped"):
+            if result.status in ("errored", "skipped") and result.check not in relied_on_checks(config):
                 notes.append(f"check {result.check} {result.status}: {result.error or result.reason}")
+        notes.extend(reliance_warnings(audit, config))
         return audit, notes
     notes.extend(check_findings_input(audit, dataset.sha256, findings, config))
+    notes.extend(reliance_warnings(audit, config))
     return audit, notes
+
+
+def relied_on_checks(config: TransformConfig) -> dict[str, str]:
+    """Check name -> the guarantee of fit-transform that rests on its result (with this config)."""
+    relied = {
+        "duplicates": "copies of a row are removed and copy groups never straddle splits",
+        "label_leakage": "no feature column merely restates the label",
+    }
+    if config.near_duplicates:
+        relied["near_duplicates"] = "near copies are kept in one split"
+    if config.suspects != "keep":
+        relied["label_issues"] = f"suspect labels are {'dropped' if config.suspects == 'drop' else 'handled'}"
+    return relied
+
+
+def reliance_warnings(audit: Any, config: TransformConfig) -> list[str]:
+    """One WARNING per check a guarantee relies on that errored or was skipped in ``audit``.
+
+    The lines go into the manifest's cleaning notes, and ``dataaudit fit-transform`` prints every
+    WARNING note on stderr: the run goes on, but what it promises does not hold for that part.
+    """
+    if audit is None:
+        return []
+    relied = relied_on_checks(config)
+    warnings: list[str] = []
+    for result in audit.checks:
+        if result.check in relied and result.status in ("errored", "skipped"):
+            why = " ".join(str(result.error or result.reason or "no reason recorded").split())
+            warnings.append(f"WARNING: check {result.check} {result.status} ({why}); fit-transform cannot "
+                            f"promise that {relied[result.check]}. Fix the cause and run inspect again.")
+    return warnings
 
 
 def check_findings_input(audit: Any, sha256: str, findings: Any, config: TransformConfig) -> list[str]:
