@@ -70,7 +70,7 @@ def cli_errors(func: F) -> F:
         except KeyboardInterrupt as exc:
             typer.echo("Interrupted.", err=True)
             raise typer.Exit(130) from exc
-        except MemoryError:
+        except MemoryError as exc:
             if STATE["debug"]:
                 raise
             typer.echo(_memory_message(func, kwargs), err=True)
