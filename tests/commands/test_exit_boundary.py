@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dataaudit.cli import app
-from dataaudit.exceptions import FindingsAtThreshold, InputError, ValidationFailed
+from dataaudit.exceptions import ConfigError, FindingsAtThreshold, ValidationFailed
 
 runner = CliRunner()
 
@@ -65,13 +65,14 @@ def test_transform_violations_list_then_validation_failed_with_cause(tmp_path) -
     assert isinstance(debug.exception.__cause__, ValidationFailed)  # the library's own, chained
 
 
-def test_bad_input_cause_is_chained(tmp_path) -> None:
-    path = tmp_path / "ragged.csv"
-    path.write_text("a,b\n1,2\n3,4,5,6\n")
-    result = runner.invoke(app, ["--debug", "inspect", str(path)])
-    assert isinstance(result.exception, InputError)
-    assert result.exception.__cause__ is not None  # pandas' own error, shown under --debug
-    plain = runner.invoke(app, ["inspect", str(path)])
+def test_bad_option_cause_is_chained(tmp_path) -> None:
+    path = tmp_path / "d.csv"
+    _table(path)
+    args = ["inspect", str(path), "--image-shape", "eightxeight", "--out", str(tmp_path / "o")]
+    result = runner.invoke(app, ["--debug", *args])
+    assert isinstance(result.exception, ConfigError)
+    assert isinstance(result.exception.__cause__, ValueError)  # int()'s own error, shown under --debug
+    plain = runner.invoke(app, args)
     assert plain.exit_code == 2 and "Traceback" not in plain.output
 
 
