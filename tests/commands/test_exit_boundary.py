@@ -16,7 +16,7 @@ runner = CliRunner()
 def _table(path, n=120):
     rng = np.random.default_rng(1)
     frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
-    frame["y"] = (frame["a"] > 0).astype(int)
+    frame["y"] = (frame["a"] + rng.normal(size=n) > 0).astype(int)  # informative, not a copy of the label
     frame = pd.concat([frame, frame.iloc[:4]], ignore_index=True)  # exact copies: a warning
     frame.to_csv(path, index=False)
     return frame
