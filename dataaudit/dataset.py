@@ -419,7 +419,8 @@ class Dataset:
         names: list[str] = []
         numeric = self.numeric_matrix
         if numeric.shape[1]:
-            block = numeric.astype(np.float32)
+            with np.errstate(over="ignore"):  # values beyond float32's range become inf (no warning to the user)
+                block = numeric.astype(np.float32)
             # Statistics from a row sample: exact enough to impute and scale for distances and
             # models, and O(sample) instead of full sorts and passes over millions of rows.
             sample_rows = np.sort(

@@ -17,7 +17,7 @@ def pairwise_correlation(matrix: np.ndarray) -> np.ndarray:
     observed = np.isfinite(matrix)
     mask = observed.astype(np.float64)
     count = observed.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # near-1e308 values give inf/NaN
         centred = np.where(observed, matrix - np.nansum(matrix, axis=0) / np.maximum(count, 1), 0.0)
         n = mask.T @ mask  # rows shared by each pair
         sums = centred.T @ mask  # [j, k]: sum of column j over the rows where k is present

@@ -48,7 +48,7 @@ class ScaleDisparity(Check):
         index = sample_index(dataset.n_rows, self.sample_rows, context.seed)
         matrix = take_rows(numeric_matrix(dataset), index)
         finite_count = np.isfinite(matrix).sum(axis=0)
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", over="ignore"):  # near-1e308 values give inf, handled below
             mean = np.nansum(matrix, axis=0) / np.maximum(finite_count, 1)
             std = np.sqrt(np.nansum((matrix - mean) ** 2, axis=0) / np.maximum(finite_count, 1))
         per_column: dict[str, dict[str, Any]] = {

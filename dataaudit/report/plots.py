@@ -7,6 +7,7 @@ same report byte for byte, and text is written as escaped ``<text>`` elements, n
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -65,7 +66,10 @@ def figure_to_svg(fig: Any) -> Markup:
     import matplotlib.pyplot as plt
 
     buffer = io.StringIO()
-    with matplotlib.rc_context(_RC):
+    # A column name or value with a character the font lacks is drawn as a box; that is no
+    # reason to print a warning per glyph on the user's terminal.
+    with matplotlib.rc_context(_RC), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph .* missing from font", category=UserWarning)
         fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
     svg = buffer.getvalue()

@@ -141,7 +141,8 @@ def is_constant(variance: np.ndarray, mean: np.ndarray, n_samples: int) -> np.nd
     """Columns whose variance is within float64 rounding of zero (same bound as scikit-learn)."""
     eps = np.finfo(np.float64).eps
     # A constant column still gets a variance of order (n * eps * mean)^2 from rounding the mean.
-    upper_bound = n_samples * eps * variance + (n_samples * mean * eps) ** 2
+    with np.errstate(over="ignore"):  # an infinite bound for near-1e308 means is still a bound
+        upper_bound = n_samples * eps * variance + (n_samples * mean * eps) ** 2
     return variance <= upper_bound
 
 
