@@ -124,9 +124,4 @@ def test_no_module_over_the_size_limit() -> None:
              for p in PACKAGE.rglob("*.py")}
     assert len(sizes) > 50, "the package must be found"
     over = {name: n for name, n in sizes.items() if n > MAX_MODULE_LINES}
-    # Open: io/loading.py grew past the limit on main (loader follow-ups); to be split along its
-    # seams (CSV sniffing, Parquet, roles). Listed here so that every other module stays held.
-    assert set(over) <= KNOWN_OVER, over
-
-
-KNOWN_OVER = {"dataaudit/io/loading.py"}
+    assert not over, over
