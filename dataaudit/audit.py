@@ -106,6 +106,7 @@ def run_checks(
         seconds=time.perf_counter() - started,
         dataset=dataset,
         test_dataset=test,
+        shared=context.shared,
     )
 
 

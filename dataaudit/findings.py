@@ -19,6 +19,7 @@ from dataaudit.records import (
     severity_rank,
     to_jsonable,
 )
+from dataaudit.shared import AuditData, SharedComputations
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,7 +34,8 @@ __all__ = ["Code", "Finding", "CheckResult", "AuditResult", "SEVERITIES", "SECTI
 class AuditResult:
     """Everything ``inspect`` learned about one input: the checks, their findings and the input.
 
-    ``dataset`` and ``test_dataset`` are kept for the report and rows.csv; they are not serialized.
+    ``dataset`` and ``test_dataset`` are kept for the report and rows.csv, ``shared`` holds what
+    the checks computed for others to read (see ``data``); none of them is serialized.
     """
 
     input: dict[str, Any]
@@ -43,6 +45,14 @@ class AuditResult:
     dataset: Dataset | None = field(default=None, repr=False, compare=False)
     test_dataset: Dataset | None = field(default=None, repr=False, compare=False)
     extra: dict[str, Any] = field(default_factory=dict)
+    shared: SharedComputations = field(default_factory=SharedComputations, repr=False, compare=False)
+
+    @property
+    def data(self) -> AuditData | None:
+        """What the report draws from the data (None for a run loaded from findings.json)."""
+        if self.dataset is None:
+            return None
+        return AuditData(dataset=self.dataset, test=self.test_dataset, shared=self.shared)
 
     def __repr__(self) -> str:
         info = self.input or {}

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from dataaudit.exceptions import ConfigError
 from dataaudit.findings import CheckResult, Code, Finding
+from dataaudit.shared import SharedComputations
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
@@ -19,11 +20,16 @@ REGISTRY: dict[str, type[Check]] = {}
 
 @dataclass
 class AuditContext:
-    """What a check may read besides its dataset: the test set, the seed, a cache shared by checks."""
+    """What a check may read besides its dataset: the test set, the seed, a cache shared by checks.
+
+    ``shared`` holds the typed results other parts read (the report draws its heatmap from
+    ``shared.correlations``); the runner passes it on to the AuditResult.
+    """
 
     test: Dataset | None = None
     seed: int = 0
     cache: dict[str, Any] = field(default_factory=dict)
+    shared: SharedComputations = field(default_factory=SharedComputations)
 
 
 class Check:

@@ -120,6 +120,7 @@ class TrainTestDrift(Check):
             if result["drifted"]:
                 drifted.append(column)
         drifted.sort(key=lambda c: -per_column[c]["distance"])
+        context.shared.drift = per_column  # the report's train-vs-test table shows these numbers
         stats = {"per_column": per_column, "n_tested": len(per_column), "alpha": self.alpha,
                     "min_effect": self.min_effect, "n_train": dataset.n_rows, "n_test": test.n_rows,
                     "sample_rows": self.sample_rows,

@@ -1,8 +1,10 @@
-"""Audit sections that are plots: the correlation heatmap and the rows on a 2-D map."""
+"""Audit sections that are plots: the correlation heatmap and the rows on a 2-D map.
+
+Both draw from the audit's own computations: the correlations check's matrix and the dataset's
+feature matrix through the package's PCA.
+"""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,68 +21,50 @@ from dataaudit.report.view import (
     title_of,
 )
 
-if TYPE_CHECKING:
-    pass
-
-
-
-def _correlation_matrix(ctx: ReportContext) -> tuple[np.ndarray, list[str]] | None:
-    check = ctx.check_result("correlations")
-    if check is not None:
-        matrix, names = check.stats.get("matrix"), check.stats.get("columns")
-        if matrix is not None and names is not None and len(names) >= 2:
-            return np.asarray(matrix, dtype=np.float64), [str(n) for n in names]
-    dataset = ctx.dataset
-    if dataset is None:
-        return None
-    columns = dataset.numeric_columns
-    if len(columns) < 2:
-        return None
-    # Enough rows for stable coefficients while the cost (rows x columns^2) stays bounded.
-    n_sample = min(dataset.n_rows, max(2000, 2_000_000 // len(columns)))
-    rng = np.random.default_rng(ctx.seed)
-    index = np.sort(rng.choice(dataset.n_rows, size=n_sample, replace=False))
-    from dataaudit.stats import pairwise_correlation
-
-    values = dataset.numeric_matrix[index].astype(np.float64)
-    return pairwise_correlation(values), list(columns)
+# Up to this many columns the heatmap and the pairs table sit side by side.
+SIDE_BY_SIDE_COLUMNS = 15
 
 
 def correlations_section(ctx: ReportContext) -> Section | None:
+    """The correlations check's own matrix as a heatmap, with its strongest pairs (nothing recomputed)."""
     found = ctx.in_section("correlations")
-    computed = _correlation_matrix(ctx)
-    if computed is None:
+    computed = ctx.correlations
+    notes = [{"severity": f.severity, "message": f.message} for f in found]
+    if computed is None or len(computed.columns) < 2:
         if not found:
             return None
         html = render_fragment("audit_correlations.html.j2", svg=None, pairs=[], n_columns=0, shown=0,
-                               findings=[{"severity": f.severity, "message": f.message} for f in found])
+                               findings=notes, wide=False, n_rows_used=0, sampled=False, any_unjudged=False)
         return Section(id="correlations", title="Correlations", html=html, status=status_of(found))
-    matrix, names = computed
-    matrix = np.where(np.isfinite(matrix), matrix, 0.0)
+    names = computed.columns
+    matrix = computed.r
     n = len(names)
-    off = np.abs(matrix - np.diag(np.diag(matrix)))
+    off = np.nan_to_num(np.abs(matrix - np.diag(np.diag(matrix))), nan=0.0)
     keep = np.arange(n)
     if n > HEATMAP_COLUMNS:
         keep = np.sort(np.argsort(-off.max(axis=1), kind="stable")[:HEATMAP_COLUMNS])
-    sub = matrix[np.ix_(keep, keep)]
-    labels = [plot_text(names[i], 24) for i in keep]
-    size = 2.6 + 0.16 * len(keep)
-    fig, ax = new_figure(size + 1.0, size)
-    image = ax.imshow(sub, cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
-    ax.set_xticks(range(len(keep)), labels, rotation=90, fontsize=7 if len(keep) > 20 else 8)
-    ax.set_yticks(range(len(keep)), labels, fontsize=7 if len(keep) > 20 else 8)
+    sub = np.ma.masked_invalid(matrix[np.ix_(keep, keep)])
+    labels = [plot_text(names[i], 28) for i in keep]
+    size = 2.2 + 0.24 * len(keep)
+    fig, ax = new_figure(size + 1.2, size)
+    import matplotlib
+
+    cmap = matplotlib.colormaps["RdBu_r"].with_extremes(bad="#d3d7de")
+    image = ax.imshow(sub, cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")
+    ax.set_xticks(range(len(keep)), labels, rotation=90, fontsize=8)
+    ax.set_yticks(range(len(keep)), labels, fontsize=8)
     for spine in ax.spines.values():
         spine.set_visible(False)
     fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02, label="Pearson r")
     svg = figure_to_svg(fig)
-    upper = np.triu_indices(n, k=1)
-    strength = np.abs(matrix[upper])
-    order = np.argsort(-strength, kind="stable")[:12]
-    pairs = [{"a": names[upper[0][i]], "b": names[upper[1][i]], "r": float(matrix[upper][i])} for i in order]
+    strongest = computed.strongest_pairs(12)
+    pairs = [{"a": p.a, "b": p.b, "r": p.r, "n_rows": p.n_rows} for p in strongest]
     html = render_fragment("audit_correlations.html.j2", svg=svg, pairs=pairs, n_columns=n, shown=len(keep),
-                           findings=[{"severity": f.severity, "message": f.message} for f in found])
+                           findings=notes, wide=len(keep) > SIDE_BY_SIDE_COLUMNS,
+                           n_rows_used=computed.n_rows_used, sampled=computed.sampled,
+                           any_unjudged=bool(np.ma.count_masked(sub)))
     return Section(id="correlations", title="Correlations", html=html,
-                   summary=f"strongest |r| = {strength.max():.2f}" if strength.size else "",
+                   summary=f"strongest |r| = {abs(strongest[0].r):.3f}" if strongest else "",
                    status=status_of(found))
 
 

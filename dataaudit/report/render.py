@@ -46,7 +46,8 @@ def audit_sections(result: AuditResult, *, image_shape: tuple[int, int] | None =
     Parameters
     ----------
     result : AuditResult
-        The audit; ``result.dataset`` (may be None) supplies the values shown.
+        The audit: every word comes from its findings; ``result.data`` (None for a run loaded from
+        findings.json) supplies everything drawn from the data.
     image_shape : (int, int), optional
         Draw rows as H x W greyscale images from the numeric feature columns.
     later : sequence of Section
@@ -59,7 +60,8 @@ def audit_sections(result: AuditResult, *, image_shape: tuple[int, int] | None =
     ConfigError
         When ``image_shape`` asks for more pixels than the table has numeric feature columns.
     """
-    dataset = result.dataset
+    data = result.data
+    dataset = data.dataset if data is not None else None
     profile = None
     if dataset is not None:
         from dataaudit.report.profile import profile_dataset
@@ -70,7 +72,7 @@ def audit_sections(result: AuditResult, *, image_shape: tuple[int, int] | None =
         from dataaudit.report.images import RowImages
 
         images = RowImages(dataset, image_shape, seed=seed)
-    ctx = ReportContext(result=result, dataset=dataset, profile=profile, images=images, seed=seed)
+    ctx = ReportContext(result=result, data=data, profile=profile, images=images, seed=seed)
     # Evidence first (what to act on), reference material (columns, correlations) after.
     columns = columns_section(ctx)
     # Sections with a view of their own; a finding placed anywhere else lands in "other".

@@ -61,8 +61,8 @@ def overview_section(ctx: ReportContext, later: Sequence[Section]) -> Section:
         ("Audit time", f"{result.seconds:.2f} s"),
         ("dataaudit", result.version or "–"),
     ]
-    if ctx.result.test_dataset is not None:
-        facts.insert(4, ("Test rows", _format_number(ctx.result.test_dataset.n_rows)))
+    if ctx.test is not None:
+        facts.insert(4, ("Test rows", _format_number(ctx.test.n_rows)))
     html = render_fragment(
         "audit_overview.html.j2",
         facts=facts,
@@ -319,7 +319,7 @@ def _normalize_per_column(value: Any) -> dict[str, dict[str, Any]]:
 def train_test_section(ctx: ReportContext) -> Section | None:
     overlap = ctx.in_section("train-test", row_level=True)
     drift = ctx.in_section("train-test", row_level=False)
-    test = ctx.result.test_dataset
+    test = ctx.test
     if test is None and not overlap and not drift:
         return None
     per_column: dict[str, dict[str, Any]] = {}
@@ -327,9 +327,9 @@ def train_test_section(ctx: ReportContext) -> Section | None:
     for finding in drift:
         per_column.update(_normalize_per_column(finding.details.get("per_column")))
         drifted.update(finding.columns)
-    drift_check = ctx.check_result("train_test_drift") or (ctx.check_result(drift[0].check) if drift else None)
-    if drift_check is not None and not per_column:
-        per_column = _normalize_per_column(drift_check.stats.get("per_column"))
+    if ctx.data is not None and ctx.data.shared.drift:
+        # The drift check's statistics of every column it compared, drifted or not.
+        per_column = _normalize_per_column(dict(ctx.data.shared.drift))
     metric_keys: list[str] = []
     for stats in per_column.values():
         for key, value in stats.items():

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from dataaudit.findings import AuditResult
     from dataaudit.records import CheckResult
     from dataaudit.report.images import RowImages
+    from dataaudit.shared import AuditData, CorrelationMatrix
 
 # Example lists (suspect labels, outliers, groups) show at most this many entries.
 MAX_LIST_ROWS = 50
@@ -31,7 +32,7 @@ MAX_FINDINGS = 200
 MAX_GROUP_LINES = 300
 MAX_FINDING_ROWS_SHOWN = 12
 PCA_POINTS = 3000
-HEATMAP_COLUMNS = 40
+HEATMAP_COLUMNS = 30
 EXAMPLES_PER_CLASS = 16
 MAX_EXAMPLE_CLASSES = 20
 CELL_CHARS = 40
@@ -119,13 +120,29 @@ def scalar_details(details: dict[str, Any], limit: int = 6) -> list[tuple[str, s
 
 @dataclass
 class ReportContext:
-    """What the section builders share: the result, its data, the profile, the images."""
+    """What the section builders share: the result (every word), its data, the profile, the images.
+
+    ``data`` is the one object everything drawn from the data comes from (None for a run loaded
+    from findings.json): the tables and the audit's shared computations.
+    """
 
     result: AuditResult
-    dataset: Dataset | None
+    data: AuditData | None
     profile: dict[str, Any] | None
     images: RowImages | None
     seed: int = 0
+
+    @property
+    def dataset(self) -> Dataset | None:
+        return self.data.dataset if self.data is not None else None
+
+    @property
+    def test(self) -> Dataset | None:
+        return self.data.test if self.data is not None else None
+
+    @property
+    def correlations(self) -> CorrelationMatrix | None:
+        return self.data.shared.correlations if self.data is not None else None
 
     @property
     def column_stats(self) -> dict[str, dict[str, Any]]:

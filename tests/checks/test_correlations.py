@@ -40,3 +40,22 @@ def test_pairwise_correlation_with_missing_values_matches_pandas() -> None:
     frame.loc[::7, "b"] = np.nan
     ours = pairwise_correlation(frame.to_numpy())
     np.testing.assert_allclose(ours, frame.corr().to_numpy(), atol=1e-12)
+
+
+def test_a_pair_seen_together_on_a_few_rows_is_not_judged() -> None:
+    # Two mostly empty columns present together on 4 rows, where they happen to line up exactly:
+    # |r| = 1 by chance. A real pair on every row is still found.
+    frame = _frame()
+    frame["sparse_a"], frame["sparse_b"] = np.nan, np.nan
+    frame.loc[:3, "sparse_a"] = [1.0, 2.0, 3.0, 4.0]
+    frame.loc[:3, "sparse_b"] = [2.0, 4.0, 6.0, 8.0]
+    frame["c"] = frame["a"] * 2.0
+    context = AuditContext()
+    (finding,) = make_check("correlations").run(Dataset.from_frame(frame, label="y"), context).findings
+    assert [(p["a"], p["b"], p["n_rows"]) for p in finding.details["pairs"]] == [("a", "c", 300)]
+    shared = context.shared.correlations
+    assert shared is not None and shared.columns == ("a", "b", "c", "sparse_a", "sparse_b")
+    assert np.isnan(shared.r[3, 4]) and shared.n_shared[3, 4] == 4
+    # With the minimum lowered to what those rows offer, the chance pair is (wrongly) found.
+    lowered = make_check("correlations", {"min_rows": 4}).run(Dataset.from_frame(frame, label="y"), AuditContext())
+    assert ("sparse_a", "sparse_b") in {(p["a"], p["b"]) for p in lowered.findings[0].details["pairs"]}

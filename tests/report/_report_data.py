@@ -7,6 +7,7 @@ import pandas as pd
 
 from dataaudit.dataset import Dataset
 from dataaudit.findings import AuditResult, CheckResult, Finding
+from dataaudit.shared import SharedComputations
 
 
 def described(*args, **kwargs) -> Finding:
@@ -14,6 +15,16 @@ def described(*args, **kwargs) -> Finding:
     from dataaudit.checks import describe
 
     return describe(Finding(*args, **kwargs))
+
+
+def shared_of(dataset: Dataset, *checks: str) -> SharedComputations:
+    """What the named checks compute for the report on ``dataset`` (as the audit runner would)."""
+    from dataaudit.checks import AuditContext, make_check
+
+    context = AuditContext(seed=0)
+    for name in checks:
+        make_check(name).run(dataset, context)
+    return context.shared
 
 N_DUPLICATES = 10
 N_FLIPS = 15
@@ -67,7 +78,7 @@ def digits_result() -> AuditResult:
         CheckResult("skewness", status="errored", error="ValueError: planted failure"),
     ]
     return AuditResult(input=dataset.describe_input(), checks=checks, version="0.1.0", seconds=1.5,
-                       dataset=dataset)
+                       dataset=dataset, shared=shared_of(dataset, "correlations"))
 
 
 def mixed_frame(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
@@ -122,5 +133,5 @@ def mixed_result(hostile: bool = False) -> AuditResult:
     checks = [CheckResult(name, findings=[finding]) for name, finding in findings.items()]
     checks.append(CheckResult("correlations", stats={}))
     result = AuditResult(input=dataset.describe_input(), checks=checks, version="0.1.0", seconds=0.3,
-                         dataset=dataset, test_dataset=test_dataset)
+                         dataset=dataset, test_dataset=test_dataset, shared=shared_of(dataset, "correlations"))
     return result
