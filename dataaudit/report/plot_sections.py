@@ -21,6 +21,8 @@ from dataaudit.report.view import (
     title_of,
 )
 
+# Flagged rows of one kind marked on the map at most (the worst first, as the findings list them).
+MAP_FLAGGED = 1000
 # Up to this many columns the heatmap and the pairs table sit side by side.
 SIDE_BY_SIDE_COLUMNS = 15
 
@@ -34,7 +36,8 @@ def correlations_section(ctx: ReportContext) -> Section | None:
         if not found:
             return None
         html = render_fragment("audit_correlations.html.j2", svg=None, pairs=[], n_columns=0, shown=0,
-                               findings=notes, wide=False, n_rows_used=0, sampled=False, any_unjudged=False)
+                               findings=notes, wide=False, n_rows_used=0, sampled=False, any_unjudged=False,
+                               show_rows=False)
         return Section(id="correlations", title="Correlations", html=html, status=status_of(found))
     names = computed.columns
     matrix = computed.r
@@ -62,7 +65,8 @@ def correlations_section(ctx: ReportContext) -> Section | None:
     html = render_fragment("audit_correlations.html.j2", svg=svg, pairs=pairs, n_columns=n, shown=len(keep),
                            findings=notes, wide=len(keep) > SIDE_BY_SIDE_COLUMNS,
                            n_rows_used=computed.n_rows_used, sampled=computed.sampled,
-                           any_unjudged=bool(np.ma.count_masked(sub)))
+                           any_unjudged=bool(np.ma.count_masked(sub)),
+                           show_rows=any(p.n_rows < computed.n_rows_used for p in strongest))
     return Section(id="correlations", title="Correlations", html=html,
                    summary=f"strongest |r| = {abs(strongest[0].r):.3f}" if strongest else "",
                    status=status_of(found))
@@ -85,13 +89,15 @@ def row_map_section(ctx: ReportContext) -> Section | None:
     # Flagged rows differ from the class dots by shape, not colour: one marker per report section
     # of the row-level findings, named by the first finding's title.
     flagged: dict[str, set[int]] = {}
+    totals: dict[str, set[int]] = {}
     markers: dict[str, tuple[str, str]] = {}
     for finding in ctx.result.findings:
         if not finding.row_level or not finding.rows or finding.section == "train-test":
             continue
         name = _map_name(ctx, finding.section) if finding.section in MAP_MARKERS else title_of(finding).lower()
         markers.setdefault(name, MAP_MARKERS.get(finding.section, OTHER_MARKER))
-        flagged.setdefault(name, set()).update(finding.rows[:300])
+        flagged.setdefault(name, set()).update(finding.rows[:MAP_FLAGGED])
+        totals.setdefault(name, set()).update(finding.rows)
     rng = np.random.default_rng(ctx.seed)
     n = dataset.n_rows
     chosen = set(rng.choice(n, size=min(n, PCA_POINTS), replace=False).tolist())
@@ -137,9 +143,13 @@ def row_map_section(ctx: ReportContext) -> Section | None:
             continue
         n_flagged += len(index)
         marker, colour = markers[name]
-        ax.scatter(points[index, 0], points[index, 1], s=34, marker=marker, color=colour,
+        total = len(totals[name])
+        count = f"{len(index):,}" if len(index) == total else f"{len(index):,} of {total:,}"
+        # Hundreds of markers would hide the class colours underneath: they shrink as they multiply.
+        size = 34.0 if len(index) <= 100 else max(10.0, 34.0 * (100 / len(index)) ** 0.5)
+        ax.scatter(points[index, 0], points[index, 1], s=size, marker=marker, color=colour,
                    facecolors="none" if marker == "s" else colour, linewidths=1.1,
-                   label=f"{name} ({len(index)})", rasterized=True)
+                   label=f"{name} ({count})", rasterized=True)
     ax.set_xlabel(f"PC 1 ({explained[0]:.0%} of variance)")
     ax.set_ylabel(f"PC 2 ({explained[1]:.0%} of variance)")
     if legend:

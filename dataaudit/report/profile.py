@@ -162,8 +162,9 @@ def profile_column(values: pd.Series, role: str, rng: np.random.Generator,
         column["kind"] = "datetime"
         column["stats"] = {"min": _date_text(present.min()), "max": _date_text(present.max())}
         column["histogram"] = histogram(_epoch_ns(present))
-        column["histogram"]["lo"] = _date_text(present.min())
-        column["histogram"]["hi"] = _date_text(present.max())
+        # The axis ends as dates (the statistics keep the time of day).
+        column["histogram"]["lo"] = str(pd.Timestamp(present.min()).date())
+        column["histogram"]["hi"] = str(pd.Timestamp(present.max()).date())
     else:
         column["top"], column["other_count"] = _top_values(values)
         if role == "text":

@@ -72,6 +72,7 @@ def _group_table(ctx: ReportContext, group: list[int]) -> dict[str, Any]:
     table["n_columns"] = len(frame.columns)
     table["n_differing"] = len(differing)
     table["pixels_differing"] = len([c for c in differing if c in pixels])
+    roles = ctx.dataset.roles if ctx.dataset is not None else {}
     # With images and nothing but the label beside the pixels, the pictures say it all.
     table["show_table"] = not pixels or any(c != label for c in columns)
     for row, (_, values) in zip(frame.index, frame[columns].iterrows(), strict=True):
@@ -79,7 +80,7 @@ def _group_table(ctx: ReportContext, group: list[int]) -> dict[str, Any]:
             "row": int(row),
             "image": uris.get(int(row)),
             "label": cell(values[label])["text"] if label is not None else None,
-            "cells": [cell(values[c], diff=c in differing) for c in columns],
+            "cells": [cell(values[c], diff=c in differing, wide=roles.get(c) == "text") for c in columns],
         })
     return table
 
@@ -90,7 +91,8 @@ def duplicates_section(ctx: ReportContext) -> Section | None:
         return None
     blocks: list[dict[str, Any]] = []
     for finding in found:
-        groups = _groups_of(finding)
+        # The largest groups first: they weigh most (the full list is in findings.json).
+        groups = sorted(_groups_of(finding), key=len, reverse=True)
         tables = [_group_table(ctx, g) for g in groups[:MAX_GROUPS]]
         blocks.append({
             "code": finding.code,
@@ -176,7 +178,8 @@ def labels_section(ctx: ReportContext) -> Section | None:
             "cells": value_cells(ctx, row, frame, columns),
         })
     html = render_fragment(
-        "audit_labels.html.j2", items=items, columns=columns, total=total, message=finding.message,
+        "audit_labels.html.j2", items=items, columns=columns, total=total, n_flagged=len(finding.rows),
+        message=finding.message,
         severity=finding.severity, action=action_of(finding), has_images=ctx.images is not None,
         more_findings=[f.message for f in found[1:]],
     )
@@ -222,8 +225,8 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         if {"column", "value"} <= set(value):
             z = value.get("z")
-            suffix = f" (z={z:+.1f})" if isinstance(z, int | float) else ""
-            return f"{value['column']}={value['value']}{suffix}"
+            suffix = f" ({z:+.1f} SD)" if isinstance(z, int | float) else ""
+            return f"{value['column']} = {value['value']}{suffix}"
         return ", ".join(f"{k}={v}" for k, v in value.items())
     return value
 

@@ -40,7 +40,29 @@ def environment() -> Any:
         lstrip_blocks=True,
     )
     env.filters["num"] = _format_number
+    env.filters["score"] = _format_score
+    env.filters["breakable"] = _breakable
     return env
+
+
+def _breakable(value: Any) -> Markup:
+    """A column name, escaped, that may wrap after its underscores and dots (long names stay whole)."""
+    from markupsafe import escape
+
+    text = str(escape(str(value)))
+    return Markup(text.replace("_", "_<wbr>").replace(".", ".<wbr>"))
+
+
+def _format_score(value: Any) -> str:
+    """A score in [0, 1] with three decimals, so that a column of scores reads at a glance."""
+    if value is None:
+        return "–"
+    number = float(value)
+    if number != number:  # NaN
+        return "–"
+    if 0.0 < number < 0.0005:
+        return "<0.001"
+    return f"{number:.3f}"
 
 
 def _format_number(value: Any, digits: int = 4) -> str:

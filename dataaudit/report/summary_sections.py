@@ -134,11 +134,16 @@ def _finding_link(finding: Finding, present: set[str], column_index: dict[str, i
 
 
 def _rows_flagged(finding: Finding) -> int:
-    """Rows a finding concerns: the full count when ``rows`` holds only a sample of them."""
-    for key in ("n_missing", "n_rows", "n_flagged"):
-        value = finding.details.get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return max(value, len(finding.rows))
+    """Rows a finding flags: ``rows``, or the full count when the check listed only a sample of them.
+
+    A count in the details is not taken otherwise: suspect labels count every disagreement in
+    ``n_flagged`` but flag only the confident ones in ``rows``.
+    """
+    if finding.details.get("rows_sampled") is True:
+        for key in ("n_missing", "n_rows", "n_flagged"):
+            value = finding.details.get(key)
+            if isinstance(value, int) and not isinstance(value, bool):
+                return max(value, len(finding.rows))
     return len(finding.rows)
 
 
@@ -147,7 +152,9 @@ def _group_item(members: list[Finding], present: set[str], column_index: dict[st
     first = members[0]
     actions = {action_of(f) for f in members}
     lines = []
-    for finding in members[:MAX_GROUP_LINES]:
+    # The columns that hold the most flagged rows first (the table sorts by any header too).
+    ordered = sorted(members, key=lambda f: -_rows_flagged(f))
+    for finding in ordered[:MAX_GROUP_LINES]:
         name = finding.columns[0]
         share = finding.details.get("share")
         lines.append({
@@ -227,6 +234,8 @@ def columns_section(ctx: ReportContext) -> Section:
                 "stats_list": [(k, nice(stats[k]))
                                for k in ("min", "max", "mean", "std", "mean_length") if k in stats],
                 "top": [{**t, "text": cell(t["value"])["text"]} for t in column["top"]],
+                # Every shown value occurs once (names, free text): shares of 0% say nothing.
+                "all_distinct": bool(column["top"]) and column["top"][0]["count"] == 1,
                 "status": status_of(Finding("", a["code"], a["severity"], "") for a in column["alerts"]),
             })
     else:

@@ -29,13 +29,14 @@ MAX_VALUE_COLUMNS = 8
 # Finding cards in the findings list (per-column findings of one code and severity share a card).
 MAX_FINDINGS = 200
 # Lines in the table of a grouped card (the rest are in findings.json).
-MAX_GROUP_LINES = 300
+MAX_GROUP_LINES = 1000
 MAX_FINDING_ROWS_SHOWN = 12
 PCA_POINTS = 3000
 HEATMAP_COLUMNS = 30
 EXAMPLES_PER_CLASS = 16
 MAX_EXAMPLE_CLASSES = 20
 CELL_CHARS = 40
+TEXT_CELL_CHARS = 140
 
 # Shown for a finding saved by a version that did not record its check's advice.
 FALLBACK_ACTION = "See the check's details in findings.json."
@@ -90,26 +91,33 @@ def is_missing(value: Any) -> bool:
         return False
 
 
-def cell(value: Any, diff: bool = False, extreme: bool = False) -> dict[str, Any]:
-    """A table cell: display text, full text as tooltip, flags for styling."""
+def cell(value: Any, diff: bool = False, extreme: bool = False, wide: bool = False) -> dict[str, Any]:
+    """A table cell: display text, full text as tooltip, flags for styling.
+
+    ``wide`` (free text: a tweet, a note) keeps up to TEXT_CELL_CHARS characters, wrapped.
+    """
     if is_missing(value):
-        return {"text": "missing", "title": "missing", "missing": True, "diff": diff, "extreme": extreme}
+        return {"text": "missing", "title": "missing", "missing": True, "diff": diff, "extreme": extreme,
+                "wide": False}
     if isinstance(value, float | np.floating):
         text = nice(float(value))
         full = repr(float(value))
     else:
         full = str(value)
         text = " ".join(full.split())
-        if len(text) > CELL_CHARS:
-            text = text[: CELL_CHARS - 1] + "…"
-    return {"text": text, "title": full[:500], "missing": False, "diff": diff, "extreme": extreme}
+        limit = TEXT_CELL_CHARS if wide else CELL_CHARS
+        if len(text) > limit:
+            text = text[: limit - 1] + "…"
+    return {"text": text, "title": full[:500], "missing": False, "diff": diff, "extreme": extreme, "wide": wide}
 
 
 def scalar_details(details: dict[str, Any], limit: int = 6) -> list[tuple[str, str]]:
     """The short scalar entries of a finding's details, as (key, formatted value)."""
     shown = []
     for key, value in details.items():
-        if isinstance(value, bool | int | float | np.integer | np.floating):
+        if (str(key) == "share" or str(key).endswith("_share")) and isinstance(value, float | np.floating):
+            shown.append((str(key), f"{100 * float(value):.1f}%"))  # a share of rows reads as a percent
+        elif isinstance(value, bool | int | float | np.integer | np.floating):
             shown.append((str(key), _format_number(value)))
         elif isinstance(value, str) and len(value) <= 80:
             shown.append((str(key), value))
@@ -199,5 +207,6 @@ def value_cells(ctx: ReportContext, row: int, frame: pd.DataFrame | None, column
         st = ctx.column_stats.get(name, {})
         if isinstance(value, int | float | np.integer | np.floating) and st.get("std"):
             extreme = abs(float(value) - float(st["mean"])) > 3 * float(st["std"])
-        cells.append(cell(value, extreme=bool(extreme)))
+        wide = ctx.dataset is not None and ctx.dataset.roles.get(name) == "text"
+        cells.append(cell(value, extreme=bool(extreme), wide=wide))
     return cells

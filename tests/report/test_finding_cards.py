@@ -13,12 +13,14 @@ from dataaudit.findings import AuditResult, CheckResult
 from dataaudit.report.profile import profile_column
 from dataaudit.report.render import render_report
 from dataaudit.report.summary_sections import finding_cards
+from dataaudit.report.view import MAX_GROUP_LINES
 
 
 def _missing(column: str, n: int, severity: str = "warning") -> object:
     return described("missing_values", "missing_values", severity,
                      f"Column {column!r} is missing in {n} rows.", rows=list(range(min(n, 1000))),
-                     columns=[column], details={"kind": "missing", "n_missing": n, "share": n / 5000})
+                     columns=[column], details={"kind": "missing", "n_missing": n, "share": n / 5000,
+                                                        "rows_sampled": n > 1000})
 
 
 def _wide_findings(n_columns: int) -> list:
@@ -35,15 +37,18 @@ def _wide_findings(n_columns: int) -> list:
 
 
 def test_per_column_findings_of_one_kind_share_one_card() -> None:
-    findings = _wide_findings(800)
+    n = MAX_GROUP_LINES + 200
+    findings = _wide_findings(n)
     cards, hidden = finding_cards(findings)
     grouped = [c for c in cards if c["grouped"]]
-    assert len(grouped) == 1  # the 800 warnings; the error and the info stay single cards
+    assert len(grouped) == 1  # the warnings; the error and the info stay single cards
     card = grouped[0]
-    assert (card["code"], card["severity"], card["n_findings"]) == ("missing_values", "warning", 300)
-    assert card["more_lines"] == 500 and hidden == 500
-    assert card["lines"][0]["column"] == "c0" and card["lines"][0]["n_rows"] == 1500
-    assert card["message"] == "800 findings on 800 columns."
+    assert (card["code"], card["severity"], card["n_findings"]) == ("missing_values", "warning", MAX_GROUP_LINES)
+    assert card["more_lines"] == 200 and hidden == 200
+    # The columns with the most flagged rows first: c{i} holds 1500 + i.
+    assert card["lines"][0]["column"] == f"c{n - 1}" and card["lines"][0]["n_rows"] == 1500 + n - 1
+    assert [line["n_rows"] for line in card["lines"]] == sorted((line["n_rows"] for line in card["lines"]), reverse=True)
+    assert card["message"] == f"{n:,} findings on {n:,} columns."
     # Worst first: the error card, then warnings, then infos.
     assert [c["severity"] for c in cards] == sorted((c["severity"] for c in cards),
                                                     key=["error", "warning", "info"].index)
@@ -69,7 +74,8 @@ def test_wide_report_shows_every_code_once_and_a_table() -> None:
     frame = pd.DataFrame({f"c{i}": rng.normal(size=50) for i in range(5)})
     frame["label"] = rng.integers(0, 2, 50)
     dataset = Dataset.from_frame(frame, label="label", name="wide.csv")
-    findings = _wide_findings(400)
+    n = MAX_GROUP_LINES + 100
+    findings = _wide_findings(n)
     result = AuditResult(input=dataset.describe_input(), checks=[CheckResult("missing_values", findings=findings)],
                          version="0.1.0", dataset=dataset)
     html = render_report(result)
@@ -77,7 +83,7 @@ def test_wide_report_shows_every_code_once_and_a_table() -> None:
     for code in ("constant_column", "id_column", "skewed_feature"):
         assert f'<span class="da-code">{code}</span>' in body
     assert body.count("da-group-table") == 1
-    assert "400 findings on 400 columns." in body
+    assert f"{n:,} findings on {n:,} columns." in body
     assert "+100 more missing_values findings are listed in findings.json." in body
 
 

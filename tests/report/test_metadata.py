@@ -75,7 +75,12 @@ def test_a_new_check_renders_with_its_own_words(throwaway_check) -> None:
     assert "Look at the rows with a above 2 and decide by hand." in html  # its action
     assert 'id="other"' in html  # its own section, built generically
     assert "Rows whose column a is above 2" in html  # the check's description in the overview
-    assert "rows with a high a (" in html  # row flags: a marker of its own on the 2-D map legend
+    other = html[html.index('id="other"'):]
+    other = other[:other.index("</section>")]
+    assert "Rows with a high a" in other and "Look at the rows with a above 2" in other
+    for row in finding.rows[:12]:  # its flagged rows, with their values, in its section
+        assert f'<td class="da-mono">{row}</td>' in other
+    assert f"rows with a high a ({len(finding.rows)})" in html  # row flags: its own marker on the 2-D map
     assert "See the check's details in findings.json." not in html  # every finding has an action
 
 

@@ -92,6 +92,9 @@ def test_nothing_loaded_from_the_network(mixed: AuditResult, digits: AuditResult
                 if value is not None:
                     assert value.startswith(("#", "data:")), (tag, name, value[:80])
         assert "@import" not in html and "url(http" not in html
+        script = html[html.index("<script"):html.index("</script>")]
+        for call in ("fetch(", "XMLHttpRequest", "import(", "WebSocket", "sendBeacon", "EventSource"):
+            assert call not in script, call
 
 
 def test_same_input_same_bytes(mixed: AuditResult) -> None:
