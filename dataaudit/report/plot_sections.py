@@ -157,7 +157,8 @@ def row_map_section(ctx: ReportContext) -> Section | None:
                   markerscale=1.6)
     svg = figure_to_svg(fig)
     html = render_fragment("audit_map.html.j2", svg=svg, n_points=len(rows), n_rows=n, n_flagged=n_flagged,
-                           n_features=features.shape[1])
+                           n_features=features.shape[1],
+                           has_labels=bool(ctx.in_section("labels", row_level=True)))
     return Section(id="map", title="Rows in 2-D (PCA)", html=html,
                    summary=f"{len(rows)} of {n} rows projected", status="ok")
 

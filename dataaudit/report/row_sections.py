@@ -204,7 +204,7 @@ def outliers_section(ctx: ReportContext) -> Section | None:
             "row": row,
             "score": float(score) if isinstance(score, int | float) else None,
             "label": cell(frame.at[row, label])["text"] if frame is not None and label is not None and row in frame.index else None,
-            "extra": [cell(_plain(entry.get(k))) for k in extra_keys],
+            "extra": [cell(_plain(entry.get(k)), wide=isinstance(entry.get(k), list | tuple | dict)) for k in extra_keys],
             "image": uris.get(row),
             "cells": value_cells(ctx, row, frame, columns),
         })
