@@ -13,6 +13,7 @@ from dataaudit.checks import AuditContext, make_check, ordered_checks
 from dataaudit.dataset import Dataset
 from dataaudit.exceptions import ConfigError
 from dataaudit.findings import AuditResult, CheckResult, Finding
+from dataaudit.progress import NO_PROGRESS, Progress
 
 __all__ = ["run_checks", "inspect"]
 
@@ -48,6 +49,7 @@ def run_checks(
     options: dict[str, dict[str, Any]] | None = None,
     seed: int = 0,
     strict: bool = False,
+    progress: Progress = NO_PROGRESS,
 ) -> AuditResult:
     """Run checks on ``dataset`` and return an AuditResult.
 
@@ -65,20 +67,24 @@ def run_checks(
         Seed for every randomized check; same input + same seed = same findings.
     strict : bool
         Re-raise a check's exception instead of recording it as ``errored``.
+    progress : Progress
+        Told each check as it starts (``task``) and, through ``AuditContext.progress``, the
+        sub-steps of long checks; silent by default (``dataaudit.progress``).
     """
     options = dict(options or {})
+    progress.step("importing the checks")
     available = ordered_checks()
     known = {c.name for c in available}
     selected = set(checks) if checks is not None else known
     unknown = sorted((selected | set(options)) - known)
     if unknown:
         raise ConfigError(f"Unknown check(s) {unknown}; known checks are {sorted(known)}.")
-    context = AuditContext(test=test, seed=seed)
+    context = AuditContext(test=test, seed=seed, progress=progress)
     results: list[CheckResult] = []
     started = time.perf_counter()
-    for check_cls in available:
-        if check_cls.name not in selected:
-            continue
+    chosen = [check_cls for check_cls in available if check_cls.name in selected]
+    for index, check_cls in enumerate(chosen, start=1):
+        progress.task(check_cls.name, index, len(chosen))
         check = make_check(check_cls.name, options.get(check_cls.name))
         description = check_cls.description()
         reason = _skip_reason(check_cls, dataset, context)
@@ -122,8 +128,12 @@ def inspect(
     options: dict[str, dict[str, Any]] | None = None,
     seed: int = 0,
     strict: bool = False,
+    progress: Progress = NO_PROGRESS,
 ) -> AuditResult:
     """Load ``path`` (CSV, TSV or Parquet) and run every check on it.
+
+    Prints nothing; pass a ``progress`` reporter (``dataaudit.progress.Progress``) to follow the
+    loading and each check as it runs.
 
     Examples
     --------
@@ -133,8 +143,11 @@ def inspect(
     """
     from dataaudit.io.loading import load_dataset, load_test_dataset
 
+    progress.stage("loading")
     dataset = load_dataset(path, label=label, id_column=id_column, group=group, task=task)
     test_dataset = None
     if test is not None:
         test_dataset = load_test_dataset(test, dataset, id_column=id_column)
-    return run_checks(dataset, test=test_dataset, checks=checks, options=options, seed=seed, strict=strict)
+    progress.stage("checks")
+    return run_checks(dataset, test=test_dataset, checks=checks, options=options, seed=seed, strict=strict,
+                      progress=progress)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dataaudit.io.outputs import atomic_path, atomic_write_json, atomic_write_text
+from dataaudit.progress import NO_PROGRESS, Progress
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -82,13 +83,15 @@ def write_audit_outputs(
     expectations: bool = True,
     report: bool = True,
     sections: tuple[Any, ...] = (),
+    progress: Progress = NO_PROGRESS,
 ) -> AuditOutputs:
     """Write findings.json, rows.csv, expectations.json and report.html into ``out`` as one set.
 
     The files are written into a staging folder and swapped in together with the record of what
     was written (``.dataaudit.json``), so ``out`` never mixes files of two runs, and a file left by
     another run (a report, with ``report=False``) does not survive. An existing ``out`` is replaced
-    only when dataaudit wrote everything in it (see :mod:`dataaudit.io.output_set`).
+    only when dataaudit wrote everything in it (see :mod:`dataaudit.io.output_set`). ``progress``
+    is told each file as it is written.
 
     Raises
     ------
@@ -100,7 +103,11 @@ def write_audit_outputs(
     folder = Path(out)
     seconds: dict[str, float] = {}
     names: dict[str, str | None] = {"expectations": None, "report": None}
+    writes = ["findings.json, rows.csv"]
+    writes += ["expectations.json"] if expectations and result.dataset is not None else []
+    writes += ["report.html"] if report else []
     with output_folder(folder, "inspect") as staging:
+        progress.task(writes[0], 1, len(writes))
         started = time.perf_counter()
         atomic_write_json(staging / "findings.json", result.to_dict())
         _write_rows_csv(result, staging / "rows.csv")
@@ -108,6 +115,7 @@ def write_audit_outputs(
         if expectations and result.dataset is not None:
             from dataaudit.expectations import build_suite
 
+            progress.task("expectations.json", writes.index("expectations.json") + 1, len(writes))
             started = time.perf_counter()
             suite = build_suite(result.dataset, name=f"{result.dataset.name} expectations")
             atomic_write_json(staging / "expectations.json", suite)
@@ -116,6 +124,7 @@ def write_audit_outputs(
         if report:
             from dataaudit.report.render import render_report
 
+            progress.task("report.html", len(writes), len(writes))
             started = time.perf_counter()
             html = render_report(result, image_shape=image_shape, sections=sections)
             atomic_write_text(staging / "report.html", html)

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -298,6 +298,7 @@ def out_of_sample_probabilities(
     predict_batch: int = 100_000,
     groups: np.ndarray | None = None,
     weighting: str = "log_loss",
+    on_step: Callable[[str, int | None, int | None], None] | None = None,
 ) -> OutOfSample:
     """Out-of-fold predicted probabilities from an ensemble, by stratified shuffled K-fold.
 
@@ -332,6 +333,9 @@ def out_of_sample_probabilities(
     weighting : {"log_loss", "equal"}
         How the kept members are blended: the convex weights (a grid of step 0.1) that minimize
         the blend's out-of-fold log-loss against the given labels, or a plain average.
+    on_step : callable, optional
+        Told each model fit as it starts: ``on_step("fold 2 of 5: logistic", fits_done, fits_planned)``
+        (``Progress.step``); it only observes.
 
     Returns
     -------
@@ -414,6 +418,7 @@ def out_of_sample_probabilities(
     folds = len(fold_list)
     early_dropped: dict[str, str] = {}
     early_accuracy: dict[str, float] = {}
+    fits_done = 0
     for fold, (train, test) in enumerate(fold_list):
         if fold == 1 and len(used) > 1 and len(fold_list) > 2:
             # A member far behind the best on the first fold's held-out rows will not catch up:
@@ -432,7 +437,11 @@ def out_of_sample_probabilities(
         subsampled |= len(fit_idx) < len(train)
         fit_rows = max(fit_rows, len(fit_idx))
         X_fit, y_fit = X[fit_idx], labels[fit_idx]
+        fits_planned = fits_done + (folds - fold) * len(used)
         for name in used:
+            if on_step is not None:
+                on_step(f"fold {fold + 1} of {folds}: {name}", fits_done, fits_planned)
+            fits_done += 1
             t0 = time.perf_counter()
             model = _make_model(name, len(fit_idx), seed + fold)
             # One BLAS/OpenMP thread: the fits are many small matrix products, where thread hand-offs
@@ -515,7 +524,9 @@ class OutOfFoldRegression:
 
 
 def out_of_fold_regression(X: np.ndarray, y: np.ndarray, *, n_folds: int = 5, seed: int = 0,
-                           max_fit_rows: int = 200_000, groups: np.ndarray | None = None) -> OutOfFoldRegression:
+                           max_fit_rows: int = 200_000, groups: np.ndarray | None = None,
+                           on_step: Callable[[str, int | None, int | None], None] | None = None,
+                           ) -> OutOfFoldRegression:
     """Out-of-fold predictions of ``y`` by a robust linear model (Huber loss; named ``ridge``) and by
     gradient boosting (absolute-error loss); the better kept.
 
@@ -525,7 +536,7 @@ def out_of_fold_regression(X: np.ndarray, y: np.ndarray, *, n_folds: int = 5, se
         Numeric features (NaN/inf replaced by the column median).
     y : ndarray of shape (n_rows,)
         Finite target values.
-    n_folds, seed, max_fit_rows, groups
+    n_folds, seed, max_fit_rows, groups, on_step
         As in ``out_of_sample_probabilities`` (shuffled K-fold, group K-fold with ``groups``).
 
     Returns
@@ -557,7 +568,10 @@ def out_of_fold_regression(X: np.ndarray, y: np.ndarray, *, n_folds: int = 5, se
     for fold, (train, test) in enumerate(fold_list):
         fit = train if len(train) <= max_fit_rows else np.sort(rng.choice(train, max_fit_rows, replace=False))
         subsampled |= len(fit) < len(train)
-        for name in members:
+        for index, name in enumerate(members):
+            if on_step is not None:
+                on_step(f"fold {fold + 1} of {len(fold_list)}: {name}", fold * len(members) + index,
+                        len(fold_list) * len(members))
             # Robust losses: a few gross target errors (the suspects) must not pull the fits.
             model: Any = (HuberRegressor(alpha=1e-4, max_iter=200) if name == "ridge" else
                           HistGradientBoostingRegressor(loss="absolute_error", max_iter=200, early_stopping=True,

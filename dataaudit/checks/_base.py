@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from dataaudit.exceptions import ConfigError
 from dataaudit.findings import CheckResult, Code, Finding
+from dataaudit.progress import NO_PROGRESS, Progress
 from dataaudit.shared import SharedComputations
 
 if TYPE_CHECKING:
@@ -24,12 +25,15 @@ class AuditContext:
 
     ``shared`` holds the typed results other parts read (the report draws its heatmap from
     ``shared.correlations``); the runner passes it on to the AuditResult.
+    ``progress`` receives the sub-steps of a long check (``context.progress.step("fold 2 of 5")``);
+    it only observes, and by default it is silent.
     """
 
     test: Dataset | None = None
     seed: int = 0
     cache: dict[str, Any] = field(default_factory=dict)
     shared: SharedComputations = field(default_factory=SharedComputations)
+    progress: Progress = NO_PROGRESS
 
 
 class Check:

@@ -60,7 +60,9 @@ class DuplicatesCheck(Check):
         n = dataset.n_rows
         columns = identity_columns(dataset, ignore_id_columns=self.ignore_id_columns)
         ignored = [c for c in dataset.columns if c not in columns and c != dataset.label]
+        context.progress.step(f"hashing {n:,} rows over {len(columns)} columns")
         records = record_groups(dataset, context, columns, alpha=self.collision_alpha)
+        context.progress.step("copy groups by label")
         label_codes = dataset.label_codes[0] if dataset.label is not None else None
         exact_codes, conflict_codes = records.split_by_label(label_codes)
         exact_groups = groups_from_codes(exact_codes)

@@ -228,6 +228,7 @@ class LabelIssues(Check):
             drop_below_best=self.drop_below_best,
             groups=None if group_codes is None else group_codes[judged],
             weighting=self.weighting,
+            on_step=context.progress.step,
         )
         context.cache["label_issues.oos"] = (judged, oos)  # for the report: no second fit
         probs = oos.probabilities
@@ -242,6 +243,7 @@ class LabelIssues(Check):
                 f"chance {chance:.3f}), so wrong labels cannot be told apart from an unlearnable task",
                 **stats,
             )
+        context.progress.step("ranking suspects (confident learning)")
         scores = get_label_quality_scores(labels, probs, method=self.score_method)
         is_issue = find_label_issues(labels, probs, filter_by=self.filter_by, n_jobs=1)
         flagged = np.flatnonzero(is_issue)
@@ -367,7 +369,8 @@ class LabelIssues(Check):
             X = X[np.ix_(judged, np.flatnonzero(keep))]
         fitted = out_of_fold_regression(X, y, n_folds=self.n_folds, seed=context.seed,
                                         max_fit_rows=self.max_fit_rows,
-                                        groups=None if group_codes is None else group_codes[judged])
+                                        groups=None if group_codes is None else group_codes[judged],
+                                        on_step=context.progress.step)
         r2 = fitted.robust_r2[fitted.model]
         stats.update(cv_r2=fitted.r2, cv_robust_r2=fitted.robust_r2, model=fitted.model, n_folds=fitted.n_folds, n_judged=len(judged),
                      grouped=group_codes is not None)

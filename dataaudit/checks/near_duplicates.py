@@ -102,10 +102,12 @@ class NearDuplicatesCheck(Check):
         values = dataset.numeric_matrix
         if positions != list(range(values.shape[1])):
             values = values[:, positions]
+        context.progress.step("exact copy groups")
         copy_groups = feature_copy_groups(dataset, context, identity)
         copies = later_members(copy_groups)
         kept_mask = np.ones(n, dtype=bool)
         kept_mask[copies] = False
+        context.progress.step(f"nearest-neighbour search over {int(kept_mask.sum()):,} rows")
         links = near_copy_links(
             dataset.frame[key_columns], values, np.flatnonzero(kept_mask),
             relative_threshold=self.relative_threshold, method=self.method,
@@ -118,6 +120,7 @@ class NearDuplicatesCheck(Check):
         threshold_on, threshold = links.threshold_on, links.threshold
         method, n_candidates, continuous_width = links.method, links.n_candidates, links.n_continuous
 
+        context.progress.step("grouping near copies")
         nearest = np.full(n, np.inf)
         np.minimum.at(nearest, left, distance)
         np.minimum.at(nearest, right, distance)

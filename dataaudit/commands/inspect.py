@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from dataaudit.cli import cli_errors
+from dataaudit.commands._progress import NO_PROGRESS_HELP
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -139,6 +140,7 @@ def register(app: typer.Typer) -> None:
         strict: bool = typer.Option(False, "--strict", help="Stop at the first check that crashes."),
         no_report: bool = typer.Option(False, "--no-report", help="Skip report.html."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
+        no_progress: bool = typer.Option(False, "--no-progress", help=NO_PROGRESS_HELP),
         force: bool = typer.Option(False, "--force", help="Replace --out even if it holds files dataaudit did not write (never an input)."),
     ) -> None:
         """Audit a table: duplicates, suspect labels, imbalance, outliers, missing values, leaky columns ...
@@ -153,6 +155,7 @@ def register(app: typer.Typer) -> None:
 
         from dataaudit.audit import run_checks
         from dataaudit.audit_outputs import default_out_dir, write_audit_outputs
+        from dataaudit.commands._progress import terminal_progress
         from dataaudit.exceptions import ConfigError
         from dataaudit.io.loading import load_dataset, load_test_dataset
         from dataaudit.io.output_set import check_folder_target, output_policy
@@ -164,17 +167,23 @@ def register(app: typer.Typer) -> None:
         out_dir = out or default_out_dir(data)
         with output_policy("inspect", [data, test], force=force):
             check_folder_target(out_dir)  # refuse before the work, not after it
-        started = time.perf_counter()
-        dataset = load_dataset(data, label=label, id_column=id_column, encoding=encoding, group=group, task=task)
-        test_dataset = None
-        if test is not None:
-            test_dataset = load_test_dataset(test, dataset, id_column=id_column, encoding=encoding)
-        load_seconds = time.perf_counter() - started
-        result = run_checks(dataset, test=test_dataset, checks=checks or None, options=options, seed=seed,
-                            strict=strict)
-        result.extra["load_seconds"] = load_seconds
-        with output_policy("inspect", [data, test], force=force):
-            outputs = write_audit_outputs(result, out_dir, image_shape=shape, report=not no_report)
+        with terminal_progress(not (quiet or no_progress)) as progress:
+            progress.stage(f"loading {data.name}")
+            started = time.perf_counter()
+            dataset = load_dataset(data, label=label, id_column=id_column, encoding=encoding, group=group, task=task)
+            test_dataset = None
+            if test is not None:
+                progress.stage(f"loading {test.name}")
+                test_dataset = load_test_dataset(test, dataset, id_column=id_column, encoding=encoding)
+            load_seconds = time.perf_counter() - started
+            progress.stage("checks")
+            result = run_checks(dataset, test=test_dataset, checks=checks or None, options=options, seed=seed,
+                                strict=strict, progress=progress)
+            result.extra["load_seconds"] = load_seconds
+            progress.stage("writing")
+            with output_policy("inspect", [data, test], force=force):
+                outputs = write_audit_outputs(result, out_dir, image_shape=shape, report=not no_report,
+                                              progress=progress)
         if not quiet:
             print_summary(result, outputs, Console(highlight=False))
         check_fail_on(result, fail_on)
