@@ -12,6 +12,7 @@ from typing import Any
 
 from dataaudit.config import PipelineConfig
 from dataaudit.io.outputs import atomic_write_json, atomic_write_text
+from dataaudit.progress import NO_PROGRESS, Prefixed, Progress
 
 __all__ = ["RunResult", "run_pipeline", "NO_CLEANING"]
 
@@ -42,6 +43,7 @@ def run_pipeline(
     log: Callable[[str], None] = _log_nothing,
     on_train_log: Callable[[dict[str, Any]], None] | None = None,
     compare_without_cleaning: bool = False,
+    progress: Progress = NO_PROGRESS,
 ) -> RunResult:
     """Run inspect, fit-transform and train as ``config`` says and write one combined report.
 
@@ -60,6 +62,9 @@ def run_pipeline(
         Receives each training history row.
     compare_without_cleaning : bool
         Also transform and train once with the audit's cleaning off, and report both test scores.
+    progress : Progress
+        Told the stage the run is in (``inspect: checks``, ``fit-transform: fit``, ``train`` ...),
+        each check and the sub-steps; silent by default (``dataaudit.progress``).
     """
     from dataaudit.audit import run_checks
     from dataaudit.audit_outputs import write_audit_outputs
@@ -80,6 +85,7 @@ def run_pipeline(
         truth = None
         data, test, label, image_shape = config.data, config.test, config.label, config.image_shape
         if config.builtin:
+            progress.stage(f"data: {config.builtin} with planted defects")
             demo = materialize(config.builtin, stage / "data", seed=config.seed)
             data, test, truth = demo.train, demo.test, demo.truth
             label = label or demo.label
@@ -94,6 +100,7 @@ def run_pipeline(
 
         # 1. inspect
         t0 = time.perf_counter()
+        progress.stage("inspect: loading")
         dataset = load_dataset(data, label=label, id_column=config.id_column, encoding=config.encoding,
                                group=config.group, task=config.task)
         test_dataset = None
@@ -103,15 +110,18 @@ def run_pipeline(
         dataset.path = _final(dataset.path, stage, out)
         if test_dataset is not None:
             test_dataset.path = _final(test_dataset.path, stage, out)
+        progress.stage("inspect: checks")
         audit = run_checks(dataset, test=test_dataset, checks=config.only_checks, options=config.check_options,
-                           seed=config.seed, strict=config.strict)
-        outputs = write_audit_outputs(audit, stage, image_shape=image_shape, report=False)
+                           seed=config.seed, strict=config.strict, progress=progress)
+        progress.stage("inspect: writing")
+        outputs = write_audit_outputs(audit, stage, image_shape=image_shape, report=False, progress=progress)
         counts = audit.summary()["by_severity"]
         log(f"inspect: {counts['error']} errors, {counts['warning']} warnings, {counts['info']} info "
             f"({time.perf_counter() - t0:.1f} s) → {_final(outputs.findings, stage, out)}")
         worst = audit.worst_severity()
         if config.fail_on is not None and worst is not None and severity_rank(worst) <= severity_rank(config.fail_on):
             # [inspect] fail_on is a gate: the later stages do not run on data it refuses.
+            progress.stage("report")
             stopped = {"pipeline": config.name, "data": str(_final(data, stage, out)), "findings": audit.summary(),
                        "stopped_after": "inspect", "fail_on": config.fail_on, "worst_severity": worst}
             html = render_report(audit, image_shape=image_shape, title=f"dataaudit — {config.name}")
@@ -133,7 +143,8 @@ def run_pipeline(
             if getattr(config, key):
                 transform_options.setdefault(key, getattr(config, key))
         transform_config = TransformConfig.from_dict(transform_options)
-        summary = fit_transform(dataset, label, stage / "artifacts", findings=audit, config=transform_config)
+        summary = fit_transform(dataset, label, stage / "artifacts", findings=audit, config=transform_config,
+                                progress=Prefixed(progress, "fit-transform"))
         for note in (summary.manifest.get("cleaning") or {}).get("notes", []):
             if note.startswith("WARNING"):
                 log(note)
@@ -144,6 +155,7 @@ def run_pipeline(
         # 3. train (optionally searched and ensembled)
         t0 = time.perf_counter()
         train_config = TrainConfig.from_dict({"seed": config.seed, **config.train})
+        progress.stage("train")
         training, extra_sections, final = _train(config, train_config, stage, on_train_log, log)
         log(f"train: test accuracy {final.get('test_accuracy')} ({time.perf_counter() - t0:.1f} s)")
 
@@ -164,10 +176,12 @@ def run_pipeline(
         if truth is not None:
             run_summary["planted_defects"] = score_against_truth(audit.to_dict(), truth)
         if compare_without_cleaning:
-            run_summary["without_cleaning"] = _without_cleaning(dataset, label, stage, transform_options, train_config)
+            run_summary["without_cleaning"] = _without_cleaning(dataset, label, stage, transform_options, train_config,
+                                                                Prefixed(progress, "without the audit's cleaning"))
             log(f"without the audit's cleaning: test accuracy {run_summary['without_cleaning']['test_accuracy']}")
         run_summary["seconds"] = round(time.perf_counter() - started, 2)
 
+        progress.stage("report")
         sections = [
             transform_section(summary.manifest),
             training_section(training),
@@ -232,7 +246,7 @@ def _train(config: PipelineConfig, train_config: Any, out: Path, on_train_log: A
 
 
 def _without_cleaning(dataset: Any, label: str, out: Path, transform_options: dict[str, Any],
-                      train_config: Any) -> dict[str, Any]:
+                      train_config: Any, progress: Progress) -> dict[str, Any]:
     """Same split options and trainer, cleaning off: what the audit's cleaning buys."""
     from dataaudit.training.api import train_artifacts
     from dataaudit.transforms.pipeline import TransformConfig, fit_transform
@@ -240,7 +254,8 @@ def _without_cleaning(dataset: Any, label: str, out: Path, transform_options: di
     folder = out / "without_cleaning"
     options = {**transform_options, **NO_CLEANING}
     summary = fit_transform(dataset, label, folder / "artifacts",
-                            config=TransformConfig.from_dict(options))
+                            config=TransformConfig.from_dict(options), progress=Prefixed(progress, "fit-transform"))
+    progress.stage("train")
     training = train_artifacts(folder / "artifacts", train_config, out=folder / "training", run_checks=False,
                                write_html=False)
     return {"test_accuracy": training.metrics.get("test_accuracy"), "sizes": summary.sizes}

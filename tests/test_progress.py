@@ -210,3 +210,58 @@ def test_cli_on_a_terminal_shows_checks_then_the_same_summary(tmp_path):
     for line in lines:
         assert line.replace("\r", "") in _normalized(final).replace("\r", ""), line
     assert "fold 1 of" not in summary
+
+
+def _stages(recorder: Recorder) -> list[str]:
+    return [str(args[0]) for kind, args in recorder.calls if kind == "stage"]
+
+
+def test_fit_transform_reports_its_stages_and_the_checks_it_runs(tmp_path, capfd):
+    from dataaudit.transforms.pipeline import TransformConfig, fit_transform
+
+    path = tmp_path / "d.csv"
+    _frame().to_csv(path, index=False)
+    recorder = Recorder()
+    capfd.readouterr()
+    fit_transform(path, "label", tmp_path / "art", config=TransformConfig(suspects="drop"), progress=recorder)
+    assert _stages(recorder) == ["loading", "cleaning", "split", "fit", "apply", "writing"]
+    tasks = [args[0] for kind, args in recorder.calls if kind == "task"]
+    assert {"near_duplicates", "label_issues"} <= set(tasks) and {"train", "val", "test"} <= set(tasks)
+    # The same call without a reporter prints nothing.
+    fit_transform(path, "label", tmp_path / "art2")
+    assert capfd.readouterr() == ("", "")
+
+
+def test_chunked_fit_transform_counts_chunks(tmp_path):
+    from dataaudit.transforms.pipeline import TransformConfig, fit_transform
+
+    path = tmp_path / "d.csv"
+    _frame(n=995).to_csv(path, index=False)  # 1,000 rows: 10 chunks of 100
+    recorder = Recorder()
+    fit_transform(path, "label", tmp_path / "art", config=TransformConfig(chunksize=100), progress=recorder)
+    assert _stages(recorder) == ["loading (pass 1 of 2)", "cleaning", "split", "fit (pass 2 of 2)",
+                                 "apply and writing"]
+    read = [args for kind, args in recorder.calls if kind == "step" and str(args[0]).startswith("chunks read")]
+    assert [a[1] for a in read] == list(range(1, 11))
+    encoded = [args for kind, args in recorder.calls if kind == "step" and str(args[0]).startswith("chunks encoded")]
+    assert encoded[-1][1:] == (10, 10) and {a[2] for a in encoded} == {10}
+    written = [args for kind, args in recorder.calls if kind == "step" and str(args[0]).startswith("rows transformed")]
+    assert written and all(a[1] == a[2] for a in written)  # each split fits in one block here
+
+
+def test_run_reports_the_stage_it_is_in(tmp_path):
+    from dataaudit.config import load_pipeline
+    from dataaudit.runner import run_pipeline
+
+    _frame().to_csv(tmp_path / "d.csv", index=False)
+    pipeline = tmp_path / "p.toml"
+    pipeline.write_text(
+        f'name = "p"\n[dataset]\npath = "{(tmp_path / "d.csv").as_posix()}"\nlabel = "label"\n'
+        '[train]\nhidden = [8]\nmax_epochs = 3\n'
+        f'[output]\ndir = "{(tmp_path / "out").as_posix()}"\n'
+    )
+    recorder = Recorder()
+    run_pipeline(load_pipeline(pipeline), progress=recorder)
+    stages = _stages(recorder)
+    assert stages[:3] == ["inspect: loading", "inspect: checks", "inspect: writing"]
+    assert "fit-transform: fit" in stages and stages[-2:] == ["train", "report"]

@@ -17,7 +17,7 @@ from typing import Any
 
 from dataaudit.progress import NO_PROGRESS, Progress
 
-__all__ = ["RichProgress", "terminal_progress", "interactive_terminal", "NO_PROGRESS_HELP"]
+__all__ = ["RichProgress", "terminal_progress", "display_paused", "interactive_terminal", "NO_PROGRESS_HELP"]
 
 NO_PROGRESS_HELP = "Do not show progress on the terminal (it is never shown when output is not a terminal)."
 
@@ -67,16 +67,18 @@ class RichProgress(Progress):
     def stage(self, name: str) -> None:
         from rich.markup import escape
 
+        self._hide_step()  # before the reset, which draws: no frame shows the old step under the new stage
         self.bars.reset(self._stage, description=escape(name), count="", current="")
         self._total(self._stage, None)
-        self._hide_step()
+        self.bars.refresh()
 
     def task(self, name: str, index: int, count: int) -> None:
         from rich.markup import escape
 
+        self._hide_step()
         self.bars.update(self._stage, total=count, completed=index - 1, count=f"{index}/{count}",
                          current=escape(name))
-        self._hide_step()
+        self.bars.refresh()
 
     def step(self, what: str, done: int | None = None, total: int | None = None) -> None:
         from rich.markup import escape
@@ -85,16 +87,19 @@ class RichProgress(Progress):
             counted = f"{done:,}/{total:,}"
         else:
             counted = "" if done is None else f"{done:,}"
-        if not self._step_shown:  # the first step of a task: its clock starts now
-            self.bars.reset(self._step, visible=True, count="", current="")
+        description = f"  {escape(what)}"
+        if not self._step_shown:  # the first step of a task: its clock starts now (reset draws)
+            self._total(self._step, total)
+            self.bars.reset(self._step, visible=True, description=description, completed=done or 0,
+                            count=counted, current="")
             self._step_shown = True
+            return
         self._total(self._step, total)
-        self.bars.update(self._step, description=f"  {escape(what)}", completed=done or 0, count=counted)
+        self.bars.update(self._step, description=description, completed=done or 0, count=counted)
 
     def _hide_step(self) -> None:
         self.bars.update(self._step, visible=False)
         self._step_shown = False
-        self.bars.refresh()
 
     def _total(self, task_id: Any, total: int | None) -> None:
         """Set a line's total, None included (a pulsing bar: rich's ``update`` keeps the old total then)."""
@@ -120,3 +125,21 @@ def terminal_progress(enabled: bool = True, *, console: Any = None) -> Iterator[
         console = Console(stderr=True, highlight=False)
     with RichProgress(console) as progress:
         yield progress
+
+
+@contextmanager
+def display_paused(progress: Progress) -> Iterator[None]:
+    """Erase the display while the block prints to stdout, then draw it again (nothing else for other reporters).
+
+    A rich console writing to the real stdout would scramble the lines the display redraws on the
+    same terminal; the display stops (erasing itself), the line is printed where it belongs, and
+    the display starts again below it.
+    """
+    if not isinstance(progress, RichProgress):
+        yield
+        return
+    progress.bars.stop()
+    try:
+        yield
+    finally:
+        progress.bars.start()

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from dataaudit.cli import cli_errors
+from dataaudit.commands._progress import NO_PROGRESS_HELP
 
 
 def register(app: typer.Typer) -> None:
@@ -42,11 +43,13 @@ def register(app: typer.Typer) -> None:
         allow_large_removal: bool = typer.Option(False, "--allow-large-removal", help="Remove more than --max-removal when the policy says so."),
         unverified_findings: bool = typer.Option(False, "--unverified-findings", help="Use --findings even when its input.sha256 is missing or differs from DATA's (warned and recorded)."),
         force: bool = typer.Option(False, "--force", help="Replace --out even if it holds files dataaudit did not write (never an input)."),
+        no_progress: bool = typer.Option(False, "--no-progress", help=NO_PROGRESS_HELP),
     ) -> None:
         """Clean, split, encode, standardize and whiten (fit on train only); save JSON + .npz artifacts.
 
         Example: dataaudit fit-transform data.csv --label label --whiten zca --out artifacts/
         """
+        from dataaudit.commands._progress import terminal_progress
         from dataaudit.io.output_set import check_folder_target, output_policy
         from dataaudit.transforms.pipeline import TransformConfig, fit_transform, parse_components
         from dataaudit.transforms.split import parse_fractions
@@ -62,7 +65,8 @@ def register(app: typer.Typer) -> None:
         )
         with output_policy("fit-transform", [data, findings, val, test], force=force):
             check_folder_target(out)  # refuse before the work, not after it
-            summary = fit_transform(data, label, out, findings=findings, config=config)
+            with terminal_progress(not no_progress) as progress:
+                summary = fit_transform(data, label, out, findings=findings, config=config, progress=progress)
         for note in (summary.manifest.get("cleaning") or {}).get("notes", []):
             if note.startswith("WARNING"):
                 typer.secho(note, err=True, fg="yellow", bold=True)

@@ -8,27 +8,37 @@ from typing import Any
 import typer
 
 from dataaudit.cli import cli_errors
+from dataaudit.commands._progress import NO_PROGRESS_HELP
 
 
-def _run(config: Any, *, quiet: bool, compare: bool, force: bool = False, inputs: tuple[Any, ...] = ()) -> Any:
+def _run(config: Any, *, quiet: bool, compare: bool, force: bool = False, inputs: tuple[Any, ...] = (),
+         no_progress: bool = False) -> Any:
     from rich.console import Console
     from rich.markup import escape
 
+    from dataaudit.commands._progress import display_paused, terminal_progress
     from dataaudit.io.output_set import check_folder_target, output_policy
     from dataaudit.runner import run_pipeline
     from dataaudit.training.loop import format_log_line
 
     console = Console(highlight=False, quiet=quiet)
 
-    def log(message: str) -> None:
-        console.print(escape(message))
-
-    def on_train_log(row: dict[str, Any]) -> None:
-        console.print(f"[dim]  {escape(format_log_line(row))}[/]")
-
     with output_policy("run", [*inputs, config.data, config.test], force=force):
         check_folder_target(config.output_dir)  # refuse before the work, not after it
-        result = run_pipeline(config, log=log, on_train_log=on_train_log, compare_without_cleaning=compare)
+        with terminal_progress(not (quiet or no_progress)) as progress:
+            # The stage lines go to stdout, above the display (erased while they print).
+
+            def log(message: str) -> None:
+                with display_paused(progress):
+                    console.print(escape(message))
+
+            def on_train_log(row: dict[str, Any]) -> None:
+                progress.step(f"step {row['step']:,}, epoch {row['epoch']}")
+                with display_paused(progress):
+                    console.print(f"[dim]  {escape(format_log_line(row))}[/]")
+
+            result = run_pipeline(config, log=log, on_train_log=on_train_log, compare_without_cleaning=compare,
+                                  progress=progress)
     summary = result.summary
     if result.exit_code:
         from dataaudit.exceptions import FindingsAtThreshold
@@ -65,6 +75,7 @@ def register(app: typer.Typer) -> None:
         compare: bool = typer.Option(False, "--compare-without-cleaning", help="Also train without the audit's cleaning and report both test scores."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the report path."),
         force: bool = typer.Option(False, "--force", help="Replace the output folder even if it holds files dataaudit did not write (never an input)."),
+        no_progress: bool = typer.Option(False, "--no-progress", help=NO_PROGRESS_HELP),
     ) -> None:
         """Run inspect → fit-transform → train as a pipeline file declares, into one report.
 
@@ -75,7 +86,7 @@ def register(app: typer.Typer) -> None:
         config = load_pipeline(pipeline)
         if out is not None:
             config.output = out
-        _run(config, quiet=quiet, compare=compare, force=force, inputs=(pipeline,))
+        _run(config, quiet=quiet, compare=compare, force=force, inputs=(pipeline,), no_progress=no_progress)
 
     @app.command("demo")
     @cli_errors
@@ -85,6 +96,7 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", help="Seed for the planted defects, split and training."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the report path."),
         force: bool = typer.Option(False, "--force", help="Replace --out even if it holds files dataaudit did not write."),
+        no_progress: bool = typer.Option(False, "--no-progress", help=NO_PROGRESS_HELP),
     ) -> None:
         """All stages on a bundled dataset with planted defects and a clean held-out test set.
 
@@ -109,4 +121,4 @@ def register(app: typer.Typer) -> None:
             train={"batch_norm": True, "max_epochs": 60},
             ensemble=5,
         )
-        _run(config, quiet=quiet, compare=True, force=force)
+        _run(config, quiet=quiet, compare=True, force=force, no_progress=no_progress)

@@ -32,6 +32,7 @@ import pandas as pd
 
 from dataaudit.exceptions import ConfigError, InputError
 from dataaudit.grouping import StreamingRowHasher, cell_hashes, identity_columns_of
+from dataaudit.progress import NO_PROGRESS, Progress
 from dataaudit.transforms.cleaning import (
     RowHashes,
     identity_from_findings,
@@ -68,7 +69,7 @@ __all__ = ["fit_chunked"]
 
 
 def fit_chunked(data: Any, label: str, out: Path, findings: Any, config: TransformConfig,
-                started: float) -> TransformSummary:
+                started: float, progress: Progress = NO_PROGRESS) -> TransformSummary:
     """``fit_transform`` with ``config.chunksize`` set (see the module docstring)."""
     from dataaudit.dataset import Dataset, infer_roles
     from dataaudit.expectations import build_suite
@@ -84,7 +85,9 @@ def fit_chunked(data: Any, label: str, out: Path, findings: Any, config: Transfo
     chunksize = int(config.chunksize or 0)
 
     # Pass 1 and the plan.
-    scan = _scan(path, label, chunksize, config)
+    progress.stage("loading (pass 1 of 2)")
+    scan = _scan(path, label, chunksize, config, progress)
+    progress.stage("cleaning")
     inferred = infer_roles(scan.sample, label, config.id_column)
     if config.group is not None:
         if config.group not in inferred or config.group == label:
@@ -104,6 +107,7 @@ def fit_chunked(data: Any, label: str, out: Path, findings: Any, config: Transfo
         notes.extend(reliance_warnings(audit, config))
     leaky = drop_leaky(audit, roles, config, notes)
     hashes = _row_identity(scan, inferred, label, config, audit, notes)
+    progress.stage("split")
     y, classes = label_arrays(scan.labels, task)
     acc, y, n_groups = plan_rows(hashes, y, scan.labels.isna().to_numpy(), task, classes, audit, config,
                                  set(), None, entity=scan.entity, source=str(path))
@@ -112,6 +116,8 @@ def fit_chunked(data: Any, label: str, out: Path, findings: Any, config: Transfo
         raise InputError(f"{path}: no training rows are left after cleaning; check the policy.")
 
     # The encoder is fitted on the sampled training rows; the scaler and PCA on every training row.
+    progress.stage("fit (pass 2 of 2)")
+    progress.step("encoder, from the sample")
     train_sample = scan.sample[acc.split[scan.sample.index.to_numpy()] == 0]
     encoder = TabularEncoder(roles, label, max_categories=config.max_categories).fit(train_sample)
     if encoder.n_features_out_ == 0:
@@ -121,12 +127,13 @@ def fit_chunked(data: Any, label: str, out: Path, findings: Any, config: Transfo
     with _spill_folder(out, encoder.n_features_out_) as spill:
         # Pass 2: encode, scaler and PCA statistics, exact suite statistics, spill per split.
         moments = None if transform_.scaler is None and transform_.pca is None else train_moments(transform_, [])
-        suite_stats = _encode_pass(path, chunksize, scan.types, acc, encoder, spill, moments)
+        suite_stats = _encode_pass(path, chunksize, scan.types, acc, encoder, spill, moments, progress)
         # The quarantined rows are read back once, exactly as the file holds them.
         q_rows = np.flatnonzero(acc.split < 0).astype(np.int64)
         quarantine = quarantine_frame(scan.sample.iloc[:0], q_rows, [acc.removed[int(r)] for r in q_rows],
                                       source=path)
         if moments is not None:
+            progress.step("scaler and PCA" if transform_.pca is not None else "scaler")
             fit_scaler_and_pca(transform_, moments)
         suite = build_suite(train_sample, name=f"{path.name}-train", roles=roles, label=label, seed=config.seed)
         _apply_suite_stats(suite, suite_stats)
@@ -140,8 +147,9 @@ def fit_chunked(data: Any, label: str, out: Path, findings: Any, config: Transfo
                       "dropped_leaky_columns": leaky},
             sizes=sizes, transform_=transform_, unknown={}, eval_files={},
         )
+        progress.stage("apply and writing")
         write_artifacts(out, manifest, transform_, quarantine, suite,
-                        _SplitWriter(spill, transform_, acc.split, y, config))
+                        _SplitWriter(spill, transform_, acc.split, y, config, progress))
     return summarize(out, manifest, started)
 
 
@@ -159,7 +167,7 @@ class _Scan:
     entity: np.ndarray | None  # per-row key of the entity column (config.group), or None
 
 
-def _scan(path: Path, label: str, chunksize: int, config: TransformConfig) -> _Scan:
+def _scan(path: Path, label: str, chunksize: int, config: TransformConfig, progress: Progress) -> _Scan:
     """Pass 1: row hashes, labels, column dtypes and a seeded sample (the smallest random keys)."""
     rng = np.random.default_rng(config.seed)
     hasher = StreamingRowHasher(label, config.id_column)
@@ -197,6 +205,7 @@ def _scan(path: Path, label: str, chunksize: int, config: TransformConfig) -> _S
             merged, keys = merged.iloc[keep], keys[keep]
         sample, sample_keys = merged, keys
         n += len(chunk)
+        progress.step(f"chunks read: hashes, labels, sample ({n:,} rows)", len(labels), None)
     if columns is None or sample is None or n == 0:
         raise InputError(f"{path}: has a header but no data rows.")
     # Chunks may type a column differently (int here, float or a stray string there): one type each.
@@ -281,16 +290,18 @@ def _spill_folder(out: Path, width: int) -> Iterator[_Spill]:
 
 
 def _encode_pass(path: Path, chunksize: int, types: ColumnTypes, acc: RowAccounting, encoder: TabularEncoder,
-                 spill: _Spill, moments: Any) -> dict[str, dict[str, float]]:
+                 spill: _Spill, moments: Any, progress: Progress) -> dict[str, dict[str, float]]:
     """Pass 2: spill each split's encoded rows, stream the training moments and suite statistics.
 
     Returns the suite statistics of the training rows.
     """
     suite_stats: dict[str, dict[str, float]] = {}
     handles = {name: open(spill.path(name), "wb") for name in SPLIT_NAMES}  # noqa: SIM115
+    n_chunks = -(-len(acc.split) // chunksize)
     try:
         start = 0
-        for chunk in _read_chunks(path, chunksize, types):
+        for done, chunk in enumerate(_read_chunks(path, chunksize, types)):
+            progress.step("chunks encoded; scaler and PCA statistics", done, n_chunks)
             chunk.index = pd.RangeIndex(start, start + len(chunk))
             part = acc.split[start: start + len(chunk)]
             start += len(chunk)
@@ -302,6 +313,7 @@ def _encode_pass(path: Path, chunksize: int, types: ColumnTypes, acc: RowAccount
                     if name == "train" and moments is not None:
                         moments.update(encoded)
                     handles[name].write(np.ascontiguousarray(encoded).tobytes())
+        progress.step("chunks encoded; scaler and PCA statistics", n_chunks, n_chunks)
     finally:
         for handle in handles.values():
             handle.close()
@@ -361,7 +373,8 @@ class _SplitWriter:
     """
 
     def __init__(self, spill: _Spill, transform_: Any, split: np.ndarray, y: np.ndarray,
-                 config: TransformConfig) -> None:
+                 config: TransformConfig, progress: Progress = NO_PROGRESS) -> None:
+        self.progress = progress
         self.spill = spill
         self.transform = transform_
         self.split = split
@@ -377,17 +390,21 @@ class _SplitWriter:
         dtype = np.dtype(self.config.dtype)
         measured = {"train": StreamingMoments(covariance=True), "val": StreamingMoments(covariance=False)}
         for index, name in enumerate(SPLIT_NAMES):
+            self.progress.task(f"{name}.npz", index + 1, len(SPLIT_NAMES))
             rows = np.flatnonzero(self.split == index).astype(np.int64)
             specs = {"X": ((len(rows), width), dtype), "y": ((len(rows),), self.y.dtype),
                      "row": ((len(rows),), np.dtype(np.int64))}
             with atomic_path(folder / f"{name}.npz") as target:
                 writer = NpzStreamWriter(target, specs)
                 writer.begin("X")
+                written = 0
                 for block in self.spill.blocks(name):
                     X = self.transform.apply_encoded(block)
                     if name in measured:
                         measured[name].update(X)
                     writer.write(X)
+                    written += len(X)
+                    self.progress.step("rows transformed and written", written, len(rows))
                 writer.begin("y")
                 writer.write(self.y[rows])
                 writer.begin("row")

@@ -10,6 +10,7 @@ import numpy as np
 
 from dataaudit.exceptions import InputError
 from dataaudit.grouping import identity_columns
+from dataaudit.progress import NO_PROGRESS, Progress
 from dataaudit.transforms.config import TransformConfig, TransformSummary
 from dataaudit.transforms.encoding import TabularEncoder
 from dataaudit.transforms.fitting import (
@@ -44,22 +45,26 @@ __all__ = ["fit_in_memory"]
 
 
 def fit_in_memory(data: Any, label: str, out: Path, findings: Any, config: TransformConfig,
-                  started: float) -> TransformSummary:
+                  started: float, progress: Progress = NO_PROGRESS) -> TransformSummary:
     """``fit_transform`` for a table that fits in memory (see ``dataaudit.transforms.pipeline``)."""
     from dataaudit.expectations import build_suite
     from dataaudit.transforms import StreamingMoments
     from dataaudit.transforms.fitted import FittedTransform
 
+    progress.stage("loading")
     dataset = load_input(data, label, config)
     if dataset.group != config.group:
         config = dataclasses.replace(config, group=dataset.group)
     frame = dataset.frame
     roles = roles_with_drops(dataset.roles, config, dataset.name)
     task = dataset.task or "classification"
-    audit, notes = audit_for_cleaning(findings, dataset, config)
+    progress.stage("cleaning")
+    audit, notes = audit_for_cleaning(findings, dataset, config, progress)
+    progress.step("row identity and copy groups")
     hashes, notes_identity = row_identity(dataset, audit)
     notes.extend(notes_identity)
     leaky = drop_leaky(audit, roles, config, notes)
+    progress.stage("split")
     label_missing = frame[label].isna().to_numpy()
     y, classes = label_arrays(frame[label], task)
     evals = load_eval_files(dataset, label, config, identity_columns(dataset), task, classes)
@@ -76,18 +81,24 @@ def fit_in_memory(data: Any, label: str, out: Path, findings: Any, config: Trans
         raise InputError(f"{dataset.name}: no training rows are left after cleaning; check the policy.")
     train_rows = np.flatnonzero(acc.split == 0)
 
+    progress.stage("fit")
+    progress.step("expectation suite")
     suite = build_suite(frame, name=f"{dataset.name}-train", roles=roles, label=label, seed=config.seed,
                         rows=train_rows)
+    progress.step("encoder")
     encoder = TabularEncoder(roles, label, max_categories=config.max_categories).fit(frame, rows=train_rows)
     if encoder.n_features_out_ == 0:
         raise InputError(f"{dataset.name}: no usable feature columns (dropped: {encoder.dropped_with_reasons()}).")
     transform_ = FittedTransform(encoder, make_scaler(config), make_pca(config), dtype=config.dtype)
     encoded_train = encoder.transform(frame, rows=train_rows)
     if transform_.scaler is not None or transform_.pca is not None:
+        progress.step("scaler and PCA" if transform_.pca is not None else "scaler")
         fit_scaler_and_pca(transform_, train_moments(transform_, [encoded_train]))
     arrays: dict[str, dict[str, np.ndarray]] = {}
     unknown: dict[str, dict[str, int]] = {}
+    progress.stage("apply")
     for index, name in enumerate(SPLIT_NAMES):
+        progress.task(name, index + 1, len(SPLIT_NAMES))
         encoder.unknown_counts_ = {}
         if name != "train" and name in evals:
             encoded = encoder.transform(evals[name]["frame"])
@@ -99,10 +110,12 @@ def fit_in_memory(data: Any, label: str, out: Path, findings: Any, config: Trans
         unknown[name] = dict(encoder.unknown_counts_)
         del encoded
 
+    progress.step("verifying the output (train covariance, val statistics)")
     verification = verification_stats(
         transform_, StreamingMoments(covariance=True).update(arrays["train"]["X"]),
         StreamingMoments(covariance=False).update(arrays["val"]["X"]) if len(arrays["val"]["X"]) else None, config,
     )
+    progress.stage("writing")
     q_rows = np.array(sorted(acc.removed), dtype=np.int64)
     quarantine = quarantine_frame(frame, q_rows, [acc.removed[int(r)] for r in q_rows],
                                   source=dataset.path if dataset.file_format != "memory" else None,

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from dataaudit.progress import NO_PROGRESS, Progress
 from dataaudit.transforms.apply import transform
 from dataaudit.transforms.config import (
     TransformConfig,
@@ -42,6 +43,7 @@ def fit_transform(
     *,
     findings: Any = None,
     config: TransformConfig | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> TransformSummary:
     """Clean, split, fit the transforms on train only, and save the artifact folder ``out``.
 
@@ -58,6 +60,9 @@ def fit_transform(
         policy needs (near duplicates; label issues when suspects are not kept) are run.
     config : TransformConfig, optional
         Policy, split and transform options (defaults: see TransformConfig).
+    progress : Progress, optional
+        Told each stage (loading, cleaning, split, fit, apply, writing), the checks the cleaning
+        runs and, with ``chunksize``, the chunks done; silent by default (``dataaudit.progress``).
 
     Returns
     -------
@@ -80,5 +85,5 @@ def fit_transform(
     config = config or TransformConfig()
     started = time.perf_counter()
     if config.chunksize:
-        return fit_chunked(data, label, Path(out), findings, config, started)
-    return fit_in_memory(data, label, Path(out), findings, config, started)
+        return fit_chunked(data, label, Path(out), findings, config, started, progress)
+    return fit_in_memory(data, label, Path(out), findings, config, started, progress)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from dataaudit.exceptions import DataAuditError, InputError
 from dataaudit.grouping import hash_rows, identity_columns
+from dataaudit.progress import NO_PROGRESS, Progress
 from dataaudit.transforms.cleaning import (
     RowHashes,
     check_removal_cap,
@@ -102,8 +103,9 @@ def drop_leaky(audit: Any, roles: dict[str, str], config: TransformConfig, notes
     return flagged
 
 
-def audit_for_cleaning(findings: Any, dataset: Any, config: TransformConfig) -> tuple[Any, list[str]]:
-    """The AuditResult to clean from (loaded, or computed by the needed checks) and notes."""
+def audit_for_cleaning(findings: Any, dataset: Any, config: TransformConfig,
+                       progress: Progress = NO_PROGRESS) -> tuple[Any, list[str]]:
+    """The AuditResult to clean from (loaded, or computed by the needed checks, told to ``progress``) and notes."""
     from dataaudit.findings import AuditResult
 
     notes: list[str] = []
@@ -130,7 +132,7 @@ def audit_for_cleaning(findings: Any, dataset: Any, config: TransformConfig) -> 
             notes.append(f"no registered check emits {code!r}; not used")
         if not names:
             return None, notes
-        audit = run_checks(dataset, checks=names, seed=config.seed)
+        audit = run_checks(dataset, checks=names, seed=config.seed, progress=progress)
         for result in audit.checks:
             if result.status in ("errored", "skipped") and result.check not in relied_on_checks(config):
                 notes.append(f"check {result.check} {result.status}: {result.error or result.reason}")
