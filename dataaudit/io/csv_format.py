@@ -96,10 +96,10 @@ def sniff_csv(path: str | Path, encoding: str | None = None) -> CsvFormat:
         text_head = head.decode(encoding, errors="strict")
     except UnicodeDecodeError as exc:
         if len(head) < SNIFF_BYTES or exc.start < len(head) - 4:  # a character cut at the block end is fine
-            raise InputError(undecodable_message(path, encoding, detected=declared is None)) from None
+            raise InputError(undecodable_message(path, encoding, detected=declared is None)) from exc
         text_head = head[: exc.start].decode(encoding)
     except UnicodeError as exc:  # e.g. a UTF-32 mark on bytes that are not UTF-32
-        raise InputError(f"{path}: cannot decode as {display_encoding(encoding)} ({exc}). Pass --encoding.") from None
+        raise InputError(f"{path}: cannot decode as {display_encoding(encoding)} ({exc}). Pass --encoding.") from exc
     delimiter = _sniff_delimiter(path, text_head)
     header = _header(text_head, delimiter)
     if not any(h.strip() for h in header):
@@ -239,17 +239,17 @@ def read_csv_file(path: Path, encoding: str | None) -> tuple[pd.DataFrame, CsvFo
     fmt = sniff_csv(path, encoding)
     try:
         frame = read_csv_frame(fmt)
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as decode_error:
         late = None if encoding else late_encoding(path, fmt.encoding, fmt.notes)
         if late is None:
-            raise InputError(undecodable_message(path, fmt.encoding, detected=encoding is None)) from None
+            raise InputError(undecodable_message(path, fmt.encoding, detected=encoding is None)) from decode_error
         fmt.encoding = late
         try:
             frame = read_csv_frame(fmt)
         except (ValueError, pd.errors.ParserError) as exc:
-            raise parser_error(fmt, exc) from None
+            raise parser_error(fmt, exc) from exc
     except (ValueError, pd.errors.ParserError, csv.Error) as exc:
-        raise parser_error(fmt, exc) from None
+        raise parser_error(fmt, exc) from exc
     if frame.empty and len(frame.columns):
         raise InputError(f"{path}: has a header but no data rows. Pass a file with at least one data row.")
     check_field_counts(fmt, frame)

@@ -57,11 +57,11 @@ def _explicit_encoding(path: Path, head: bytes, encoding: str) -> str:
         if not getattr(info, "_is_text_encoding", True):  # base64, rot13 ...: bytes-to-bytes codecs
             raise LookupError(encoding)
         name = info.name
-    except LookupError:
+    except LookupError as exc:
         raise InputError(
             f"{path}: unknown encoding {encoding!r}. Pass a Python codec name such as utf-8, "
             "cp1252, latin-1 or utf-16."
-        ) from None
+        ) from exc
     if name == "utf-8" and head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     return encoding
@@ -95,12 +95,12 @@ def detect_encoding(path: Path, head: bytes, encoding: str | None, notes: list[d
                 raise InputError(
                     f"{path}: looks like a binary file (NUL and non-UTF-8 bytes in the first 8 KB), not "
                     "CSV or Parquet. Pass a CSV, TSV or Parquet file (or its --encoding)."
-                ) from None
+                ) from exc
             if not head[: exc.start].isascii():
-                raise InputError(_mixed_message(path, head, exc.start)) from None
+                raise InputError(_mixed_message(path, head, exc.start)) from exc
             guessed = _detect(head, COMMON_8BIT)
             if guessed is None:
-                raise InputError(undecodable_message(path, "utf-8")) from None
+                raise InputError(undecodable_message(path, "utf-8")) from exc
             notes.append(_encoding_note(path, guessed, "is not UTF-8"))
             return guessed
     return "utf-8-sig"  # strips a UTF-8 byte-order mark when there is one

@@ -167,14 +167,14 @@ def read_raw_rows(path: str | Path, rows: Any, encoding: str | None = None) -> p
     want = set(wanted)
     try:
         found = _scan_rows(fmt, want)
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as decode_error:
         late = None if encoding else late_encoding(path, fmt.encoding, fmt.notes)
         if late is None:
-            raise InputError(undecodable_message(path, fmt.encoding)) from None
+            raise InputError(undecodable_message(path, fmt.encoding)) from decode_error
         fmt.encoding = late
         found = _scan_rows(fmt, want)
     except csv.Error as exc:
-        raise InputError(f"{path}: cannot parse as delimited text ({exc}).") from None
+        raise InputError(f"{path}: cannot parse as delimited text ({exc}).") from exc
     missing = sorted(want - set(found))
     if missing:
         raise InputError(f"{path}: has no data row {missing[0]} (rows count from 0); was it changed?")

@@ -48,7 +48,7 @@ def read_parquet_table(path: Path) -> Any:
     try:
         schema = pq.read_schema(path)
     except Exception as exc:  # pyarrow raises several unrelated types for corrupt files
-        raise _parquet_error(path, exc) from None
+        raise _parquet_error(path, exc) from exc
     names = [str(n) for n in schema.names]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -56,7 +56,7 @@ def read_parquet_table(path: Path) -> Any:
     try:
         table = pq.read_table(path)
     except Exception as exc:
-        raise _parquet_error(path, exc) from None
+        raise _parquet_error(path, exc) from exc
     if table.num_rows == 0:
         raise InputError(f"{path}: has columns but no data rows. Pass a file with at least one data row.")
     return table
@@ -78,7 +78,7 @@ def read_parquet(path: Path) -> tuple[pd.DataFrame, dict[str, str]]:
     try:
         frame = plain.to_pandas()
     except Exception as exc:  # e.g. timestamps out of the nanosecond range, unknown extension types
-        raise InputError(f"{path}: cannot convert the Parquet columns to a table ({_first_line(exc)}).") from None
+        raise InputError(f"{path}: cannot convert the Parquet columns to a table ({_first_line(exc)}).") from exc
     frame = frame.reset_index(drop=True)
     for name in unsupported:
         frame[name] = pd.Series([_as_text(v) for v in table.column(name).to_pylist()], dtype=object)

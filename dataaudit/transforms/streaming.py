@@ -280,17 +280,17 @@ class CsvChunks:
                     yielded += len(chunk)
                     yield chunk
                 return
-            except UnicodeDecodeError:
+            except UnicodeDecodeError as decode_error:
                 late = None if self.declared_encoding else late_encoding(self.path, fmt.encoding, fmt.notes)
                 if late is None:
-                    raise InputError(undecodable_message(self.path, fmt.encoding)) from None
+                    raise InputError(undecodable_message(self.path, fmt.encoding)) from decode_error
                 # Everything before the first bad byte is ASCII, so the rows already yielded read
                 # the same in the detected encoding: go on from the next row.
                 fmt.encoding = late
             except (ValueError, pd.errors.ParserError) as exc:
                 if isinstance(exc, InputError):
                     raise
-                raise parser_error(fmt, exc) from None
+                raise parser_error(fmt, exc) from exc
 
     def _chunks(self, skip: int) -> Iterator[Any]:
         import pandas as pd
