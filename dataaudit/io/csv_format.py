@@ -13,6 +13,8 @@ import csv
 import io
 import re
 import warnings
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,16 @@ from dataaudit.io.encodings import (
     display_encoding,
     late_encoding,
     undecodable_message,
+)
+from dataaudit.io.line_endings import (
+    LoneCrText,
+    RestoredChunks,
+    header_line_ending,
+    lone_cr_lines,
+    lone_cr_sentinel,
+    mark_lone_cr,
+    restore_cr,
+    restore_fields,
 )
 from dataaudit.io.parquet import PARQUET_MAGIC
 
@@ -42,6 +54,9 @@ class CsvFormat:
     delimiter: str
     header: list[str]
     notes: list[dict[str, Any]] = field(default_factory=list)
+    # None, or the character that stands for a lone CR while the file is parsed: set when the
+    # file's line ending is LF and a CR without an LF after it is data (see ``line_endings``).
+    lone_cr: str | None = None
 
     @property
     def file_format(self) -> str:
@@ -50,6 +65,23 @@ class CsvFormat:
     def read_options(self) -> dict[str, Any]:
         """Keyword arguments of ``pandas.read_csv`` for this file."""
         return {"sep": self.delimiter, "encoding": self.encoding}
+
+    @contextmanager
+    def lines(self) -> Iterator[Iterable[str]]:
+        """The file's lines, for ``csv.reader`` (read its records' fields through ``fields``)."""
+        if self.lone_cr is None:
+            with open(self.path, encoding=self.encoding, newline="") as handle:
+                yield handle
+            return
+        lines = lone_cr_lines(self.path, self.encoding, self.lone_cr)
+        try:
+            yield lines
+        finally:
+            lines.close()
+
+    def fields(self, record: list[str]) -> list[str]:
+        """The values of one ``csv.reader`` record of ``lines`` as the file holds them."""
+        return record if self.lone_cr is None else restore_fields(record, self.lone_cr)
 
 
 def _sniff_delimiter(path: Path, text_head: str) -> str:
@@ -100,8 +132,14 @@ def sniff_csv(path: str | Path, encoding: str | None = None) -> CsvFormat:
         text_head = head[: exc.start].decode(encoding)
     except UnicodeError as exc:  # e.g. a UTF-32 mark on bytes that are not UTF-32
         raise InputError(f"{path}: cannot decode as {display_encoding(encoding)} ({exc}). Pass --encoding.") from exc
+    # A lone CR is data when the file's line ending is LF: pandas.to_csv writes such text bare.
+    lone_cr = lone_cr_sentinel(path, encoding) if header_line_ending(text_head) == "\n" else None
+    if lone_cr is not None:
+        text_head = mark_lone_cr(text_head, lone_cr)
     delimiter = _sniff_delimiter(path, text_head)
     header = _header(text_head, delimiter)
+    if lone_cr is not None:
+        header = restore_fields(header, lone_cr)
     if not any(h.strip() for h in header):
         raise InputError(f"{path}: the first line is not a header row. Add a header with column names.")
     seen: dict[str, int] = {}
@@ -112,7 +150,7 @@ def sniff_csv(path: str | Path, encoding: str | None = None) -> CsvFormat:
         raise InputError(
             f"{path}: duplicate column name(s) {dupes} in the header. Rename them so each is unique."
         )
-    fmt = CsvFormat(path, encoding, delimiter, header, notes)
+    fmt = CsvFormat(path, encoding, delimiter, header, notes, lone_cr)
     _check_head_rows(fmt, text_head, complete=len(head) < SNIFF_BYTES)
     return fmt
 
@@ -147,8 +185,8 @@ def first_ragged_row(fmt: CsvFormat, start_row: int = 0) -> tuple[int, int, list
     from the header's; the line is where the record starts (1 = the header)."""
     n_columns = len(fmt.header)
     try:
-        with open(fmt.path, encoding=fmt.encoding, newline="") as handle:
-            reader = csv.reader(handle, delimiter=fmt.delimiter)
+        with fmt.lines() as lines:
+            reader = csv.reader(lines, delimiter=fmt.delimiter)
             header_seen = False
             row = -1
             line = 0
@@ -218,7 +256,18 @@ def read_csv_frame(fmt: CsvFormat, **options: Any) -> Any:
         # The chunked (fast) parser warns about columns whose type differs between chunks;
         # such columns arrive as object and are typed by coerce_mostly_numeric below.
         warnings.simplefilter("ignore", pd.errors.DtypeWarning)
-        return pd.read_csv(fmt.path, **fmt.read_options(), **options)
+        if fmt.lone_cr is None:
+            return pd.read_csv(fmt.path, **fmt.read_options(), **options)
+        text = LoneCrText(fmt.path, fmt.encoding, fmt.lone_cr)
+        try:
+            result = pd.read_csv(text, sep=fmt.delimiter, **options)
+        except BaseException:
+            text.close()
+            raise
+    if options.get("chunksize") is not None or options.get("iterator"):
+        return RestoredChunks(result, text, fmt.lone_cr)
+    text.close()
+    return restore_cr(result, fmt.lone_cr)
 
 
 def parser_error(fmt: CsvFormat, exc: Exception) -> InputError:

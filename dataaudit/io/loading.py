@@ -8,7 +8,8 @@ settles the encoding, the delimiter and the header once, with the same checks:
   charset-normalizer is confident, else the message names ``--encoding utf-16-le``; text that is
   not UTF-8 is tried against the common 8-bit encodings (cp1252, latin-1, ISO-8859-15) and read
   with the one the detector picks, which is reported (finding ``encoding_detected``);
-- line endings ``\\n``, ``\\r\\n`` and ``\\r`` (also mixed);
+- line endings ``\\n``, ``\\r\\n`` and ``\\r`` (also mixed); in a file whose line ending is LF a lone
+  ``\\r`` is data (``line_endings``);
 - ragged rows: a row with more or fewer fields than the header is an error naming its line
   (pandas would silently turn extra leading fields into the index and shift every column);
 - duplicate header names are an error; near-identical ones are the ``similar_column_names`` check.
@@ -18,8 +19,8 @@ role ``unsupported`` and a finding; such a label, duplicate names or zero rows a
 column of dates with several UTC offsets is converted to UTC, with a finding.
 
 The parts live beside this module: ``encodings`` (byte-order marks, detection), ``csv_format``
-(``sniff_csv``, ``CsvFormat``, field counts), ``parquet`` and ``column_types`` (numeric coercion,
-UTC offsets); their public names are re-exported here, where callers import them.
+(``sniff_csv``, ``CsvFormat``, field counts), ``line_endings``, ``parquet`` and ``column_types``
+(numeric coercion, UTC offsets); their public names are re-exported here, where callers import them.
 """
 
 from __future__ import annotations
@@ -137,12 +138,12 @@ def _scan_rows(fmt: CsvFormat, want: set[int]) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {}
     if not want:
         return found
-    with open(fmt.path, encoding=fmt.encoding, newline="") as handle:
-        records = (r for r in csv.reader(handle, delimiter=fmt.delimiter) if r)
+    with fmt.lines() as lines:
+        records = (r for r in csv.reader(lines, delimiter=fmt.delimiter) if r)
         next(records, None)  # the header
         for row, record in enumerate(records):
             if row in want:
-                found[row] = record
+                found[row] = fmt.fields(record)
                 if len(found) == len(want):
                     break
     return found

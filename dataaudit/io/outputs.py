@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-__all__ = ["atomic_path", "atomic_write_text", "atomic_write_bytes", "atomic_write_json", "atomic_savez"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["atomic_path", "atomic_write_text", "atomic_write_bytes", "atomic_write_json", "atomic_savez",
+           "write_rows_csv"]
 
 
 @contextlib.contextmanager
@@ -73,3 +78,20 @@ def atomic_savez(target: str | Path, **arrays: np.ndarray) -> Path:
         # values here are arrays (object dtype refused above), so widen them for the checker only.
         np.savez_compressed(handle, allow_pickle=False, **arrays)  # a structured object field fails too
     return Path(target)
+
+
+def write_rows_csv(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write rows (quarantine.csv) so that every CSV reader gets their text back exactly.
+
+    pandas (Python's ``csv`` writer with an LF line ending) quotes a value holding ``\\n`` but
+    not one holding only ``\\r``, which most readers take for a line end: when a text value holds
+    a ``\\r``, every text value is quoted.
+    """
+    import pandas as pd
+
+    holds_cr = any(
+        bool(frame[c].map(lambda v: isinstance(v, str) and "\r" in v).astype(bool).any())
+        for c in frame.columns
+        if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])
+    )
+    frame.to_csv(path, index=False, quoting=csv.QUOTE_NONNUMERIC if holds_cr else csv.QUOTE_MINIMAL)

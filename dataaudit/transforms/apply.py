@@ -88,6 +88,7 @@ def transform(
     from dataaudit.io.artifacts import NpzStreamWriter, load_artifacts
     from dataaudit.io.loading import read_table
     from dataaudit.io.output_set import check_file_target, discard_output_file, output_file
+    from dataaudit.io.outputs import write_rows_csv
 
     if on_invalid not in ON_INVALID:
         raise ConfigError(f"on_invalid={on_invalid!r} must be one of {list(ON_INVALID)}.")
@@ -144,7 +145,7 @@ def transform(
                                       source=None if isinstance(data, pd.DataFrame) else Path(data))
         quarantine_path = stale_quarantine
         with output_file(quarantine_path, "transform") as target:
-            quarantine.to_csv(target, index=False)
+            write_rows_csv(quarantine, target)
     else:
         discard_output_file(stale_quarantine)  # one from an earlier run would describe other rows
     transform_.encoder.unknown_counts_ = {}

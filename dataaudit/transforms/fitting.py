@@ -209,13 +209,13 @@ def write_artifacts(out: Path, manifest: Manifest, transform_: Any, quarantine: 
     """
     from dataaudit.io.artifacts import artifact_folder, npz_record, sha256_file
     from dataaudit.io.manifest import NPZ_FILES, SUITE_FILE, FileRecord
-    from dataaudit.io.outputs import atomic_path, atomic_savez, atomic_write_json
+    from dataaudit.io.outputs import atomic_path, atomic_savez, atomic_write_json, write_rows_csv
 
     with artifact_folder(out) as tmp:
         atomic_savez(tmp / "transform.npz", **transform_.state_arrays())
         manifest.verification = write_splits(tmp)
         with atomic_path(tmp / "quarantine.csv") as path:
-            quarantine.to_csv(path, index=False)
+            write_rows_csv(quarantine, path)
         atomic_write_json(tmp / SUITE_FILE, suite)
         manifest.files = {name: FileRecord.from_dict(npz_record(tmp / name), name, npz=True) for name in NPZ_FILES}
         manifest.files[SUITE_FILE] = FileRecord(sha256_file(tmp / SUITE_FILE))
