@@ -1,4 +1,4 @@
-"""Duplicate groups: exact copies of table rows and near copies in a feature space.
+"""Duplicate groups: exact copies of table rows, and the search primitives of near copies.
 
 The row-identity rule lives here, once: two rows are the same record when equal on the identity
 columns (``identity_columns``: all but the label and the ID columns). The duplicate, near-duplicate
@@ -9,25 +9,22 @@ Exact groups hash each row column by column (``pandas.util.hash_array``, O(n)), 
 compare hash-equal rows cell by cell: a hash collision never merges different rows. NaN equals NaN
 and -0.0 equals 0.0.
 
-Near groups link two rows whose Euclidean distance is at most ``relative_threshold`` times the
-typical nearest-neighbour distance (the median, over a seeded sample of rows, of the distance to
-the nearest row that is not an identical copy) and take connected components of those links, so
-groups have any size. Candidate pairs come from an exact radius search for small inputs and from
+The near-copy rule (``checks/_near_search.py``, used by the near-duplicate and train/test-overlap
+checks) builds on the search primitives at the end of this module: candidate pairs from
 Euclidean locality-sensitive hashing (random projections quantized into buckets, several tables,
-a sort-and-window pass per table) for large ones; every candidate pair is verified with an exact
-distance, so precision does not depend on the hashing, only recall does.
+a sort-and-window pass per table), exact pair distances that verify every candidate (precision
+does not depend on the hashing, only recall does), and the connected components of the links.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from dataaudit.exceptions import ConfigError, InputError
+from dataaudit.exceptions import InputError
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
@@ -40,11 +37,8 @@ __all__ = [
     "groups_from_codes",
     "StreamingRowHasher",
     "exact_duplicate_groups",
-    "near_duplicate_groups",
-    "near_pairs",
-    "typical_nn_distance",
     "hash_rows",
-    "NearDuplicateInfo",
+    "pair_distances",
     "DEFAULT_RELATIVE_THRESHOLD",
     "EXACT_SEARCH_MAX_ROWS",
 ]
@@ -298,55 +292,7 @@ def _may_be_id(values: pd.Series, name: str, id_column: str | None) -> bool:
     return name == id_column or _named_like_id(name) or bool(values.nunique(dropna=False) >= 0.5 * len(values))
 
 
-# ---- near groups ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class NearDuplicateInfo:
-    """How ``near_duplicate_groups`` decided, for reports and tests.
-
-    Attributes
-    ----------
-    threshold : float
-        Distance at or below which two rows are linked (``relative_threshold * typical_nn_distance``).
-    typical_nn_distance : float
-        Median distance from a sampled row to its nearest non-identical row.
-    relative_threshold : float
-        The relative threshold used.
-    method : str
-        ``"exact"`` (brute-force radius search) or ``"lsh"``.
-    n_candidates : int
-        Candidate pairs whose exact distance was computed.
-    n_pairs : int
-        Verified pairs within the threshold.
-    group_max_distance : list of float
-        Per group (same order as the groups): the largest distance between two members.
-    nearest_distance : ndarray of float, shape (n_rows,)
-        Distance to the nearest row found within the threshold; ``inf`` where none.
-    """
-
-    threshold: float
-    typical_nn_distance: float
-    relative_threshold: float
-    method: str
-    n_candidates: int
-    n_pairs: int
-    group_max_distance: list[float] = field(default_factory=list)
-    nearest_distance: np.ndarray = field(default_factory=lambda: np.empty(0))
-
-
-def _as_matrix(X: np.ndarray) -> np.ndarray:
-    X = np.asarray(X)
-    if X.ndim != 2:
-        raise InputError(f"Expected a 2-D feature matrix (rows x features), got shape {X.shape}.")
-    if X.dtype not in (np.float32, np.float64):
-        X = X.astype(np.float64)
-    if not np.isfinite(X).all():
-        raise InputError(
-            "The feature matrix has NaN or infinite values; impute or drop them before searching "
-            "for near duplicates (Dataset.feature_matrix is already imputed)."
-        )
-    return X
-
-
+# ---- near-copy search primitives ----------------------------------------------------------------
 def pair_distances(X: np.ndarray, left: np.ndarray, right: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
     """Euclidean distance of each (left[k], right[k]) pair, from differences (no cancellation)."""
     out = np.empty(len(left), dtype=np.float64)
@@ -355,54 +301,6 @@ def pair_distances(X: np.ndarray, left: np.ndarray, right: np.ndarray, chunk: in
         diff = X[left[start:stop]].astype(np.float64) - X[right[start:stop]]
         out[start:stop] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
     return out
-
-
-def typical_nn_distance(X: np.ndarray, *, sample_size: int = DEFAULT_SAMPLE_SIZE, seed: int = 0) -> float:
-    """Median distance from a seeded sample of rows to their nearest non-identical row.
-
-    Identical copies are skipped, so exact duplicates do not shrink the scale. Returns 0.0 when
-    all rows are identical or there are fewer than two rows. When ``n_rows <= sample_size`` every
-    row is used, so the result does not depend on row order.
-    """
-    from sklearn.neighbors import NearestNeighbors
-
-    X = _as_matrix(X)
-    n = len(X)
-    if n < 2:
-        return 0.0
-    rng = np.random.default_rng(seed)
-    queries = np.arange(n) if n <= sample_size else np.sort(rng.choice(n, sample_size, replace=False))
-    k = min(n, 8)
-    index = NearestNeighbors(n_neighbors=k, algorithm="brute").fit(X)
-    _, neighbours = index.kneighbors(X[queries], n_neighbors=k)
-    # Recompute the distances exactly: the GEMM trick in brute force loses tiny distances.
-    left = np.repeat(queries, k)
-    dist = pair_distances(X, left, neighbours.ravel()).reshape(len(queries), k)
-    dist[neighbours == queries[:, None]] = np.inf
-    dist[dist <= 0.0] = np.inf  # identical copies
-    nearest = dist.min(axis=1)
-    nearest = nearest[np.isfinite(nearest)]
-    if len(nearest) == 0:
-        # Every sampled row sits in a crowd of identical copies: measure on the distinct rows.
-        copies = [m for g in exact_duplicate_groups(pd.DataFrame(X)) for m in g[1:]]
-        distinct = np.setdiff1d(np.arange(n), np.asarray(copies, dtype=np.int64))
-        if len(distinct) < 2 or len(distinct) == n:
-            return 0.0
-        return typical_nn_distance(X[distinct], sample_size=sample_size, seed=seed)
-    return float(np.median(nearest))
-
-
-def _exact_candidates(X: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.neighbors import NearestNeighbors
-
-    # Slightly enlarged radius: the brute-force distances are approximate, the verification is not.
-    search = radius * 1.01 + 1e-6 * max(radius, 1e-12)
-    index = NearestNeighbors(radius=search, algorithm="brute").fit(X)
-    neighbourhoods = index.radius_neighbors(X, radius=search, return_distance=False)
-    sizes = np.fromiter((len(a) for a in neighbourhoods), dtype=np.int64, count=len(X))
-    left = np.repeat(np.arange(len(X)), sizes)
-    right = np.concatenate(neighbourhoods) if len(X) else np.empty(0, dtype=np.int64)
-    return left, right.astype(np.int64)
 
 
 def _lsh_candidates(X: np.ndarray, radius: float, rng: np.random.Generator, *, tables: int,
@@ -451,45 +349,6 @@ def _lsh_candidates(X: np.ndarray, radius: float, rng: np.random.Generator, *, t
     return np.concatenate(lefts), np.concatenate(rights)
 
 
-def near_pairs(X: np.ndarray, radius: float, *, method: Literal["auto", "exact", "lsh"] = "auto",
-               seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, int]:
-    """All pairs (i < j) with distance <= ``radius``: (left, right, distance, method, n_candidates).
-
-    ``method="exact"`` is a brute-force radius search (fine below ~20,000 rows); ``"lsh"`` finds
-    candidates by hashing (recall measured in benchmarks/bench_duplicates.py); ``"auto"`` picks
-    exact up to ``EXACT_SEARCH_MAX_ROWS`` rows. Every returned distance is computed exactly.
-    """
-    X = _as_matrix(X)
-    n = len(X)
-    if method == "auto":
-        method = "exact" if n <= EXACT_SEARCH_MAX_ROWS else "lsh"
-    if method not in ("exact", "lsh"):
-        raise ConfigError(f"Unknown near-duplicate search method {method!r}; use 'auto', 'exact' or 'lsh'.")
-    empty = np.empty(0, dtype=np.int64)
-    if n < 2 or X.shape[1] == 0 or radius < 0:
-        return empty, empty, np.empty(0), method, 0
-    if radius == 0.0:
-        # Only identical rows can be linked: group them exactly instead of searching.
-        groups = exact_duplicate_groups(pd.DataFrame(X))
-        left = np.array([g[0] for g in groups for _ in g[1:]], dtype=np.int64)
-        right = np.array([m for g in groups for m in g[1:]], dtype=np.int64)
-        return left, right, np.zeros(len(left)), method, len(left)
-    if method == "exact":
-        left, right = _exact_candidates(X, radius)
-    else:
-        left, right = _lsh_candidates(
-            X, radius, np.random.default_rng(seed), tables=LSH_TABLES, projections=LSH_PROJECTIONS,
-            bucket_factor=LSH_BUCKET_FACTOR, window=LSH_WINDOW,
-        )
-    low, high = np.minimum(left, right), np.maximum(left, right)
-    keep = low != high
-    codes = np.unique(low[keep] * np.int64(n) + high[keep])
-    low, high = codes // n, codes % n
-    distance = pair_distances(X, low, high)
-    within = distance <= radius
-    return low[within], high[within], distance[within], method, len(codes)
-
-
 def _components(n: int, left: np.ndarray, right: np.ndarray) -> list[list[int]]:
     """Connected components with at least two rows, members ascending, ordered by first member."""
     from scipy.sparse import coo_matrix
@@ -515,86 +374,3 @@ def _diameter(X: np.ndarray, members: list[int], linked: float, limit: int = 500
     block = X[members].astype(np.float64)
     diff = block[:, None, :] - block[None, :, :]
     return float(np.sqrt((diff * diff).sum(axis=2)).max())
-
-
-def near_duplicate_groups(
-    X: np.ndarray,
-    *,
-    relative_threshold: float = DEFAULT_RELATIVE_THRESHOLD,
-    seed: int = 0,
-    method: Literal["auto", "exact", "lsh"] = "auto",
-    sample_size: int = DEFAULT_SAMPLE_SIZE,
-) -> tuple[list[list[int]], NearDuplicateInfo]:
-    """Groups of rows of ``X`` that are near copies of each other.
-
-    Two rows are linked when their Euclidean distance is at most ``relative_threshold`` times the
-    typical nearest-neighbour distance (see ``typical_nn_distance``); groups are the connected
-    components of the links, so they can have any size. Identical rows are linked too (distance 0).
-
-    Parameters
-    ----------
-    X : ndarray, shape (n_rows, n_features)
-        Finite, comparably scaled features (e.g. ``Dataset.feature_matrix[0]``).
-    relative_threshold : float, default 0.02
-        Link distance as a share of the typical nearest-neighbour distance.
-    seed : int, default 0
-        Seeds the sample for the typical distance and the LSH projections; same input and seed,
-        same groups.
-    method : {"auto", "exact", "lsh"}, default "auto"
-        Candidate search; ``"auto"`` is exact up to 20,000 rows, LSH above.
-    sample_size : int, default 256
-        Rows sampled to estimate the typical nearest-neighbour distance.
-
-    Returns
-    -------
-    groups : list of list of int
-        Row positions, members ascending, groups ordered by first member.
-    info : NearDuplicateInfo
-        Threshold, typical distance, method, per-group largest distance, per-row nearest distance.
-
-    Raises
-    ------
-    ConfigError
-        For a relative threshold outside (0, 1] or an unknown method.
-    InputError
-        For a matrix that is not 2-D or has non-finite values.
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((200, 5))
-    >>> X[199] = X[3] + 1e-4
-    >>> near_duplicate_groups(X)[0]
-    [[3, 199]]
-    """
-    if not 0.0 < relative_threshold <= 1.0:
-        raise ConfigError(
-            f"relative_threshold must be in (0, 1], got {relative_threshold!r}; "
-            f"the default is {DEFAULT_RELATIVE_THRESHOLD}."
-        )
-    X = _as_matrix(X)
-    n = len(X)
-    typical = typical_nn_distance(X, sample_size=sample_size, seed=seed)
-    threshold = relative_threshold * typical
-    left, right, distance, used, n_candidates = near_pairs(X, threshold, method=method, seed=seed)
-    nearest = np.full(n, np.inf)
-    np.minimum.at(nearest, left, distance)
-    np.minimum.at(nearest, right, distance)
-    groups = _components(n, left, right)
-    group_max: list[float] = []
-    if groups:
-        link_max = np.zeros(n)
-        np.maximum.at(link_max, left, distance)
-        for members in groups:
-            group_max.append(_diameter(X, members, float(link_max[members].max())))
-    info = NearDuplicateInfo(
-        threshold=float(threshold),
-        typical_nn_distance=float(typical),
-        relative_threshold=float(relative_threshold),
-        method=used,
-        n_candidates=int(n_candidates),
-        n_pairs=int(len(left)),
-        group_max_distance=group_max,
-        nearest_distance=nearest,
-    )
-    return groups, info

@@ -138,3 +138,8 @@ def test_public_api_lists_every_stage_and_results_print_short() -> None:
     text = repr(result)
     assert text.count("\n") == 0 and len(text) < 200
     assert "d.csv" in text and "2 findings" in text
+    big = Finding("duplicates", "exact_duplicate", "warning", "m" * 500, rows=tuple(range(100_000)),
+                  details={"groups": [[r, r + 1] for r in range(0, 100_000, 2)]})
+    for text in (repr(big), repr(CheckResult(check="duplicates", findings=[big]))):
+        assert text.count("\n") == 0 and len(text) < 200, text
+    assert "100000 row(s)" in repr(big)

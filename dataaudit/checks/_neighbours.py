@@ -6,13 +6,12 @@ import json
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from dataaudit.collisions import DEFAULT_COLLISION_ALPHA, RecordGroups
 from dataaudit.grouping import exact_group_codes, groups_from_codes, identity_columns
 
 __all__ = ["identity_columns", "feature_group_codes", "feature_copy_groups", "record_groups",
-           "later_members", "flag_scores", "joint_feature_matrix", "MAX_LISTED"]
+           "later_members", "flag_scores", "MAX_LISTED"]
 
 if TYPE_CHECKING:
     from dataaudit.checks._base import AuditContext
@@ -60,17 +59,3 @@ def flag_scores(n_rows: int, flagged: np.ndarray) -> np.ndarray:
     scores = np.ones(n_rows, dtype=np.float64)
     scores[flagged] = 0.0
     return scores
-
-
-def joint_feature_matrix(train: Dataset, test: Dataset, columns: list[str]) -> np.ndarray:
-    """Feature matrix of train rows followed by test rows, encoded with the training set's roles.
-
-    Both parts are standardized and one-hot encoded together, so distances between a training
-    row and a test row mean the same as distances within the training set.
-    """
-    from dataaudit.dataset import Dataset as _Dataset
-
-    frame = pd.concat([train.frame[columns], test.frame[columns]], ignore_index=True)
-    # Roles come from the training set; the sha256 is not needed for a throwaway matrix.
-    joint = _Dataset(frame=frame, roles={c: train.roles[c] for c in columns}, sha256="joint")
-    return joint.feature_matrix[0]

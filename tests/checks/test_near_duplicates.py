@@ -1,4 +1,4 @@
-"""Tests of near_duplicate_groups and the ``near_duplicates`` check."""
+"""Tests of the ``near_duplicates`` check: the search on numeric tables and the near-copy rule on mixed ones."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 import dataaudit.checks.near_duplicates  # noqa: F401  (registers the check)
 from dataaudit.checks import AuditContext, make_check
 from dataaudit.dataset import Dataset
-from dataaudit.exceptions import ConfigError, InputError
-from dataaudit.grouping import near_duplicate_groups, near_pairs, typical_nn_distance
+from dataaudit.exceptions import ConfigError
 
 
 def run_near(frame: pd.DataFrame, label: str | None = None, seed: int = 0, **options: object):
@@ -36,66 +35,61 @@ def precision_recall(groups: list[list[int]], truth: set[frozenset[int]]) -> tup
     return hits / max(len(found), 1), hits / len(truth)
 
 
-# ---- near_duplicate_groups -----------------------------------------------------------------------
-def test_tiny_matrix_exact_groups_and_info():
+# ---- the search on numeric tables (exact and LSH) -----------------------------------------------
+def frame_of(X: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame({f"x{i}": X[:, i] for i in range(X.shape[1])})
+
+
+def test_a_group_of_three_and_its_largest_distance():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((100, 4))
     X[60] = X[5] + 1e-4
-    X[61] = X[5] - 1e-4  # a group of three
-    X[90] = X[7]  # an identical row is linked too (distance 0)
-    groups, info = near_duplicate_groups(X)
-    assert groups == [[5, 60, 61], [7, 90]]
-    assert info.method == "exact"
-    assert info.threshold == pytest.approx(0.02 * info.typical_nn_distance)
-    assert info.group_max_distance[0] == pytest.approx(np.sqrt(4 * 2e-4**2), rel=1e-6)
-    assert info.group_max_distance[1] == 0.0
-    assert info.nearest_distance[90] == 0.0 and np.isinf(info.nearest_distance[0])
+    X[61] = X[5] - 1e-4  # a group of three: 60 and 61 are linked through 5
+    (finding,) = run_near(frame_of(X)).findings
+    assert finding.details["groups"] == [[5, 60, 61]] and finding.rows == (60, 61)
+    assert finding.details["method"] == "exact"
+    # The group's largest distance is between 60 and 61, in standard deviations of each column.
+    expected = np.sqrt(((2e-4 / X.std(axis=0)) ** 2).sum())
+    assert finding.details["group_max_distance"][0] == pytest.approx(expected, rel=1e-3)
 
 
-def test_typical_distance_skips_identical_rows():
-    X = np.array([[0.0], [0.0], [1.0], [3.0]])
-    # Nearest non-identical rows: 0->1, 0->1, 1->0 (1.0), 3->1 (2.0): median 1.0.
-    assert typical_nn_distance(X) == 1.0
-    assert typical_nn_distance(np.zeros((5, 2))) == 0.0
+def test_exact_copies_do_not_shrink_the_typical_distance():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((300, 4))
+    X[299] = X[3] + 1e-4
+    alone = run_near(frame_of(X)).findings[0].details
+    crowded = run_near(frame_of(np.vstack([X, np.repeat(X[:150], 3, axis=0)]))).findings[0].details
+    assert crowded["groups"] == alone["groups"] == [[3, 299]]
+    # The copies join through their first rows; the scale is measured on the distinct rows only.
+    assert crowded["typical_nn_distance"] == pytest.approx(alone["typical_nn_distance"], rel=0.2)
 
 
-def test_all_identical_rows_form_one_group():
-    groups, info = near_duplicate_groups(np.ones((6, 3)))
-    assert groups == [[0, 1, 2, 3, 4, 5]] and info.threshold == 0.0
-
-
-def test_single_row_and_empty_inputs():
-    assert near_duplicate_groups(np.ones((1, 3)))[0] == []
-    assert near_duplicate_groups(np.empty((0, 3)))[0] == []
-
-
-def test_bad_inputs_raise():
-    with pytest.raises(ConfigError, match="relative_threshold"):
-        near_duplicate_groups(np.ones((3, 2)), relative_threshold=0.0)
-    with pytest.raises(InputError, match="NaN"):
-        near_duplicate_groups(np.array([[1.0], [np.nan]]))
-    with pytest.raises(InputError, match="2-D"):
-        near_duplicate_groups(np.ones(3))
-    with pytest.raises(ConfigError, match="method"):
-        near_pairs(np.ones((3, 2)), 1.0, method="kd")  # type: ignore[arg-type]
+def test_identical_rows_are_left_to_the_duplicates_check():
+    X = np.random.default_rng(2).standard_normal((20, 3))
+    X[1:6] = X[0]  # one crowd of six identical rows: exact copies, not near ones
+    result = run_near(frame_of(X))
+    assert result.findings == () and result.stats["n_exact_copies_skipped"] == 5
+    assert result.row_scores["near_duplicate"][:6].tolist() == [0.0] * 6
+    assert (result.row_scores["near_duplicate"][6:] == 1.0).all()
 
 
 @pytest.mark.parametrize("method", ["exact", "lsh"])
 def test_planted_near_copies_quality(method):
     X, truth = planted(3000, 150, 20)
-    groups, info = near_duplicate_groups(X, method=method, seed=0)
-    precision, recall = precision_recall(groups, truth)
+    (finding,) = run_near(frame_of(X), method=method).findings
+    precision, recall = precision_recall(finding.details["groups"], truth)
     assert precision >= 0.95 and recall >= 0.95
-    assert info.method == method
+    assert finding.details["method"] == method
 
 
 def test_lsh_matches_exact_search_and_is_deterministic():
     X, _ = planted(4000, 200, 12, seed=3)
-    exact, _ = near_duplicate_groups(X, method="exact")
-    lsh_a, info_a = near_duplicate_groups(X, method="lsh", seed=7)
-    lsh_b, info_b = near_duplicate_groups(X, method="lsh", seed=7)
-    assert lsh_a == lsh_b and info_a.n_candidates == info_b.n_candidates
-    assert lsh_a == exact
+    frame = frame_of(X)
+    exact = run_near(frame, method="exact")
+    lsh_a, lsh_b = run_near(frame, method="lsh", seed=7), run_near(frame, method="lsh", seed=7)
+    assert lsh_a.stats["n_candidates"] == lsh_b.stats["n_candidates"]
+    assert lsh_a.findings[0].details["groups"] == lsh_b.findings[0].details["groups"]
+    assert lsh_a.findings[0].details["groups"] == exact.findings[0].details["groups"]
 
 
 @settings(max_examples=12, deadline=None)
@@ -105,27 +99,17 @@ def test_groups_are_order_independent_and_symmetric(seed, n):
     X = rng.standard_normal((n, 3))
     copies = rng.integers(0, n, size=max(1, n // 5))
     X = np.vstack([X, X[copies] + rng.standard_normal((len(copies), 3)) * 1e-5])
+    groups = {frozenset(g) for g in groups_of(run_near(frame_of(X)))}
     permutation = rng.permutation(len(X))
-    groups, info = near_duplicate_groups(X)
-    shuffled, info_shuffled = near_duplicate_groups(X[permutation])
-    assert {frozenset(int(permutation[k]) for k in g) for g in shuffled} == {frozenset(g) for g in groups}
-    assert info_shuffled.typical_nn_distance == pytest.approx(info.typical_nn_distance)
-    # Symmetric: every linked pair is linked the same way from either row.
-    left, right, distance, _, _ = near_pairs(X, info.threshold)
-    back_left, back_right, back_distance, _, _ = near_pairs(X[::-1], info.threshold)
+    shuffled = groups_of(run_near(frame_of(X[permutation])))
+    assert {frozenset(int(permutation[k]) for k in g) for g in shuffled} == groups
+    # Symmetric: reversing the rows links the same pairs, seen from the other row.
     m = len(X) - 1
-    pairs = {(int(a), int(b)) for a, b in zip(left, right, strict=True)}
-    back = {(min(m - int(a), m - int(b)), max(m - int(a), m - int(b)))
-            for a, b in zip(back_left, back_right, strict=True)}
-    assert pairs == back
-    np.testing.assert_allclose(np.sort(distance), np.sort(back_distance))
+    reversed_groups = groups_of(run_near(frame_of(X[::-1])))
+    assert {frozenset(m - k for k in g) for g in reversed_groups} == groups
 
 
 # ---- the check -----------------------------------------------------------------------------------
-def frame_of(X: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame({f"x{i}": X[:, i] for i in range(X.shape[1])})
-
-
 def test_check_tiny_fixture_and_exact_copies_left_to_duplicates():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((80, 3))
