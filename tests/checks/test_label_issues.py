@@ -238,10 +238,12 @@ def test_hard_target_lists_only_confident_suspects_at_info() -> None:
     details = finding.details
     assert details["hard_target"] is True and finding.severity == "info"
     assert finding.message.startswith("These features predict the label poorly")
-    assert details["n_flagged"] > 0.10 * n  # cleanlab's flags: far above plausible noise
-    assert len(finding.rows) == details["n_confident"] <= 0.10 * n  # only the confident ones in rows
+    assert details["n_disagreements"] > 0.10 * n  # cleanlab's flags: far above plausible noise
+    # Only the confident ones are in rows (at most the plausible 5 %), and counted as flagged.
+    assert len(finding.rows) == details["n_confident"] == details["n_flagged"] == int(0.05 * n)
+    assert result.stats["n_flagged"] == len(finding.rows) and "most confident" in finding.message
     confident = [e["row"] for e in details["per_row"] if e["confident"]]
-    assert sorted(confident) == sorted(finding.rows) and len(details["per_row"]) == details["n_flagged"]
+    assert sorted(confident) == sorted(finding.rows) and len(details["per_row"]) == details["n_disagreements"]
     worst = max(e["score"] for e in details["per_row"] if e["confident"])
     assert all(e["score"] >= worst for e in details["per_row"] if not e["confident"])
     # The cleaning policy acts on the listed suspects only.
