@@ -48,7 +48,7 @@ class LabelIssues(Check):
     Options
     -------
     n_folds : int
-        Cross-validation folds (reduced for small classes and, at scale, to 2; see ``oos``).
+        Cross-validation folds (reduced for small classes, as the table grows and, at scale, to 2; see ``oos``).
     models : "auto" or tuple of str
         Ensemble members, from ``dataaudit.oos.MODELS``; ``"auto"``: logistic + kNN + extra
         trees + gradient boosting up to ``small_data_rows`` rows, logistic + two MLPs above.
