@@ -27,10 +27,24 @@ What "determines" means, for classification (all measured on the held-out predic
 For regression the measure is the held-out ``r2`` of the cells' means: a column that alone
 explains the target.
 
-Pairs: the best single-column candidates that are not flagged alone (at most ``pair_candidates``
-of them, so the search stays bounded) are combined two by two (cells of one x cells of the
-other) and scored the same way; a pair is flagged when together they determine the label
-while neither does alone.
+Pairs, two kinds, both bounded so the search stays linear in the columns:
+
+``a + b`` (cells of both columns)
+    The best single-column candidates that are not flagged alone (at most ``pair_candidates``
+    of them) are combined two by two (cells of one x cells of the other).
+``a within b`` (rank of a within each value of b)
+    Each numeric candidate among those is ranked within every value of a *grouping* column
+    (at most ``pair_partners`` of them: categorical, boolean or numeric with 2 to 64 distinct
+    values and at least 20 sampled rows per value on average, most even spread first), and
+    its within-group percentile, cut into 60 equal bins, is the cell. This is how a label
+    computed per group is seen: a within-year quartile of a score is not determined by the
+    score alone (the cut-offs move from year to year) nor by the year, but by the score's rank
+    within its year. Ranking uses no label, and ties share their average rank.
+
+A pair is flagged when together the columns determine the label while neither does alone
+(scored the same way). ``fit-transform`` drops what carries the leak: both columns of an
+``a + b`` pair, only the ranked column of an ``a within b`` pair (the grouping column, a year
+or a region, is no leak by itself); the finding lists them in ``details.drop``.
 """
 
 from __future__ import annotations
@@ -60,6 +74,15 @@ __all__ = [
 # Roles whose columns are scored; ID, constant and free-text columns are not features to test.
 _NUMERIC_ROLES = ("numeric", "datetime")
 _CATEGORICAL_ROLES = ("categorical", "boolean")
+# A one-feature tree learns its splits on at most this many rows.
+_TREE_ROWS = 10_000
+# Grouping partners for "a within b" pairs: 2 .. _MAX_LEVELS values, on average at least
+# _MIN_GROUP_ROWS sampled rows per value (a percentile needs rows to rank among).
+_MAX_LEVELS = 64
+_MIN_GROUP_ROWS = 20
+# Within-group percentiles are cut into this many equal bins (divisible by 2, 3, 4, 5, 6, 10
+# and 12: the usual quantile labels fall on bin edges).
+_PERCENTILE_BINS = 60
 
 
 def balanced_accuracy(truth: np.ndarray, predicted: np.ndarray, n_classes: int) -> float:
@@ -95,6 +118,91 @@ def _category_codes(values: pd.Series) -> np.ndarray:
     return codes
 
 
+def within_group_percentile(values: np.ndarray, groups: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
+    """Percentile rank in (0, 1] of each value among the rows of its group; NaN stays NaN.
+
+    Ties share their average rank, so row order never breaks a tie (a file sorted by the
+    label must not make equal values look predictive). ``groups`` are small non-negative codes;
+    ``order`` may pass ``np.argsort(values, kind="stable")`` when several groupings rank the
+    same values (the groups are then sorted in linear time).
+    """
+    out = np.full(len(values), np.nan)
+    if order is None:
+        order = np.argsort(values, kind="stable")
+    order = order[np.isfinite(values[order])]
+    if not len(order):
+        return out
+    narrow = groups[order].astype(np.int16 if groups.max(initial=0) < 2**15 else np.int64)
+    order = order[np.argsort(narrow, kind="stable")]  # by group, by value within it
+    vs, gs = values[order], groups[order]
+    m = len(order)
+    new_group = np.r_[True, gs[1:] != gs[:-1]]
+    new_run = new_group | np.r_[True, vs[1:] != vs[:-1]]
+    starts = np.flatnonzero(new_group)
+    group_start = starts[np.cumsum(new_group) - 1]
+    group_size = (np.r_[starts[1:], m] - starts)[np.cumsum(new_group) - 1]
+    runs = np.flatnonzero(new_run)
+    run_index = np.cumsum(new_run) - 1
+    run_start, run_end = runs[run_index], np.r_[runs[1:], m][run_index] - 1
+    rank = (run_start + run_end) / 2.0 - group_start + 1.0
+    out[order] = rank / group_size
+    return out
+
+
+def _percentile_cells(percentile: np.ndarray) -> np.ndarray:
+    """Bin of each percentile (``_PERCENTILE_BINS`` equal bins), missing as a bin of its own."""
+    cells = np.full(len(percentile), _PERCENTILE_BINS, dtype=np.int64)
+    known = np.isfinite(percentile)
+    cells[known] = np.clip(np.ceil(percentile[known] * _PERCENTILE_BINS) - 1, 0, _PERCENTILE_BINS - 1)
+    return cells
+
+
+def _grouping_codes(values: np.ndarray) -> np.ndarray | None:
+    """Codes of a column that can group the sampled rows for "a within b" pairs, else None.
+
+    Eligible: 2 .. ``_MAX_LEVELS`` values (missing is one) with at least ``_MIN_GROUP_ROWS``
+    sampled rows per value on average.
+    """
+    if len(np.unique(values[: 4 * _MAX_LEVELS])) > _MAX_LEVELS:
+        return None  # a measurement, not a grouping (checked on a few rows first: cheap)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    n_levels = len(uniques) + int((codes < 0).any())
+    if not 2 <= n_levels <= min(_MAX_LEVELS, len(values) // _MIN_GROUP_ROWS):
+        return None
+    codes = codes.astype(np.int64)
+    codes[codes < 0] = len(uniques)
+    return codes
+
+
+def _grouping_partners(groupings: dict[str, np.ndarray], target: np.ndarray, k: int,
+                       limit: int) -> dict[str, np.ndarray]:
+    """Up to ``limit`` of the grouping columns: those whose values say least about the label first.
+
+    A label computed per group (a within-year quartile) is spread alike over every group, so its
+    group column carries no information of its own (in-sample uncertainty coefficient for
+    classes, the between-group share of variance for a regression target).
+    """
+    ranked = sorted(groupings, key=lambda c: (_in_sample_association(groupings[c], target, k), c))
+    return {column: groupings[column] for column in ranked[:limit]}
+
+
+def _in_sample_association(codes: np.ndarray, target: np.ndarray, k: int) -> float:
+    """How much a grouping says about the label on the rows themselves (0: nothing)."""
+    size = np.bincount(codes)
+    if not k:
+        means = np.bincount(codes, weights=target) / np.maximum(size, 1)
+        total = float(((target - target.mean()) ** 2).sum())
+        return float((size * (means - target.mean()) ** 2).sum() / total) if total > 0 else 0.0
+    table = np.bincount(codes * k + target, minlength=len(size) * k).reshape(len(size), k).astype(np.float64)
+    joint = table / table.sum()
+    label_share = joint.sum(axis=0)
+    group_share = joint.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        conditional = np.where(joint > 0, joint * np.log(joint / group_share), 0.0).sum()
+    entropy = float(-(label_share[label_share > 0] * np.log(label_share[label_share > 0])).sum())
+    return float(1.0 + conditional / entropy) if entropy > 0 else 0.0
+
+
 def _tree_cells(values: np.ndarray, target: np.ndarray, fit: np.ndarray, test: np.ndarray, k: int,
                 seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Leaf index of every ``fit`` and ``test`` row in a one-feature tree fitted on ``fit``."""
@@ -106,7 +214,11 @@ def _tree_cells(values: np.ndarray, target: np.ndarray, fit: np.ndarray, test: n
         tree: Any = DecisionTreeClassifier(max_leaf_nodes=max(16, 4 * k), min_samples_leaf=5, random_state=seed)
     else:
         tree = DecisionTreeRegressor(max_leaf_nodes=32, min_samples_leaf=5, random_state=seed)
-    tree.fit(values[fit, None], target[fit])
+    # The splits are learned on at most _TREE_ROWS of the fit rows (the cells' labels then come
+    # from every fit row): thresholds that many rows place are as good, and a 25k-row half costs
+    # several times more to split.
+    learn = fit if len(fit) <= _TREE_ROWS else np.random.default_rng(seed).choice(fit, _TREE_ROWS, replace=False)
+    tree.fit(values[learn, None], target[learn])
     return tree.apply(values[fit, None]).astype(np.int64), tree.apply(values[test, None]).astype(np.int64)
 
 
@@ -214,7 +326,7 @@ def _strength(score: dict[str, Any]) -> float:
 
 def column_leakage_scores(dataset: Dataset, *, seed: int = 0, max_rows: int = 50_000,
                           cache: dict[str, Any] | None = None, rule: LeakageRule | None = None,
-                          pair_candidates: int = 5) -> LeakageScores:
+                          pair_candidates: int = 5, pair_partners: int = 12) -> LeakageScores:
     """Score how well each feature column alone, and bounded pairs, predict the label.
 
     Parameters
@@ -232,13 +344,16 @@ def column_leakage_scores(dataset: Dataset, *, seed: int = 0, max_rows: int = 50
         Decides which single columns are already leaky (those are not paired).
     pair_candidates : int
         The best this many single columns not flagged alone are paired (``0``: no pairs).
+    pair_partners : int
+        Numeric candidates are also ranked within each of at most this many grouping columns
+        (``0``: no "a within b" pairs).
 
     Returns
     -------
     LeakageScores
     """
     rule = rule or LeakageRule()
-    key = f"label_leakage.scores:{seed}:{max_rows}:{rule}:{pair_candidates}"
+    key = f"label_leakage.scores:{seed}:{max_rows}:{rule}:{pair_candidates}:{pair_partners}"
     if cache is not None and key in cache:
         return cache[key]  # type: ignore[no-any-return]
     task = "regression" if getattr(dataset, "task", None) == "regression" else "classification"
@@ -275,6 +390,8 @@ def column_leakage_scores(dataset: Dataset, *, seed: int = 0, max_rows: int = 50
 
     scores: dict[str, dict[str, Any]] = {}
     column_cells: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    numeric_values: dict[str, np.ndarray] = {}
+    groupings: dict[str, np.ndarray] = {}
     for column in dataset.feature_columns:
         role = dataset.roles.get(column)
         values = dataset.frame[column].iloc[sample]
@@ -292,6 +409,12 @@ def column_leakage_scores(dataset: Dataset, *, seed: int = 0, max_rows: int = 50
             continue
         column_cells[column] = cells
         scores[column] = {**score(cells), "method": method, "role": role}
+        if role in _NUMERIC_ROLES:
+            numeric_values[column] = numbers
+        if pair_partners and not rule.flags(scores[column]):
+            grouping = _grouping_codes(numbers if role in _NUMERIC_ROLES else category)
+            if grouping is not None:
+                groupings[column] = grouping
 
     pairs: dict[str, dict[str, Any]] = {}
     candidates = sorted((c for c in scores if not rule.flags(scores[c])), key=lambda c: (-_strength(scores[c]), c))
@@ -301,7 +424,19 @@ def column_leakage_scores(dataset: Dataset, *, seed: int = 0, max_rows: int = 50
             width = int(max(fit_b.max(initial=0), test_b.max(initial=0))) + 1
             joint.append((fit_a * width + fit_b, test_a * width + test_b))
         pair_score = score(joint)
-        pairs[f"{a} + {b}"] = {**pair_score, "columns": [a, b], "method": "cells of both columns"}
+        pairs[f"{a} + {b}"] = {**pair_score, "columns": [a, b], "drop": [a, b], "method": "cells of both columns"}
+    ranked = [c for c in candidates[:pair_candidates] if c in numeric_values]
+    if ranked and pair_partners:
+        partners = _grouping_partners(groupings, target, k, pair_partners)
+        for a in ranked:
+            by_value = np.argsort(numeric_values[a], kind="stable")
+            for b, groups in partners.items():
+                if b == a:
+                    continue
+                cells_ab = _percentile_cells(within_group_percentile(numeric_values[a], groups, by_value))
+                pair_score = score([(cells_ab[fit], cells_ab[test]) for fit, test in halves])
+                pairs[f"{a} within {b}"] = {**pair_score, "columns": [a, b], "drop": [a],
+                                            "method": f"percentile of {a} within each value of {b}"}
     result = LeakageScores(scores=scores, pairs=pairs, rows=sample, task=task, n_classes=k, classes=classes)
     if cache is not None:
         cache[key] = result
@@ -347,6 +482,9 @@ class LabelLeakage(Check):
         The smallest classes, together at most this share of the rows, are set aside for ``lift``.
     pair_candidates : int
         How many of the best unflagged single columns are tried in pairs (0: no pairs).
+    pair_partners : int
+        How many grouping columns the numeric ones among those are ranked within ("a within b"
+        pairs; 0: none).
     max_rows : int
         Rows sampled for the estimates (the check stays fast at millions of rows).
     min_rows : int
@@ -365,28 +503,31 @@ class LabelLeakage(Check):
 
     def __init__(self, threshold: float = 0.98, lift: float = 0.96, uncertainty: float = 0.95,
                  r2: float = 0.98, rare_share: float = 0.05, pair_candidates: int = 5,
-                 max_rows: int = 50_000, min_rows: int = 30) -> None:
+                 pair_partners: int = 12, max_rows: int = 50_000, min_rows: int = 30) -> None:
         for option, value in (("threshold", threshold), ("lift", lift), ("uncertainty", uncertainty), ("r2", r2)):
             if not 0.0 < value <= 1.0:
                 raise ConfigError(f"label_leakage: {option} must be in (0, 1], got {value}.")
         if not 0.0 <= rare_share < 0.5:
             raise ConfigError(f"label_leakage: rare_share must be in [0, 0.5), got {rare_share}.")
-        if max_rows < 2 * min_rows or min_rows < 4 or pair_candidates < 0:
+        if max_rows < 2 * min_rows or min_rows < 4 or pair_candidates < 0 or pair_partners < 0:
             raise ConfigError(
-                f"label_leakage: need min_rows >= 4, max_rows >= 2 * min_rows and pair_candidates >= 0; "
-                f"got min_rows={min_rows}, max_rows={max_rows}, pair_candidates={pair_candidates}."
+                f"label_leakage: need min_rows >= 4, max_rows >= 2 * min_rows, pair_candidates >= 0 and "
+                f"pair_partners >= 0; got min_rows={min_rows}, max_rows={max_rows}, "
+                f"pair_candidates={pair_candidates}, pair_partners={pair_partners}."
             )
         self.threshold = threshold
         self.rule = LeakageRule(lift=lift, uncertainty=uncertainty, balanced_accuracy=threshold, r2=r2,
                                 rare_share=rare_share)
         self.pair_candidates = pair_candidates
+        self.pair_partners = pair_partners
         self.max_rows = max_rows
         self.min_rows = min_rows
 
     def scores(self, dataset: Dataset, context: AuditContext) -> LeakageScores:
         """The per-column and pair scores (cached in ``context.cache``)."""
         return column_leakage_scores(dataset, seed=context.seed, max_rows=self.max_rows, cache=context.cache,
-                                     rule=self.rule, pair_candidates=self.pair_candidates)
+                                     rule=self.rule, pair_candidates=self.pair_candidates,
+                                     pair_partners=self.pair_partners)
 
     def n_labelled(self, dataset: Dataset) -> int:
         if getattr(dataset, "task", None) == "regression":
@@ -430,18 +571,20 @@ class LabelLeakage(Check):
                 f"trained with them would look excellent and fail where they are not available.",
                 columns=tuple(leaky),
                 details={"kind": "column", "per_column": {c: scores[c] for c in leaky}, "thresholds": thresholds,
-                         "n_rows_sampled": len(sampled.rows), "action": action},
+                         "n_rows_sampled": len(sampled.rows), "drop": list(leaky), "action": action},
             ))
         if pairs:
             columns = tuple(dict.fromkeys(c for p in pairs for c in sampled.pairs[p]["columns"]))
+            drop = list(dict.fromkeys(c for p in pairs for c in sampled.pairs[p]["drop"]))
             evidence = "; ".join(_describe(f"'{p}'", sampled.pairs[p], label, sampled.classes) for p in pairs)
             findings.append(self.finding(
                 "label_leakage", "warning",
                 f"{len(pairs)} pair(s) of columns together determine the label '{label}' although "
-                f"neither does alone: {evidence}.",
+                f"neither does alone ('a within b': the rank of a among the rows with the same b): "
+                f"{evidence}. The leak is carried by {', '.join(repr(c) for c in drop)}.",
                 columns=columns,
                 details={"kind": "pair", "per_pair": {p: sampled.pairs[p] for p in pairs}, "thresholds": thresholds,
-                         "n_rows_sampled": len(sampled.rows),
+                         "n_rows_sampled": len(sampled.rows), "drop": drop,
                          "action": "Check how these columns were recorded; " + action},
             ))
         return self.result(findings, stats=stats)

@@ -88,7 +88,8 @@ def drop_leaky(audit: Any, roles: dict[str, str], config: TransformConfig, notes
         return {}
     flagged: dict[str, str] = {}
     for finding in audit.by_code("label_leakage"):
-        for column in finding.columns:
+        # details.drop: the columns that carry the leak (a pair's grouping column does not).
+        for column in finding.details.get("drop", finding.columns):
             if roles.get(column) not in (None, "label", "user", "id", "constant", "text"):
                 flagged.setdefault(column, finding.message)
     if not flagged:

@@ -159,7 +159,55 @@ def test_pair_that_determines_the_label_is_flagged_when_neither_does_alone() -> 
     assert finding.severity == "warning" and finding.details["kind"] == "pair"
     assert set(finding.columns) == {"a", "b"}
     assert result.stats["lift"]["a"] < 0.1 and result.stats["lift"]["b"] < 0.1
-    assert result.stats["n_pairs_scored"] == 3  # bounded: pairs among the scored candidates only
+    # Bounded: 3 pairs among the scored candidates, and the numeric one ranked within a and b.
+    assert result.stats["n_pairs_scored"] == 5
+
+
+def _within_year_quartiles(n_years: int = 9, per_year: int = 150, seed: int = 4) -> pd.DataFrame:
+    """A panel whose label is the within-year quartile of a score whose level drifts by year."""
+    rng = np.random.default_rng(seed)
+    year = np.repeat(np.arange(2008, 2008 + n_years), per_year)
+    score = rng.normal(size=len(year)) + 0.6 * (year - year.mean()) / n_years * 3
+    frame = pd.DataFrame({"year": year, "score": score, "other": rng.normal(size=len(year))})
+    frame["region"] = rng.choice(list("ABCDE"), size=len(year))
+    frame["label"] = frame.groupby("year")["score"].transform(
+        lambda s: pd.qcut(s, 4, labels=False)).astype(int) + 1
+    return frame.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+
+
+def test_label_computed_within_groups_is_found_as_a_pair_and_only_the_ranked_column_drops() -> None:
+    frame = _within_year_quartiles()
+    result = _run(frame)
+    (finding,) = result.findings
+    assert finding.details["kind"] == "pair" and finding.severity == "warning"
+    assert "score within year" in finding.details["per_pair"]
+    assert finding.details["drop"] == ["score"]  # the year is no leak by itself
+    assert set(finding.columns) == {"score", "year"}
+    assert result.stats["lift"]["score"] < 0.96 and abs(result.stats["lift"]["year"]) < 0.1
+    assert finding.details["per_pair"]["score within year"]["lift"] > 0.96
+
+
+def test_informative_score_within_groups_is_no_pair_leak() -> None:
+    frame = _within_year_quartiles()
+    rng = np.random.default_rng(5)
+    noisy = frame["score"] + rng.normal(scale=0.5, size=len(frame))
+    frame["label"] = frame.groupby("year")["score"].transform(lambda s: pd.qcut(s, 4, labels=False)).astype(int)
+    frame["score"] = noisy  # the label comes from a score the table only holds with noise
+    result = _run(frame)
+    assert not result.findings
+    assert result.stats["n_pairs_scored"] > 0
+
+
+def test_within_group_percentile_averages_ties_and_ignores_row_order() -> None:
+    from dataaudit.checks.label_leakage import within_group_percentile
+
+    values = np.array([3.0, 1.0, 2.0, 2.0, np.nan, 5.0, 5.0])
+    groups = np.array([0, 0, 0, 0, 0, 1, 1])
+    np.testing.assert_allclose(within_group_percentile(values, groups),
+                               [1.0, 0.25, 0.625, 0.625, np.nan, 0.75, 0.75])
+    order = np.random.default_rng(0).permutation(7)
+    np.testing.assert_allclose(within_group_percentile(values[order], groups[order]),
+                               within_group_percentile(values, groups)[order])
 
 
 def test_iris_petals_are_informative_not_leaks() -> None:

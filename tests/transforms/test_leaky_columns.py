@@ -75,3 +75,14 @@ def test_artifacts_with_a_dropped_leaky_column_load_and_transform(tmp_path) -> N
     frame.head(50).to_csv(path, index=False)
     outcome = transform(path, tmp_path / "a", tmp_path / "new.npz")
     assert outcome.n_transformed == 50
+
+
+def test_pair_leak_drops_only_the_columns_that_carry_it(tmp_path) -> None:
+    rng = np.random.default_rng(1)
+    year = np.repeat(np.arange(2010, 2016), 150)
+    frame = pd.DataFrame({"year": year, "score": rng.normal(size=len(year)) + (year - 2013) * 0.3,
+                          "x": rng.normal(size=len(year))})
+    frame["quartile"] = frame.groupby("year")["score"].transform(lambda s: pd.qcut(s, 4, labels=False)).astype(int)
+    summary = fit_transform(frame, "quartile", tmp_path / "a", config=TransformConfig(near_duplicates=False))
+    assert list(summary.manifest["cleaning"]["dropped_leaky_columns"]) == ["score"]
+    assert "year" in summary.feature_names and "x" in summary.feature_names
