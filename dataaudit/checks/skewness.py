@@ -1,4 +1,21 @@
-"""Skewed numeric features: long tails that dominate squared-error losses and gradient steps."""
+"""Skewed numeric features: long tails that dominate squared-error losses and gradient steps.
+
+A column is flagged when either holds:
+
+``moment``
+    Its sample skewness (third standardized moment) exceeds ``threshold`` in absolute value
+    (2 by default): a tail heavy enough to dominate squared errors.
+``log``
+    It is positive and a log transform would make it symmetric: its robust skewness (Kelly's,
+    from the deciles: ``(q90 - 2 q50 + q10) / (q90 - q10)``, in [-1, 1], 0 for a symmetric
+    column, blind to a few wild values) is at least ``robust_threshold`` (0.3: the upper tail
+    between median and 90th percentile at least 1.86 times as long as the lower), and on
+    ``log(x)`` it shrinks to at most half of that. This is the classic log-transform case (prices,
+    weights, areas) whose moment skewness is often only 1-2.
+
+The suggested transform follows from the same definition: ``log`` where the log rule holds,
+``log1p`` for another non-negative column, Yeo-Johnson otherwise.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +25,7 @@ import numpy as np
 
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks._stats import nan_skewness, numeric_matrix, sample_index, take_rows
+from dataaudit.exceptions import ConfigError
 from dataaudit.findings import CheckResult, Code
 
 if TYPE_CHECKING:
@@ -15,6 +33,8 @@ if TYPE_CHECKING:
 
 # Distinct values are counted on this many rows (enough to tell a 0/1 flag from a measurement).
 _DISTINCT_SAMPLE = 10_000
+# Deciles are estimated on at most this many rows, taken at even steps through the (sampled) rows.
+_QUANTILE_SAMPLE = 50_000
 
 
 @register
@@ -25,6 +45,8 @@ class Skewness(Check):
     ----------
     threshold : float
         Flag columns whose absolute sample skewness exceeds this.
+    robust_threshold : float
+        The log rule's robust (decile) skewness on the raw scale (see the module docstring).
     min_distinct : int
         Ignore columns with fewer distinct values (flags and counts are skewed by nature).
     sample_rows : int
@@ -38,8 +60,12 @@ class Skewness(Check):
     )
     order = 90
 
-    def __init__(self, threshold: float = 2.0, min_distinct: int = 10, sample_rows: int = 200_000) -> None:
+    def __init__(self, threshold: float = 2.0, robust_threshold: float = 0.3, min_distinct: int = 10,
+                 sample_rows: int = 200_000) -> None:
+        if not 0.0 < robust_threshold < 1.0:
+            raise ConfigError(f"skewness: robust_threshold must be in (0, 1), got {robust_threshold}.")
         self.threshold = threshold
+        self.robust_threshold = robust_threshold
         self.min_distinct = min_distinct
         self.sample_rows = sample_rows
 
@@ -51,6 +77,7 @@ class Skewness(Check):
         matrix = take_rows(numeric_matrix(dataset), index)
         skew = nan_skewness(matrix)
         head = matrix[:_DISTINCT_SAMPLE]
+        spread = matrix[:: max(1, -(-len(matrix) // _QUANTILE_SAMPLE))]  # deciles: rows spread over the file
         per_column: dict[str, dict[str, Any]] = {}
         flagged: list[str] = []
         for j, column in enumerate(columns):
@@ -59,22 +86,47 @@ class Skewness(Check):
             if n_distinct < self.min_distinct or not np.isfinite(skew[j]):
                 continue
             low = float(np.nanmin(matrix[:, j]))
-            per_column[column] = {"skew": float(skew[j]), "min": low,
-                                  "transform": "log1p" if low >= 0 else "yeo-johnson"}
-            if abs(skew[j]) > self.threshold:
+            finite = spread[:, j][np.isfinite(spread[:, j])]
+            robust = robust_skewness(finite)
+            robust_log = robust_skewness(np.log(finite)) if low > 0 else None
+            log_fixes = (robust_log is not None and robust >= self.robust_threshold
+                         and abs(robust_log) <= robust / 2)
+            rules = [rule for rule, hit in (("moment", abs(skew[j]) > self.threshold), ("log", log_fixes)) if hit]
+            per_column[column] = {"skew": float(skew[j]), "robust_skew": round(robust, 4),
+                                  "robust_skew_of_log": None if robust_log is None else round(robust_log, 4),
+                                  "min": low, "rules": rules,
+                                  "transform": "log" if log_fixes else "log1p" if low >= 0 else "yeo-johnson"}
+            if rules:
                 flagged.append(column)
         stats = {"per_column": per_column, "n_rows_used": int(matrix.shape[0]), "sampled": index is not None}
         if not flagged:
             return self.result(stats=stats)
-        flagged.sort(key=lambda c: -abs(per_column[c]["skew"]))
-        shown = ", ".join(f"{c!r} ({per_column[c]['skew']:+.1f})" for c in flagged[:8])
+        flagged.sort(key=lambda c: (-abs(per_column[c]["skew"]), c))
+        shown = ", ".join(_describe(c, per_column[c]) for c in flagged[:8])
         finding = self.finding(
             "skewed_feature", "info",
-            f"{len(flagged)} numeric column(s) are strongly skewed (|skew| > {self.threshold}): {shown}"
+            f"{len(flagged)} numeric column(s) are strongly skewed (|skew| > {self.threshold}, or positive "
+            f"with decile skew >= {self.robust_threshold} that a log transform halves): {shown}"
             f"{' ...' if len(flagged) > 8 else ''}.",
             columns=flagged,
             details={"per_column": {c: per_column[c] for c in flagged}, "threshold": self.threshold,
-                     "action": "apply a log1p transform to non-negative columns or a Yeo-Johnson power "
-                     "transform (sklearn PowerTransformer), fitted on train only"},
+                     "robust_threshold": self.robust_threshold,
+                     "action": "apply the suggested transform per column (log for positive columns the log "
+                     "makes symmetric, log1p for other non-negative ones, else a Yeo-Johnson power "
+                     "transform, sklearn PowerTransformer), fitted on train only"},
         )
         return self.result([finding], stats=stats)
+
+
+def robust_skewness(values: np.ndarray) -> float:
+    """Kelly's skewness of finite values, ``(q90 - 2 q50 + q10) / (q90 - q10)``; 0 when q90 == q10."""
+    q10, q50, q90 = np.quantile(values, [0.1, 0.5, 0.9])
+    spread = float(q90 - q10)
+    return float((q90 - 2 * q50 + q10) / spread) if spread > 0 else 0.0
+
+
+def _describe(column: str, info: dict[str, Any]) -> str:
+    text = f"{column!r} (skew {info['skew']:+.1f}"
+    if "log" in info["rules"]:
+        text += f"; decile skew {info['robust_skew']:+.2f}, {info['robust_skew_of_log']:+.2f} after log"
+    return text + ")"

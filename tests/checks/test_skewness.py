@@ -29,4 +29,29 @@ def test_lognormal_column_flagged_with_log_suggestion() -> None:
     (finding,) = _run(frame).findings
     assert finding.code == "skewed_feature" and finding.columns == ("income",)
     assert finding.details["per_column"]["income"]["skew"] > 2
-    assert finding.details["per_column"]["income"]["transform"] == "log1p"
+    assert finding.details["per_column"]["income"]["transform"] == "log"  # the log makes it symmetric
+    assert finding.details["per_column"]["income"]["rules"] == ["moment", "log"]
+
+
+def test_price_like_column_below_skew_two_flagged_because_the_log_makes_it_symmetric() -> None:
+    frame = _frame(20_000)
+    rng = np.random.default_rng(2)
+    frame["price"] = np.round(rng.lognormal(7.5, 0.52, len(frame)), 0)  # skew 1.8, decile skew 0.31
+    frame["shifted"] = rng.gamma(9.0, 1.0, len(frame)) + 100  # mildly skewed far from zero: log does little
+    (finding,) = _run(frame).findings
+    info = finding.details["per_column"]["price"]
+    assert finding.columns == ("price",)
+    assert info["rules"] == ["log"] and abs(info["skew"]) <= 2
+    assert info["robust_skew"] >= 0.3 and abs(info["robust_skew_of_log"]) <= info["robust_skew"] / 2
+    assert info["transform"] == "log"
+
+
+def test_one_wild_value_is_no_log_case() -> None:
+    frame = _frame()
+    z = np.random.default_rng(3).normal(3.5, 0.7, len(frame)).clip(0.5)
+    z[7] = 31.8  # a typo: moment skew explodes, the deciles do not move
+    frame["z"] = z
+    (finding,) = _run(frame).findings
+    info = finding.details["per_column"]["z"]
+    assert info["rules"] == ["moment"] and info["transform"] == "log1p"
+    assert abs(info["robust_skew"]) < 0.1
