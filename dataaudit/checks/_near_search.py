@@ -403,7 +403,7 @@ def near_copy_links(key_frame: pd.DataFrame, values: np.ndarray, rows: np.ndarra
     on_a = _verify(Z, missing, grid_index, off, keys, left_a, right_a, threshold_on)
     on_b = _verify(Z, missing, grid_index, off, keys, left_b, right_b, threshold)
     left, right, distance = (np.r_[on_a[k], on_b[k]] for k in range(3))
-    left, right, distance = _nearest_for_off_grid(left, right, distance, off_row)
+    left, right, distance = _nearest_for_off_grid(left, right, distance, off)
     return NearCopyLinks(
         left=left, right=right, distance=distance, Z=Z, grids=grids, off_row=off_row,
         typical=typical, scale_on=scale_on, scale=scale, threshold_on=threshold_on,
@@ -433,12 +433,18 @@ def _verify(Z: np.ndarray, missing: np.ndarray, grid_index: np.ndarray, off: np.
 
 
 def _nearest_for_off_grid(left: np.ndarray, right: np.ndarray, distance: np.ndarray,
-                          off_row: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Keep every link between rows on their grids; a row off a grid keeps only its nearest link.
+                          off: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keep every link between rows on their grids; a row off a grid keeps only its nearest source.
 
     A value off a discrete column's grid may sit between two recorded values (35.6 between a
-    count of 35 and one of 36); linking it to both would merge two different records.
+    count of 35 and one of 36); linking it to both would merge two different records. Noise moves
+    a value off its grid, never onto it, so the source of a row off the grid is off it in fewer
+    columns (a strict subset of them): such a row is preferred, so two jittered copies of one record
+    link to that record, not to each other, and cannot chain different records together. Only a
+    row with no possible source within reach keeps its nearest link of any kind (two jittered
+    copies of a record the table lacks).
     """
+    off_row = off.any(axis=1) if off.shape[1] else np.zeros(len(off), dtype=bool)
     involved = off_row[left] | off_row[right]
     if not involved.any():
         return left, right, distance
@@ -448,8 +454,11 @@ def _nearest_for_off_grid(left: np.ndarray, right: np.ndarray, distance: np.ndar
     pair = np.r_[np.arange(len(left)), np.arange(len(left))]
     mine = off_row[rows]
     rows, partners, pair, dist = rows[mine], partners[mine], pair[mine], np.r_[distance, distance][mine]
-    # Sorted by (row, distance, partner): the first entry of each row is its nearest link.
-    order = np.lexsort((partners, dist, rows))
+    mine_off, their_off = off[rows], off[partners]
+    source_like = ~(their_off & ~mine_off).any(axis=1) & (their_off != mine_off).any(axis=1)
+    # Sorted by (row, not source-like, distance, partner): the first entry of each row is its
+    # nearest possible source, or its nearest link when none is within reach.
+    order = np.lexsort((partners, dist, ~source_like, rows))
     first = order[np.r_[True, rows[order][1:] != rows[order][:-1]]]
     keep[pair[first]] = True
     return left[keep], right[keep], distance[keep]

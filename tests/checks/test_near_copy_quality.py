@@ -19,10 +19,11 @@ pytest.importorskip("palmerpenguins")
 from near_copy_tables import TABLES, run_table  # noqa: E402
 
 # spam7: 41% of rows are natural exact copies and many distinct rows differ by one unit of
-# crl.tot, while the planted noise on crl.tot (1e-3 x its std of 714) is 0.7 units: about one
-# copy in seven sits nearer to the neighbouring record than to its source, which no rule can
-# tell apart. Its floor is what the data allows; every other table must reach 0.95.
-FLOORS = {"spam7": 0.8}
+# crl.tot, while the planted noise on crl.tot (1e-3 x its std of 714) is 0.7 units: 20 of the
+# 138 copies of seed 0 (21 and 27 with seeds 1 and 2) sit nearer to another original record than
+# to their source, which no rule can tell apart. Its floor is what the data allows (seed 0 gives
+# 0.84 / 0.88); every other table must reach 0.95.
+FLOORS = {"spam7": 0.83}
 
 
 @pytest.mark.parametrize("table", TABLES, ids=[t.name for t in TABLES])

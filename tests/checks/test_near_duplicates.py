@@ -259,6 +259,39 @@ def test_discrete_values_must_match_unless_off_the_grid(method):
     assert any(0 in g and m in g for g in relaxed) and len(relaxed) > 10
 
 
+def test_jittered_copies_link_to_their_record_not_to_each_other():
+    rng = np.random.default_rng(4)
+    n = 2000
+    frame = pd.DataFrame({"count": rng.integers(0, 500, n), "items": rng.integers(0, 50, n),
+                          "price": np.round(rng.uniform(0, 20, n), 2)})
+    frame = frame.drop_duplicates().reset_index(drop=True).astype(float)
+    m = len(frame)
+    std = frame.std().to_numpy()
+    # Two jittered copies of row 3 (nearer to each other than to row 3 half the time) and one of row 5.
+    frame.loc[m] = frame.loc[3] + rng.normal(0, 1e-3, 3) * std
+    frame.loc[m + 1] = frame.loc[3] + rng.normal(0, 1e-3, 3) * std
+    frame.loc[m + 2] = frame.loc[5] + rng.normal(0, 1e-3, 3) * std
+    groups = groups_of(run_near(frame))
+    assert [3, m, m + 1] in groups and [5, m + 2] in groups
+    # Without the record, the two jittered copies still find each other.
+    alone = frame.drop(index=[3]).reset_index(drop=True)
+    assert sorted(groups_of(run_near(alone))) == [[4, m + 1], [m - 1, m]]
+
+
+def test_jittered_copies_of_neighbouring_records_do_not_chain_them():
+    # Counts 0..4999, one record each; a copy of 1000 jittered to 1000.45 and one of 1001 to 1000.7:
+    # the copies are nearer to each other (0.25) than the first is to its own record (0.45).
+    rng = np.random.default_rng(5)
+    items = rng.integers(0, 10, 5000)
+    items[1000] = items[1001] = 3
+    frame = pd.DataFrame({"count": np.arange(5000.0), "items": items.astype(float)})
+    frame.loc[5000] = [1000.45, 3.0]
+    frame.loc[5001] = [1000.7, 3.0]
+    groups = groups_of(run_near(frame))
+    # Each copy links to its nearest recorded value, never through the other copy.
+    assert sorted(groups) == [[1000, 5000], [1001, 5001]]
+
+
 def test_unknown_ignored_column_is_an_error():
     result = make_check("near_duplicates", {"ignore_columns": ["nope"]})
     with pytest.raises(ConfigError, match="nope"):
