@@ -444,7 +444,7 @@ def _nearest_for_off_grid(left: np.ndarray, right: np.ndarray, distance: np.ndar
     row with no possible source within reach keeps its nearest link of any kind (two jittered
     copies of a record the table lacks).
     """
-    off_row = off.any(axis=1) if off.shape[1] else np.zeros(len(off), dtype=bool)
+    off_row: np.ndarray = np.asarray(off.any(axis=1), dtype=bool)
     involved = off_row[left] | off_row[right]
     if not involved.any():
         return left, right, distance
