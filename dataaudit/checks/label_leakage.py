@@ -35,7 +35,8 @@ Pairs, two kinds, both bounded so the search stays linear in the columns:
 ``a within b`` (rank of a within each value of b)
     Each numeric candidate among those is ranked within every value of a *grouping* column
     (at most ``pair_partners`` of them: categorical, boolean or numeric with 2 to 64 distinct
-    values and at least 20 sampled rows per value on average, most even spread first), and
+    values and at least 20 sampled rows per value on average; those whose values say least
+    about the label in-sample first, as a label computed per group is spread alike over them), and
     its within-group percentile, cut into 60 equal bins, is the cell. This is how a label
     computed per group is seen: a within-year quartile of a score is not determined by the
     score alone (the cut-offs move from year to year) nor by the year, but by the score's rank
@@ -463,9 +464,10 @@ class LabelLeakage(Check):
     label on one random half of (a sample of) the labelled rows and predict the other half, then
     the halves swap. Flagged when held-out accuracy lift over the majority class (rare classes
     set aside) or the uncertainty coefficient says the column determines the label (R^2 for a
-    regression target); the best few unflagged columns are also tried in pairs. See the module
-    docstring. ID, constant and text columns are skipped. ``fit-transform`` drops flagged
-    columns unless told to keep them (``--keep-leaky``).
+    regression target); the best few unflagged columns are also tried in pairs, two by two and
+    (numeric ones) ranked within the values of a grouping column. See the module docstring. ID,
+    constant and text columns are skipped. ``fit-transform`` drops the columns that carry a leak
+    (``details.drop``) unless told to keep them (``--keep-leaky``).
 
     Options
     -------
