@@ -85,11 +85,15 @@ def robust_center_scale(values: np.ndarray) -> tuple[float, float]:
 
 def nan_skewness(matrix: np.ndarray) -> np.ndarray:
     """Sample skewness (Fisher-Pearson, biased) of each column, ignoring NaN; NaN where undefined."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.nanmean(matrix, axis=0) if matrix.shape[0] else np.full(matrix.shape[1], np.nan)
+    # Without NaN, plain means (same sums, no masked copies); the cube as a product, not pow().
+    average = np.nanmean if np.isnan(matrix).any() else np.mean
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        mean = average(matrix, axis=0) if matrix.shape[0] else np.full(matrix.shape[1], np.nan)
         centered = matrix - mean
-        m2 = np.nanmean(centered**2, axis=0)
-        m3 = np.nanmean(centered**3, axis=0)
+        squared = centered * centered
+        m2 = average(squared, axis=0)
+        squared *= centered
+        m3 = average(squared, axis=0)
         skew = m3 / m2**1.5
     skew[~np.isfinite(skew)] = np.nan
     return skew
