@@ -415,12 +415,20 @@ class Dataset:
         scale 1); each categorical column adds one-hot columns for its ``MAX_ONE_HOT`` most frequent
         values. ID, constant, text, datetime and label columns are left out.
         """
-        blocks: list[np.ndarray] = []
-        names: list[str] = []
         numeric = self.numeric_matrix
+        tops = [(column, self.frame[column].value_counts(dropna=True).index[:MAX_ONE_HOT])
+                for column in self.categorical_columns]
+        width = numeric.shape[1] + sum(len(top) for _, top in tops)
+        if not width:
+            return np.empty((self.n_rows, 0), dtype=np.float32), []
+        # Blocks are written into the one result: building them apart and stacking them would
+        # hold the matrix twice (a quarter of a gigabyte at a million rows).
+        matrix = np.zeros((self.n_rows, width), dtype=np.float32)
+        names: list[str] = []
         if numeric.shape[1]:
+            block = matrix[:, : numeric.shape[1]]
             with np.errstate(over="ignore"):  # values beyond float32's range become inf (no warning to the user)
-                block = numeric.astype(np.float32)
+                block[...] = numeric
             # Statistics from a row sample: exact enough to impute and scale for distances and
             # models, and O(sample) instead of full sorts and passes over millions of rows.
             sample_rows = np.sort(
@@ -433,6 +441,7 @@ class Dataset:
                     medians = np.nanmedian(numeric[sample_rows], axis=0)
                 medians = np.where(np.isnan(medians), 0.0, medians).astype(np.float32)
                 block[missing] = np.broadcast_to(medians, block.shape)[missing]
+            del missing
             sample = block[sample_rows].astype(np.float64)
             mean = sample.mean(axis=0)
             std = sample.std(axis=0)
@@ -443,20 +452,15 @@ class Dataset:
                 # Values beyond float32's range (|x| > 3.4e38) overflowed: standardize this column
                 # in float64, divided by its largest magnitude first so that no square overflows.
                 block[:, j] = _standardized(numeric[:, j], sample_rows)
-            blocks.append(block)
             names.extend(self.numeric_columns)
-        for column in self.categorical_columns:
-            values = self.frame[column]
-            top = values.value_counts(dropna=True).index[:MAX_ONE_HOT]
-            codes = values.map({v: i for i, v in enumerate(top)}).fillna(-1).to_numpy(np.int64)
-            onehot = np.zeros((self.n_rows, len(top)), dtype=np.float32)
+        offset = numeric.shape[1]
+        for column, top in tops:
+            codes = self.frame[column].map({v: i for i, v in enumerate(top)}).fillna(-1).to_numpy(np.int64)
             present = codes >= 0
-            onehot[np.flatnonzero(present), codes[present]] = 1.0
-            blocks.append(onehot)
+            matrix[np.flatnonzero(present), offset + codes[present]] = 1.0
+            offset += len(top)
             names.extend(f"{column}={v}" for v in top)
-        if not blocks:
-            return np.empty((self.n_rows, 0), dtype=np.float32), []
-        return np.hstack(blocks), names
+        return matrix, names
 
     def describe_input(self) -> dict[str, Any]:
         """The ``input`` block of findings.json."""
