@@ -26,6 +26,12 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(PIPQ) -e '.[dev,dask]' 'torch==2.13.0' $(QUIET)
 	touch $@
 
+# Benchmark install: the peers of the side-by-side run (skrub, cleanlab's datalab extra); never
+# needed by `make test` or `make demo`.
+$(VENV)/.installed-bench: $(VENV)/.installed-test
+	$(PIPQ) -e '.[bench,dev,dask]' 'torch==2.13.0' $(QUIET)
+	touch $@
+
 install: $(VENV)/.installed
 
 demo: $(VENV)/.installed
@@ -44,8 +50,11 @@ FUZZ_SCALE ?= 20
 fuzz: $(VENV)/.installed-test
 	HYPOTHESIS_PROFILE=fuzz FUZZ_SCALE=$(FUZZ_SCALE) $(BIN)/python -m pytest tests/fuzz -q
 
-bench: $(VENV)/.installed-test
-	$(BIN)/python benchmarks/run_all.py
+# The side-by-side table (10k / 100k / 1M rows), the suspect-label quality table and near-copy P / R;
+# options through BENCH_ARGS, e.g. make bench BENCH_ARGS="--rows 10000 --seeds 2".
+BENCH_ARGS ?=
+bench: $(VENV)/.installed-bench
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check dataaudit tests benchmarks

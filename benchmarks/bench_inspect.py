@@ -12,17 +12,13 @@ import sys
 from pathlib import Path
 
 from _measure import ROOT, measure, python
+from datagen import ensure_file
 
 DATA = ROOT / "benchmarks" / "data"
 
 
 def ensure_data(rows: int) -> Path:
-    path = DATA / (f"bench_{rows // 1_000_000}m.csv" if rows % 1_000_000 == 0 else f"bench_{rows}.csv")
-    if not path.exists():
-        done = measure([sys.executable, "benchmarks/datagen.py", "--rows", str(rows), "--out", str(path)])
-        if done["exit_code"]:
-            raise SystemExit(done["output"])
-    return path
+    return ensure_file(rows, DATA)
 
 
 def main() -> None:

@@ -184,7 +184,7 @@ def main() -> None:
                 clean = frame.copy()
                 runs.append(one_run(clean, "label", codes, np.asarray(classes), flipped, codes.astype(np.int64),
                                     seed, not args.no_baselines))
-            results.append(_summarize(name, len(frame), 10, "planted 5%", runs))
+            results.append(_summarize(name, len(frame), int(frame["label"].nunique()), "planted 5%", runs))
             continue
         frame, label = TABLES[name]()
         frame = frame[frame[label].notna()].reset_index(drop=True)

@@ -23,7 +23,19 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from near_copy_tables import TABLES, run_table  # noqa: E402
+from near_copy_tables import TABLES, Score, Table, run_table  # noqa: E402
+
+
+def summarize(table: Table, scores: list[Score], seeds: list[int]) -> dict[str, object]:
+    """One result row: P and R averaged over seeds, links and planted copies summed."""
+    return {
+        "table": table.name, "note": table.note,
+        "precision": round(sum(s.precision for s in scores) / len(scores), 4),
+        "recall": round(sum(s.recall for s in scores) / len(scores), 4),
+        "links": sum(s.n_links for s in scores), "false_links": sum(s.n_false_links for s in scores),
+        "planted": sum(s.n_planted for s in scores),
+        "seconds": round(max(s.seconds for s in scores), 3), "seeds": seeds,
+    }
 
 
 def main() -> None:
@@ -37,18 +49,9 @@ def main() -> None:
           f"{'planted':>8} {'s':>6}", flush=True)
     results = []
     for table in tables:
-        scores = [run_table(table, seed=seed) for seed in args.seeds]
-        precision = sum(s.precision for s in scores) / len(scores)
-        recall = sum(s.recall for s in scores) / len(scores)
-        row = {
-            "table": table.name, "note": table.note, "precision": round(precision, 4),
-            "recall": round(recall, 4), "links": sum(s.n_links for s in scores),
-            "false_links": sum(s.n_false_links for s in scores),
-            "planted": sum(s.n_planted for s in scores),
-            "seconds": round(max(s.seconds for s in scores), 3), "seeds": args.seeds,
-        }
+        row = summarize(table, [run_table(table, seed=seed) for seed in args.seeds], args.seeds)
         results.append(row)
-        print(f"{table.name:<14} {table.note:<40} {precision:6.3f} {recall:6.3f} {row['links']:6d} "
+        print(f"{table.name:<14} {table.note:<40} {row['precision']:6.3f} {row['recall']:6.3f} {row['links']:6d} "
               f"{row['false_links']:6d} {row['planted']:8d} {row['seconds']:6.2f}", flush=True)
     below = [r["table"] for r in results if min(r["precision"], r["recall"]) < 0.95]
     print(f"tables below P/R 0.95: {below or 'none'}")
