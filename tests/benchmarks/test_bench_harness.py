@@ -58,7 +58,7 @@ def test_quality_and_near_copy_tables_print_the_records_the_scripts_write():
     runs = [{"dataaudit": (0.9, 0.8, 0.847), "cleanlab_logistic": (1.0, 0.9, 0.947),
              "cleanlab_gradient_boosting": (0.8, 0.8, 0.8), "seconds": 1.5}]
     quality = bench_label_quality._summarize("iris", 150, 3, "uniform", runs)
-    assert "| iris (150, 3) | uniform | 0.90 / 0.80 / 0.847 | 1.00 / 0.90 / 0.947 | 0.80 / 0.80 / 0.800 | -0.100 |" \
+    assert "| iris (150, 3) | uniform | 1 | 0.90 / 0.80 / 0.847 | 1.00 / 0.90 / 0.947 | 0.80 / 0.80 / 0.800 | -0.100 |" \
         in tables.quality_table([quality])
     table = Table("iris", lambda: None, "label", "150 x 5")  # type: ignore[arg-type, return-value]
     copies = bench_near_copies.summarize(table, [Score(1.0, 0.5, 4, 0, 4, 2, 0.1)], [0])
