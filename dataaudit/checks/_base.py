@@ -10,7 +10,6 @@ from dataaudit.exceptions import ConfigError
 from dataaudit.findings import CheckResult, Code, Finding
 from dataaudit.progress import NO_PROGRESS, Progress
 from dataaudit.shared import SharedComputations
-from dataaudit.progress import NO_PROGRESS, Progress
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
