@@ -13,9 +13,17 @@ from dataaudit.records import (
     SEVERITIES,
     CheckResult,
     Code,
+    ColumnGroups,
+    Evidence,
     Finding,
+    Groups,
+    NameGroup,
+    PerColumn,
+    PerRow,
+    RowEvidence,
     Severity,
     Status,
+    parse_evidence,
     severity_rank,
     to_jsonable,
 )
@@ -27,7 +35,8 @@ if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
 
 __all__ = ["Code", "Finding", "CheckResult", "AuditResult", "SEVERITIES", "SECTIONS", "Severity", "Status",
-           "severity_rank", "to_jsonable"]
+           "severity_rank", "to_jsonable", "Evidence", "Groups", "ColumnGroups", "NameGroup", "PerRow", "RowEvidence",
+           "PerColumn", "parse_evidence"]
 
 
 @dataclass
@@ -128,7 +137,8 @@ class AuditResult:
         InputError
             Naming ``source`` and the key: not an object, ``findings``/``checks`` not lists of
             objects, a finding without check/code/severity/message or with rows that are not
-            integers, ``input`` not an object or its ``sha256`` not a string.
+            integers, evidence (``details.groups``, ``per_row``, ``per_column``) of the wrong
+            shape, ``input`` not an object or its ``sha256`` not a string.
         """
         _validate_document(data, source)
         by_check: dict[str, list[Finding]] = {}
@@ -225,5 +235,10 @@ def _validate_document(data: Any, source: str) -> None:
         columns = finding.get("columns", [])
         if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
             raise bad(f"findings[{i}].columns is not a list of column names")
-        if not isinstance(finding.get("details", {}) or {}, dict):
+        details = finding.get("details", {}) or {}
+        if not isinstance(details, dict):
             raise bad(f"findings[{i}].details is not an object")
+        try:
+            parse_evidence(details)
+        except ValueError as exc:
+            raise bad(f"findings[{i}].{exc}") from exc

@@ -8,11 +8,12 @@ it never recomputes, and cannot contradict, what a check found. A leaf module: n
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from dataaudit.records import PerColumn
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
@@ -69,7 +70,7 @@ class SharedComputations:
     """
 
     correlations: CorrelationMatrix | None = None
-    drift: Mapping[str, Mapping[str, Any]] | None = None
+    drift: PerColumn | None = None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import numpy as np
 
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks._stats import fmt_share, json_value, sample_index
-from dataaudit.findings import CheckResult, Code, Finding
+from dataaudit.findings import CheckResult, Code, Finding, PerColumn
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -61,7 +61,8 @@ class ConstantColumns(Check):
                 "constant_column", "warning",
                 f"{len(names)} column(s) hold a single value in every row: {_short(names)}.",
                 columns=names,
-                details={"kind": "constant", "per_column": constant,
+                evidence=PerColumn(constant),
+                details={"kind": "constant",
                          "action": "drop these columns (dataaudit fit-transform --drop ...)"},
             ))
         quasi = self._quasi_constant(dataset, context.seed, skip=set(constant))
@@ -72,7 +73,8 @@ class ConstantColumns(Check):
                 f"{len(names)} column(s) have one value in at least {fmt_share(self.quasi_share)} of rows: "
                 f"{_short(names)}.",
                 columns=names,
-                details={"kind": "quasi_constant", "per_column": quasi, "quasi_share": self.quasi_share,
+                evidence=PerColumn(quasi),
+                details={"kind": "quasi_constant", "quasi_share": self.quasi_share,
                          "action": "drop these columns unless the rare values matter; check that a "
                          "split keeps some rare values in train"},
             ))

@@ -10,7 +10,7 @@ import pandas as pd
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks._neighbours import MAX_LISTED, flag_scores, later_members, record_groups
 from dataaudit.collisions import DEFAULT_COLLISION_ALPHA
-from dataaudit.findings import CheckResult, Code, Finding
+from dataaudit.findings import CheckResult, Code, Finding, Groups
 from dataaudit.grouping import groups_from_codes, identity_columns
 
 if TYPE_CHECKING:
@@ -78,8 +78,8 @@ class DuplicatesCheck(Check):
                 f"{_plural(len(exact_rows), 'row is an exact copy', 'rows are exact copies')} of "
                 f"earlier rows ({_plural(len(exact_groups), 'group', 'groups')}).",
                 rows=tuple(exact_rows.tolist()),
+                evidence=Groups.of(exact_groups),
                 details={
-                    "groups": exact_groups,
                     "compared_columns": len(columns) + (dataset.label is not None),
                     "ignored_columns": ignored,
                     "max_p_value": records.max_p_value(exact_codes),
@@ -96,8 +96,8 @@ class DuplicatesCheck(Check):
                 f"features but different labels ({_plural(len(conflict_rows) + len(conflicting), 'row', 'rows')}).",
                 rows=tuple(conflict_rows.tolist()),
                 columns=(dataset.label,) if dataset.label else (),
+                evidence=Groups.of(conflicting),
                 details={
-                    "groups": conflicting,
                     "labels": _labels_of(labels, conflicting),
                     "ignored_columns": ignored,
                     "max_p_value": records.max_p_value(conflict_codes),
@@ -146,8 +146,8 @@ class DuplicatesCheck(Check):
         return self.finding(
             "feature_collision", "info", message,
             rows=tuple(later_members(collisions).tolist()),
+            evidence=Groups.of(collisions[:MAX_LISTED]),
             details={
-                "groups": collisions[:MAX_LISTED],
                 "n_groups": len(groups),
                 "n_rows": n_rows,
                 "n_groups_with_different_labels": mixed,

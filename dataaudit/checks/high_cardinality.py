@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks._stats import top_values
-from dataaudit.findings import CheckResult, Code, Finding
+from dataaudit.findings import CheckResult, Code, Finding, PerColumn
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
@@ -65,7 +65,8 @@ class HighCardinality(Check):
                 "high_cardinality", "warning" if role == "categorical" else "info",
                 f"{len(names)} {role} column(s) have many distinct values: {described}.",
                 columns=names,
-                details={"role": role, "per_column": found, "action": actions[role]},
+                evidence=PerColumn(found),
+                details={"role": role, "action": actions[role]},
             ))
         stats = {"thresholds": {"min_distinct": self.min_distinct, "min_share": self.min_share}}
         return self.result(findings, stats=stats)

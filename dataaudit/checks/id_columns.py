@@ -28,7 +28,7 @@ import pandas as pd
 
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks._stats import fmt_share, json_value
-from dataaudit.findings import CheckResult, Code, Finding
+from dataaudit.findings import CheckResult, Code, Finding, PerColumn
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
@@ -133,8 +133,8 @@ class IdColumns(Check):
             f"{len(names)} column(s) look like identifiers ({described}"
             f"{'; ...' if len(names) > 4 else ''}). A model can memorize them; they must not be features.",
             columns=names,
-            details={"per_column": per_column,
-                     "action": "drop them from the features (pass --id COL to keep one as the row key); "
+            evidence=PerColumn(per_column),
+            details={"action": "drop them from the features (pass --id COL to keep one as the row key); "
                      "if rows were sorted by label before numbering, the ID also leaks the label"},
         )
 
@@ -237,7 +237,8 @@ class IdColumns(Check):
             f"another row, and {why}.{label_note} Rows of one entity in both train and test make scores "
             f"optimistic: {advice}.{also}",
             columns=[best, *others],
-            details={"suggested_group": best, "per_column": entity,
+            evidence=PerColumn(entity),
+            details={"suggested_group": best,
                      "action": f"pass --group {best} (pipeline: group = \"{best}\") to inspect and fit-transform "
                                "so folds and splits keep each entity together"},
         )

@@ -10,7 +10,7 @@ import pandas as pd
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks.label_leakage import balanced_accuracy
 from dataaudit.exceptions import ConfigError
-from dataaudit.findings import CheckResult, Code
+from dataaudit.findings import CheckResult, Code, PerRow
 from dataaudit.oos import out_of_sample_probabilities, resolve_models
 
 if TYPE_CHECKING:
@@ -304,7 +304,6 @@ class LabelIssues(Check):
             "accuracy_lift": round(float(lift), 6),
             "majority_accuracy": round(majority, 6),
             "grouped": group_codes is not None,
-            "per_row": per_row,
             "per_row_truncated": len(listed) < len(flagged),
             # The rows the finding flags (``rows``); on a hard target fewer than the disagreements.
             "n_flagged": len(listed_in_rows),
@@ -351,6 +350,7 @@ class LabelIssues(Check):
             message,
             rows=tuple(int(judged[i]) for i in listed_in_rows),
             columns=(dataset.label,) if dataset.label else (),
+            evidence=PerRow.of(per_row),
             details=details,
         )
         return self.result([finding], stats=stats, row_scores={"label_issue": row_scores})
@@ -415,7 +415,8 @@ class LabelIssues(Check):
             "label_issue", "warning", message,
             rows=tuple(int(judged[i]) for i in flagged),
             columns=(dataset.label,),
-            details={"task": "regression", "per_row": per_row, "per_row_truncated": len(listed) < len(flagged),
+            evidence=PerRow.of(per_row),
+            details={"task": "regression", "per_row_truncated": len(listed) < len(flagged),
                      "n_flagged": len(flagged), "n_judged": len(judged), "fraction": fraction,
                      "cv_r2": fitted.r2, "cv_robust_r2": fitted.robust_r2, "model": fitted.model, "n_folds": fitted.n_folds,
                      "residual_scale": scale, "residual_z": self.residual_z, "excluded_columns": excluded,

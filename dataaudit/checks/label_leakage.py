@@ -65,7 +65,7 @@ from dataaudit.checks._leakage_pairs import (
     within_group_percentile,
 )
 from dataaudit.exceptions import ConfigError
-from dataaudit.findings import CheckResult, Code
+from dataaudit.findings import CheckResult, Code, PerColumn
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
@@ -486,7 +486,8 @@ class LabelLeakage(Check):
                 f"{len(leaky)} column(s) alone determine the label '{label}': {evidence}. A model "
                 f"trained with them would look excellent and fail where they are not available.",
                 columns=tuple(leaky),
-                details={"kind": "column", "per_column": {c: scores[c] for c in leaky}, "thresholds": thresholds,
+                evidence=PerColumn({c: scores[c] for c in leaky}),
+                details={"kind": "column", "thresholds": thresholds,
                          "n_rows_sampled": len(sampled.rows), "drop": list(leaky), "action": action},
             ))
         if pairs:

@@ -16,7 +16,7 @@ from dataaudit.checks._neighbours import (
     later_members,
 )
 from dataaudit.exceptions import ConfigError
-from dataaudit.findings import CheckResult, Code
+from dataaudit.findings import CheckResult, Code, Groups
 from dataaudit.grouping import (
     DEFAULT_RELATIVE_THRESHOLD,
     DEFAULT_SAMPLE_SIZE,
@@ -180,8 +180,8 @@ class NearDuplicatesCheck(Check):
             f"categories, text, missing values and recorded discrete values; "
             + "; ".join(parts) + ".",
             rows=tuple(rows.tolist()),
+            evidence=Groups.of(groups),
             details={
-                "groups": groups,
                 "group_max_distance": [round(d, 6) for d in group_max],
                 "examples": self._examples(groups[:3], numeric, values),
                 **decision,

@@ -8,7 +8,7 @@ import numpy as np
 
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks._stats import MAD_TO_STD, json_value, numeric_matrix, sample_index
-from dataaudit.findings import CheckResult, Code
+from dataaudit.findings import CheckResult, Code, PerRow
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
@@ -126,8 +126,8 @@ class Outliers(Check):
             + (f" ({', '.join(per_row[0]['extreme_columns_text'])})." if per_row[0]["extreme_columns_text"] else "."),
             rows=[int(r) for r in flagged],
             columns=list(dict.fromkeys(c["column"] for r in per_row for c in r["extreme_columns"]))[:20],
-            details={"per_row": [{k: v for k, v in r.items() if k != "extreme_columns_text"} for r in per_row],
-                     "threshold": threshold, "n_flagged": int(len(flagged)),
+            evidence=PerRow.of({k: v for k, v in r.items() if k != "extreme_columns_text"} for r in per_row),
+            details={"threshold": threshold, "n_flagged": int(len(flagged)),
                      "action": "look at these rows: fix entry or unit errors, drop impossible rows, or keep "
                      "genuine extremes and use robust scaling / clipping"},
         ))

@@ -8,7 +8,7 @@ import numpy as np
 
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks._stats import numeric_matrix, sample_index, take_rows
-from dataaudit.findings import CheckResult, Code
+from dataaudit.findings import CheckResult, Code, PerColumn
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
@@ -72,8 +72,8 @@ class ScaleDisparity(Check):
             f"{std[largest]:.4g}, {small!r} has std {std[smallest]:.4g}. Unscaled, the large columns "
             "dominate distances and gradient steps.",
             columns=[big, small],
+            evidence=PerColumn(per_column),
             details={"ratio": ratio, "max_ratio": self.max_ratio, "largest": big, "smallest": small,
-                     "per_column": per_column,
                      "action": "standardize (dataaudit fit-transform --scale standard), fitted on train only"},
         )
         return self.result([finding], stats=stats)

@@ -7,7 +7,7 @@ import unicodedata
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from dataaudit.checks._base import AuditContext, Check, register
-from dataaudit.findings import CheckResult, Code
+from dataaudit.findings import CheckResult, Code, ColumnGroups
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
@@ -86,8 +86,8 @@ class SimilarColumnNames(Check):
             f"{len(similar)} group(s) of column names differ only in case, spaces, Unicode form or "
             f"invisible characters: {shown}.",
             columns=columns,
-            details={"groups": per_group,
-                     "action": "rename the columns at the source so each name is distinct and plain, "
+            evidence=ColumnGroups.of(per_group),
+            details={"action": "rename the columns at the source so each name is distinct and plain, "
                      "or merge them if they are one column written two ways"},
         )
         return self.result([finding], stats={"n_groups": len(similar)})

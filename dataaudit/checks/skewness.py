@@ -26,7 +26,7 @@ import numpy as np
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks._stats import nan_skewness, numeric_matrix, sample_index, take_rows
 from dataaudit.exceptions import ConfigError
-from dataaudit.findings import CheckResult, Code
+from dataaudit.findings import CheckResult, Code, PerColumn
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
@@ -109,7 +109,8 @@ class Skewness(Check):
             f"with decile skew >= {self.robust_threshold} that a log transform halves): {shown}"
             f"{' ...' if len(flagged) > 8 else ''}.",
             columns=flagged,
-            details={"per_column": {c: per_column[c] for c in flagged}, "threshold": self.threshold,
+            evidence=PerColumn({c: per_column[c] for c in flagged}),
+            details={"threshold": self.threshold,
                      "robust_threshold": self.robust_threshold,
                      "action": "apply the suggested transform per column (log for positive columns the log "
                      "makes symmetric, log1p for other non-negative ones, else a Yeo-Johnson power "

@@ -11,7 +11,7 @@ from scipy import stats as scipy_stats
 
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks._stats import json_value, sample_index
-from dataaudit.findings import CheckResult, Code, Finding
+from dataaudit.findings import CheckResult, Code, Finding, PerColumn
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
@@ -120,7 +120,7 @@ class TrainTestDrift(Check):
             if result["drifted"]:
                 drifted.append(column)
         drifted.sort(key=lambda c: -per_column[c]["distance"])
-        context.shared.drift = per_column  # the report's train-vs-test table shows these numbers
+        compared = context.shared.drift = PerColumn(per_column)  # the report's train-vs-test table shows these numbers
         stats = {"per_column": per_column, "n_tested": len(per_column), "alpha": self.alpha,
                     "min_effect": self.min_effect, "n_train": dataset.n_rows, "n_test": test.n_rows,
                     "sample_rows": self.sample_rows,
@@ -136,7 +136,8 @@ class TrainTestDrift(Check):
                 f"{' ...' if len(drifted) > 8 else ''}." + (" The label distribution differs too." if label_drift
                                                            else ""),
                 columns=drifted,
-                details={"kind": "distribution", "drifted": drifted, "per_column": per_column,
+                evidence=compared,
+                details={"kind": "distribution", "drifted": drifted,
                          "alpha": self.alpha, "min_effect": self.min_effect,
                          "action": "check how the test file was collected (time, source, filters); "
                          "re-split randomly or stratified if both should come from one distribution"},
@@ -185,7 +186,8 @@ class TrainTestDrift(Check):
                      "but the other columns may drift with time."
                      + (f" Also: {', '.join(repr(c) for c in outside if c != worst)}." if len(outside) > 1 else "")),
             columns=outside,
-            details={"kind": "datetime_range", "per_column": {c: ranges[c] for c in outside},
+            evidence=PerColumn({c: ranges[c] for c in outside}),
+            details={"kind": "datetime_range",
                      "action": "split randomly if train and test should come from one period; for a "
                                "time-based split, say so and expect drift in time-dependent columns"},
         )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dataaudit.records import Finding
+from dataaudit.records import Finding, Groups, PerRow, RowEvidence
 from dataaudit.report.section import Section, render_fragment
 from dataaudit.report.view import (
     EXAMPLES_PER_CLASS,
@@ -28,17 +28,15 @@ if TYPE_CHECKING:
     from dataaudit.records import CheckResult
 
 
-
-def _groups_of(finding: Finding) -> list[list[int]]:
-    groups = finding.details.get("groups")
-    if isinstance(groups, list) and groups and all(isinstance(g, list | tuple) for g in groups):
-        return [[int(r) for r in g] for g in groups]
-    return [[r] for r in finding.rows]
+def _groups_of(finding: Finding) -> list[tuple[int, ...]]:
+    """The finding's row groups; a finding without ``Groups`` evidence shows each of its rows alone."""
+    groups = finding.evidence_of(Groups)
+    return list(groups) if groups is not None else [(r,) for r in finding.rows]
 
 
-def _group_table(ctx: ReportContext, group: list[int]) -> dict[str, Any]:
+def _group_table(ctx: ReportContext, group: tuple[int, ...]) -> dict[str, Any]:
     """One duplicate group side by side: rows as lines, differing cells highlighted."""
-    members = group[:MAX_GROUP_MEMBERS]
+    members = list(group[:MAX_GROUP_MEMBERS])
     frame = ctx.rows_frame(members)
     uris = ctx.image_uris(members)
     label = ctx.dataset.label if ctx.dataset is not None else None
@@ -118,39 +116,28 @@ def duplicates_section(ctx: ReportContext) -> Section | None:
                    status=status_of(found))
 
 
-def _per_row(finding: Finding, check: CheckResult | None) -> list[dict[str, Any]]:
-    """A finding's per-row evidence as dicts with at least ``row``, sorted worst (lowest score) first."""
-    entries = finding.details.get("per_row")
-    rows: list[dict[str, Any]] = []
-    if isinstance(entries, list) and entries and all(isinstance(e, dict) and "row" in e for e in entries):
-        rows = [dict(e) for e in entries]
-    elif isinstance(entries, dict):
-        rows = [{"row": int(k), **(v if isinstance(v, dict) else {"score": v})} for k, v in entries.items()]
-    else:
+def _per_row(finding: Finding, check: CheckResult | None) -> list[RowEvidence]:
+    """A finding's per-row evidence, worst (lowest score) first.
+
+    A finding without ``PerRow`` evidence lists its rows with the check's row scores.
+    """
+    per_row = finding.evidence_of(PerRow)
+    if per_row is None:
         scores = check.row_scores.get(finding.code) if check is not None else None
-        for r in finding.rows:
-            entry: dict[str, Any] = {"row": r}
-            if scores is not None and 0 <= r < len(scores):
-                entry["score"] = float(scores[r])
-            rows.append(entry)
-
-    def key(entry: dict[str, Any]) -> float:
-        score = entry.get("score")
-        try:
-            value = float(score)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            return math.inf
-        return value if math.isfinite(value) else math.inf
-
-    return sorted(rows, key=key)
+        entries = []
+        for r in dict.fromkeys(finding.rows):
+            score = float(scores[r]) if scores is not None and 0 <= r < len(scores) else math.nan
+            entries.append(RowEvidence(r, {"score": score if math.isfinite(score) else None}))
+        per_row = PerRow(tuple(entries))
+    return per_row.worst_first()
 
 
-def _listed_rows(ctx: ReportContext, finding: Finding) -> tuple[list[dict[str, Any]], int, Any, dict[int, str]]:
+def _listed_rows(ctx: ReportContext, finding: Finding) -> tuple[list[RowEvidence], int, Any, dict[int, str]]:
     """A row-level finding's first MAX_LIST_ROWS entries, the full count, their values and images."""
     entries = _per_row(finding, ctx.check_result(finding.check))
     total = len(entries)
     entries = entries[:MAX_LIST_ROWS]
-    rows = [int(e["row"]) for e in entries]
+    rows = [e.row for e in entries]
     return entries, total, ctx.rows_frame(rows), ctx.image_uris(rows)
 
 
@@ -164,16 +151,15 @@ def labels_section(ctx: ReportContext) -> Section | None:
     label = ctx.dataset.label if ctx.dataset is not None else None
     items = []
     for entry in entries:
-        row = int(entry["row"])
-        given = entry.get("given_label")
+        row = entry.row
+        given = entry.given
         if given is None and frame is not None and label is not None and row in frame.index:
             given = frame.at[row, label]
-        score = entry.get("score")
         items.append({
             "row": row,
             "given": cell(given)["text"] if given is not None else "–",
-            "suggested": cell(entry.get("suggested_label"))["text"] if entry.get("suggested_label") is not None else "–",
-            "score": float(score) if isinstance(score, int | float) else None,
+            "suggested": cell(entry.suggested)["text"] if entry.suggested is not None else "–",
+            "score": entry.score,
             "image": uris.get(row),
             "cells": value_cells(ctx, row, frame, columns),
         })
@@ -195,16 +181,16 @@ def outliers_section(ctx: ReportContext) -> Section | None:
     entries, total, frame, uris = _listed_rows(ctx, finding)
     columns = ctx.value_columns(prefer=list(finding.columns))
     label = ctx.dataset.label if ctx.dataset is not None else None
-    extra_keys = [k for k in (entries[0] if entries else {}) if k not in ("row", "score")][:3]
+    extra_keys = [k for k in (entries[0].values if entries else {}) if k != "score"][:3]
     items = []
     for entry in entries:
-        row = int(entry["row"])
-        score = entry.get("score")
+        row = entry.row
         items.append({
             "row": row,
-            "score": float(score) if isinstance(score, int | float) else None,
+            "score": entry.score,
             "label": cell(frame.at[row, label])["text"] if frame is not None and label is not None and row in frame.index else None,
-            "extra": [cell(_plain(entry.get(k)), wide=isinstance(entry.get(k), list | tuple | dict)) for k in extra_keys],
+            "extra": [cell(_plain(entry.values.get(k)), wide=isinstance(entry.values.get(k), list | tuple | dict))
+                      for k in extra_keys],
             "image": uris.get(row),
             "cells": value_cells(ctx, row, frame, columns),
         })

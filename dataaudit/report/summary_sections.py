@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from dataaudit.records import Finding
+from dataaudit.records import Finding, PerColumn
 from dataaudit.report.plots import PALETTE, sparkline_path
 from dataaudit.report.section import Section, _format_number, render_fragment
 from dataaudit.report.view import (
@@ -313,32 +313,20 @@ def other_section(ctx: ReportContext, known: set[str]) -> Section | None:
                    summary=f"{len(found)} finding(s) of other checks", status=status_of(found))
 
 
-def _normalize_per_column(value: Any) -> dict[str, dict[str, Any]]:
-    if isinstance(value, dict):
-        return {str(k): (v if isinstance(v, dict) else {"value": v}) for k, v in value.items()}
-    if isinstance(value, list):
-        out = {}
-        for entry in value:
-            if isinstance(entry, dict) and "column" in entry:
-                out[str(entry["column"])] = {k: v for k, v in entry.items() if k != "column"}
-        return out
-    return {}
-
-
 def train_test_section(ctx: ReportContext) -> Section | None:
     overlap = ctx.in_section("train-test", row_level=True)
     drift = ctx.in_section("train-test", row_level=False)
     test = ctx.test
     if test is None and not overlap and not drift:
         return None
-    per_column: dict[str, dict[str, Any]] = {}
+    per_column: dict[str, Mapping[str, Any]] = {}
     drifted: set[str] = set()
     for finding in drift:
-        per_column.update(_normalize_per_column(finding.details.get("per_column")))
+        per_column.update(finding.evidence_of(PerColumn) or {})
         drifted.update(finding.columns)
     if ctx.data is not None and ctx.data.shared.drift:
         # The drift check's statistics of every column it compared, drifted or not.
-        per_column = _normalize_per_column(dict(ctx.data.shared.drift))
+        per_column = dict(ctx.data.shared.drift)
     metric_keys: list[str] = []
     for stats in per_column.values():
         for key, value in stats.items():

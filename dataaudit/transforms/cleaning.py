@@ -35,6 +35,7 @@ import pandas as pd
 from dataaudit.collisions import DEFAULT_COLLISION_ALPHA, RecordGroups
 from dataaudit.exceptions import ConfigError, InputError
 from dataaudit.grouping import exact_group_codes, hash_rows
+from dataaudit.records import Groups, PerRow
 
 if TYPE_CHECKING:
     from dataaudit.findings import AuditResult
@@ -184,7 +185,7 @@ def identity_from_findings(findings: AuditResult | None, n_rows: int, labels: pd
     groups: list[list[int]] = []
     for code in ("exact_duplicate", "conflicting_labels"):
         for finding in findings.by_code(code):
-            groups.extend([int(r) for r in group] for group in finding.details.get("groups") or [])
+            groups.extend(list(group) for group in finding.evidence_of(Groups) or ())
     members = [r for group in groups for r in group]
     if members and (min(members) < 0 or max(members) >= n_rows):
         raise InputError(f"The findings list duplicate rows up to {max(members)}, but the input has {n_rows} "
@@ -230,17 +231,13 @@ def suspects_from_findings(findings: AuditResult | None) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     records: list[dict[str, Any]] = []
     for finding in findings.by_code("label_issue"):
-        per_row = finding.details.get("per_row") or []
+        per_row = finding.evidence_of(PerRow) or PerRow()
         listed = set(finding.rows)  # on a hard target per_row also scores rows that are not suspects
-        for item in per_row:
-            if isinstance(item, dict) and "row" in item and int(item["row"]) in listed:
-                records.append({
-                    "row": int(item["row"]),
-                    "given": item.get("given", item.get("given_label")),
-                    "suggested": item.get("suggested", item.get("suggested_label")),
-                    "score": float(item.get("score", 0.0)),
-                })
-        if not per_row:  # only the rows: treat them as suspects with score 0
+        for entry in per_row:
+            if entry.row in listed:
+                records.append({"row": entry.row, "given": entry.given, "suggested": entry.suggested,
+                                "score": entry.score if entry.score is not None else 0.0})
+        if not len(per_row):  # only the rows: treat them as suspects with score 0
             records.extend({"row": r, "given": None, "suggested": None, "score": 0.0} for r in finding.rows)
     if not records:
         return pd.DataFrame(columns=columns)
@@ -253,8 +250,7 @@ def near_groups_from_findings(findings: AuditResult | None) -> list[list[int]]:
         return []
     groups: list[list[int]] = []
     for finding in findings.by_code("near_duplicate"):
-        for group in finding.details.get("groups") or []:
-            groups.append([int(r) for r in group])
+        groups.extend(list(group) for group in finding.evidence_of(Groups) or ())
     return groups
 
 
