@@ -3,22 +3,70 @@
 A check that computes something another part shows (the correlation matrix, the per-column drift
 statistics) stores it in ``AuditContext.shared``; the runner hands the same object to the
 ``AuditResult``, and the report draws from ``AuditData`` (the tables plus these computations), so
-it never recomputes, and cannot contradict, what a check found. A leaf module: numpy only.
+it never recomputes, and cannot contradict, what a check found. What checks reuse among
+themselves (row-group codes, the leakage scores) lives in ``AuditContext.memo``, a ``Memo`` under
+typed keys. Imports numpy and the leaf ``evidence`` only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 
-from dataaudit.records import PerColumn
+from dataaudit.evidence import PerColumn
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
 
-__all__ = ["CorrelationMatrix", "CorrelationPair", "SharedComputations", "AuditData"]
+__all__ = ["CorrelationMatrix", "CorrelationPair", "SharedComputations", "AuditData", "Memo", "MemoKey"]
+
+V = TypeVar("V")
+
+
+class MemoKey(Generic[V]):
+    """Base of the keys of a ``Memo``: a frozen dataclass naming every input of a value of type ``V``.
+
+    ``@dataclass(frozen=True) class GroupCodesKey(MemoKey[np.ndarray]): dataset: str; columns: ...``
+    Two keys are equal only when they are of one class with equal fields.
+    """
+
+    __slots__ = ()
+
+
+class Memo:
+    """Values several checks of one audit compute alike, each computed once, under typed keys.
+
+    A key holds every input its value depends on (the dataset's identity included), so a value is
+    reused only for the very same inputs: each check stays a function of its inputs, whether or
+    not another check computed the value first, and an empty ``Memo`` gives the same results.
+    """
+
+    def __init__(self) -> None:
+        self._values: dict[MemoKey[Any], Any] = {}
+
+    def get(self, key: MemoKey[V], compute: Callable[[], V]) -> V:
+        """The value under ``key``, computed by ``compute()`` the first time."""
+        if key not in self._values:
+            self._values[key] = compute()
+        return self._values[key]  # type: ignore[no-any-return]
+
+    def lookup(self, key: MemoKey[V]) -> V | None:
+        """The value under ``key``, None when nothing is stored there yet."""
+        return self._values.get(key)
+
+    def put(self, key: MemoKey[V], value: V) -> V:
+        """Store ``value`` under ``key`` and return it."""
+        self._values[key] = value
+        return value
+
+    def __contains__(self, key: MemoKey[Any]) -> bool:
+        return key in self._values
+
+    def __len__(self) -> int:
+        return len(self._values)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from dataaudit.exceptions import ConfigError
 from dataaudit.findings import CheckResult, Code, Finding
 from dataaudit.progress import NO_PROGRESS, Progress
-from dataaudit.shared import SharedComputations
+from dataaudit.shared import Memo, SharedComputations
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
@@ -21,17 +21,18 @@ REGISTRY: dict[str, type[Check]] = {}
 
 @dataclass
 class AuditContext:
-    """What a check may read besides its dataset: the test set, the seed, a cache shared by checks.
+    """What a check may read besides its dataset: the test set, the seed, what checks share.
 
     ``shared`` holds the typed results other parts read (the report draws its heatmap from
-    ``shared.correlations``); the runner passes it on to the AuditResult.
+    ``shared.correlations``); the runner passes it on to the AuditResult. ``memo`` holds what
+    checks reuse among themselves, under typed keys (``Memo``); it lives for one audit.
     ``progress`` receives the sub-steps of a long check (``context.progress.step("fold 2 of 5")``);
     it only observes, and by default it is silent.
     """
 
     test: Dataset | None = None
     seed: int = 0
-    cache: dict[str, Any] = field(default_factory=dict)
+    memo: Memo = field(default_factory=Memo)
     shared: SharedComputations = field(default_factory=SharedComputations)
     progress: Progress = NO_PROGRESS
 

@@ -1,14 +1,15 @@
-"""Helpers shared by the duplicate checks: the row-identity groups (``grouping``), cached per run."""
+"""Helpers shared by the duplicate checks: the row-identity groups (``grouping``), computed once per run."""
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from dataaudit.collisions import DEFAULT_COLLISION_ALPHA, RecordGroups
 from dataaudit.grouping import exact_group_codes, groups_from_codes, identity_columns
+from dataaudit.shared import MemoKey
 
 __all__ = ["identity_columns", "feature_group_codes", "feature_copy_groups", "record_groups",
            "later_members", "flag_scores", "MAX_LISTED"]
@@ -21,14 +22,29 @@ if TYPE_CHECKING:
 MAX_LISTED = 1000
 
 
+@dataclass(frozen=True)
+class GroupCodesKey(MemoKey[np.ndarray]):
+    """``exact_group_codes`` of one dataset on ``columns``."""
+
+    dataset: str  # Dataset.sha256
+    n_rows: int
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RecordGroupsKey(MemoKey[RecordGroups]):
+    """The feature groups of one dataset on ``columns``, judged copies or collisions at ``alpha``."""
+
+    dataset: str
+    n_rows: int
+    columns: tuple[str, ...]
+    alpha: float
+
+
 def feature_group_codes(dataset: Dataset, context: AuditContext, columns: list[str]) -> np.ndarray:
     """``exact_group_codes(dataset.frame, columns)``, computed once per run and shared by checks."""
-    key = "exact_group_codes:" + json.dumps([dataset.sha256, dataset.n_rows, columns])
-    cached = context.cache.get(key)
-    if cached is None:
-        cached = exact_group_codes(dataset.frame, columns)
-        context.cache[key] = cached
-    return cached
+    key = GroupCodesKey(dataset.sha256, dataset.n_rows, tuple(columns))
+    return context.memo.get(key, lambda: exact_group_codes(dataset.frame, columns))
 
 
 def feature_copy_groups(dataset: Dataset, context: AuditContext, columns: list[str]) -> list[list[int]]:
@@ -39,13 +55,9 @@ def feature_copy_groups(dataset: Dataset, context: AuditContext, columns: list[s
 def record_groups(dataset: Dataset, context: AuditContext, columns: list[str],
                   alpha: float = DEFAULT_COLLISION_ALPHA) -> RecordGroups:
     """The feature groups on ``columns``, each judged duplicate records or a chance collision."""
-    key = "record_groups:" + json.dumps([dataset.sha256, dataset.n_rows, columns, alpha])
-    cached = context.cache.get(key)
-    if cached is None:
-        codes = feature_group_codes(dataset, context, columns)
-        cached = RecordGroups.judge(dataset.frame, columns, codes, alpha=alpha)
-        context.cache[key] = cached
-    return cached
+    key = RecordGroupsKey(dataset.sha256, dataset.n_rows, tuple(columns), float(alpha))
+    return context.memo.get(key, lambda: RecordGroups.judge(
+        dataset.frame, columns, feature_group_codes(dataset, context, columns), alpha=alpha))
 
 
 def later_members(groups: list[list[int]]) -> np.ndarray:

@@ -232,7 +232,6 @@ class LabelIssues(Check):
             weighting=self.weighting,
             on_step=context.progress.step,
         )
-        context.cache["label_issues.oos"] = (judged, oos)  # for the report: no second fit
         probs = oos.probabilities
         # Confident learning needs models that learned something: when the features barely
         # predict the label, every minority-class row looks "mislabelled" and the flags are noise.

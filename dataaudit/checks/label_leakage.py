@@ -66,6 +66,7 @@ from dataaudit.checks._leakage_pairs import (
 )
 from dataaudit.exceptions import ConfigError
 from dataaudit.findings import CheckResult, Code, PerColumn
+from dataaudit.shared import Memo, MemoKey
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
@@ -74,6 +75,7 @@ __all__ = [
     "LabelLeakage",
     "LeakageRule",
     "LeakageScores",
+    "LeakageScoresKey",
     "balanced_accuracy",
     "column_leakage_scores",
 ]
@@ -235,12 +237,27 @@ class LeakageScores:
         return sorted(found, key=lambda p: (-_strength(self.pairs[p]), p))
 
 
+@dataclass(frozen=True)
+class LeakageScoresKey(MemoKey[LeakageScores]):
+    """Every input of ``column_leakage_scores``: the dataset's identity and the scoring options."""
+
+    dataset: str  # Dataset.sha256
+    n_rows: int
+    label: str | None
+    task: str | None
+    seed: int
+    max_rows: int
+    rule: LeakageRule
+    pair_candidates: int
+    pair_partners: int
+
+
 def _strength(score: dict[str, Any]) -> float:
     return float(score["r2"] if "r2" in score else max(score["lift"], score["uncertainty_coefficient"]))
 
 
 def column_leakage_scores(dataset: Dataset, *, seed: int = 0, max_rows: int = 50_000,
-                          cache: dict[str, Any] | None = None, rule: LeakageRule | None = None,
+                          memo: Memo | None = None, rule: LeakageRule | None = None,
                           pair_candidates: int = 5, pair_partners: int = 12) -> LeakageScores:
     """Score how well each feature column alone, and bounded pairs, predict the label.
 
@@ -252,9 +269,9 @@ def column_leakage_scores(dataset: Dataset, *, seed: int = 0, max_rows: int = 50
         Seeds the row sample and the halves.
     max_rows : int
         Rows sampled among the labelled ones.
-    cache : dict, optional
-        ``AuditContext.cache``: the scores are stored there and reused by the other label
-        checks (``label_issues`` leaves leaky columns out of its models).
+    memo : Memo, optional
+        ``AuditContext.memo``: the scores are stored there (``LeakageScoresKey``) and reused by
+        the other label checks (``label_issues`` leaves leaky columns out of its models).
     rule : LeakageRule, optional
         Decides which single columns are already leaky (those are not paired).
     pair_candidates : int
@@ -268,9 +285,11 @@ def column_leakage_scores(dataset: Dataset, *, seed: int = 0, max_rows: int = 50
     LeakageScores
     """
     rule = rule or LeakageRule()
-    key = f"label_leakage.scores:{seed}:{max_rows}:{rule}:{pair_candidates}:{pair_partners}"
-    if cache is not None and key in cache:
-        return cache[key]  # type: ignore[no-any-return]
+    key = LeakageScoresKey(dataset.sha256, dataset.n_rows, dataset.label, getattr(dataset, "task", None), seed,
+                           max_rows, rule, pair_candidates, pair_partners)
+    known = memo.lookup(key) if memo is not None else None
+    if known is not None:
+        return known
     task = "regression" if getattr(dataset, "task", None) == "regression" else "classification"
     assert dataset.label is not None
     if task == "classification":
@@ -353,9 +372,7 @@ def column_leakage_scores(dataset: Dataset, *, seed: int = 0, max_rows: int = 50
                 pairs[f"{a} within {b}"] = {**pair_score, "columns": [a, b], "drop": [a],
                                             "method": f"percentile of {a} within each value of {b}"}
     result = LeakageScores(scores=scores, pairs=pairs, rows=sample, task=task, n_classes=k, classes=classes)
-    if cache is not None:
-        cache[key] = result
-    return result
+    return memo.put(key, result) if memo is not None else result
 
 
 def _describe(name: str, score: dict[str, Any], label: str, classes: list[Any]) -> str:
@@ -440,8 +457,8 @@ class LabelLeakage(Check):
         self.min_rows = min_rows
 
     def scores(self, dataset: Dataset, context: AuditContext) -> LeakageScores:
-        """The per-column and pair scores (cached in ``context.cache``)."""
-        return column_leakage_scores(dataset, seed=context.seed, max_rows=self.max_rows, cache=context.cache,
+        """The per-column and pair scores (kept in ``context.memo`` for the other label checks)."""
+        return column_leakage_scores(dataset, seed=context.seed, max_rows=self.max_rows, memo=context.memo,
                                      rule=self.rule, pair_candidates=self.pair_candidates,
                                      pair_partners=self.pair_partners)
 
