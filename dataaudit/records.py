@@ -179,7 +179,7 @@ class Finding:
                 raise ValueError(f"{self.check}/{self.code}: details holds {others} beside the "
                                  f"{type(evidence).__name__} evidence; a finding carries one kind")
         if evidence is not None:
-            if evidence.key not in details:  # the evidence leads the details, as checks wrote it
+            if evidence.key not in details:  # the evidence key comes first in details
                 details = {evidence.key: None, **details}
             details[evidence.key] = evidence.to_json()
         object.__setattr__(self, "details", details)
