@@ -59,4 +59,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    # What the package exports, not the helpers of this file (``Any``, ``annotations``).
+    return sorted(set(__all__) | {name for name in globals() if name.startswith("__")})

@@ -134,6 +134,7 @@ def test_public_api_lists_every_stage_and_results_print_short() -> None:
     for stage in ("inspect", "fit_transform", "transform", "train_artifacts", "run_pipeline", "load_artifacts"):
         assert stage in names and stage in dataaudit.__all__
         assert callable(getattr(dataaudit, stage))
+    assert not [name for name in names if not name.startswith("__") and name not in dataaudit.__all__]
     result = small_result()
     text = repr(result)
     assert text.count("\n") == 0 and len(text) < 200
