@@ -79,8 +79,15 @@ def test_ragged_rows_are_one_clear_error_in_every_loader(tmp_path, content, phra
 def test_quoted_delimiters_and_newlines_are_not_ragged(tmp_path):
     path = write(tmp_path, "d.csv", 'a,b,label\n"1,5","x\ny",p\n2,z,q\n')
     ds = load_dataset(path, label="label")
-    assert ds.frame["a"].tolist() == ["1,5", "2"] or ds.frame.loc[0, "a"] == "1,5"
-    assert ds.frame.loc[0, "b"] == "x\ny"
+    # Two data rows (the quoted newline does not start a row), each field whole, nothing shifted;
+    # "1,5" keeps the column text, so "2" stays the text "2".
+    assert ds.n_rows == 2 and ds.columns == ["a", "b", "label"]
+    assert ds.frame.to_dict("list") == {"a": ["1,5", "2"], "b": ["x\ny", "z"], "label": ["p", "q"]}
+    chunks = list(iter_csv_chunks(path, 1))
+    assert [c.index.tolist() for c in chunks] == [[0], [1]]
+    assert [c.loc[i, "b"] for i, c in enumerate(chunks)] == ["x\ny", "z"] and chunks[0].loc[0, "a"] == "1,5"
+    raw = read_raw_rows(path, [1, 0])
+    assert raw.to_dict("list") == {"a": ["2", "1,5"], "b": ["z", "x\ny"], "label": ["q", "p"]}
 
 
 # ---------------------------------------------------------------------------------- line endings
