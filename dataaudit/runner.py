@@ -139,7 +139,7 @@ def run_pipeline(
             transform_options.setdefault("test", str(test))
         if config.id_column:
             transform_options.setdefault("id_column", config.id_column)
-        for key in ("group", "task"):
+        for key in ("group", "task", "encoding"):  # [dataset] encoding also reads [transform]'s val/test files
             if getattr(config, key):
                 transform_options.setdefault(key, getattr(config, key))
         transform_config = TransformConfig.from_dict(transform_options)

@@ -36,6 +36,7 @@ def register(app: typer.Typer) -> None:
         keep_leaky: bool = typer.Option(False, "--keep-leaky", help="Keep feature columns that label_leakage flags (default: drop them)."),
         dtype: str = typer.Option("float32", "--dtype", help="float32 | float64 for the saved X."),
         chunksize: int | None = typer.Option(None, "--chunksize", help="Stream the CSV in chunks of N rows."),
+        encoding: str | None = typer.Option(None, "--encoding", help="Text encoding of CSV inputs that are not UTF-8 (DATA, --val, --test) [default: detected]."),
         id_column: str | None = typer.Option(None, "--id", help="Row-identifier column (never a feature)."),
         group: str | None = typer.Option(None, "--group", help="Entity column (patient, subject, customer): each group stays in one split; never a feature."),
         task: str | None = typer.Option(None, "--task", help="classification | regression [default: decided from the label]."),
@@ -60,6 +61,7 @@ def register(app: typer.Typer) -> None:
             suspect_threshold=suspect_threshold, near_duplicates=not no_near_duplicates, keep_leaky=keep_leaky,
             drop=tuple(drop or ()), id_column=id_column, group=group, task=task, scale=scale, whiten=whiten,
             pca_components=parse_components(pca_components) if pca_components else None, epsilon=epsilon, dtype=dtype, chunksize=chunksize,
+            encoding=encoding,
             max_removal=max_removal, allow_large_removal=allow_large_removal,
             unverified_findings=unverified_findings,
         )

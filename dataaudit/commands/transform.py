@@ -19,6 +19,7 @@ def register(app: typer.Typer) -> None:
         artifacts: Path = typer.Option(..., "--artifacts", help="Artifact folder of fit-transform."),
         out: Path = typer.Option(..., "--out", help="Output .npz (X, row, and y when the label is present)."),
         on_invalid: str = typer.Option("fail", "--on-invalid", help="fail (exit 1) | quarantine the offending rows."),
+        encoding: str | None = typer.Option(None, "--encoding", help="Text encoding of a CSV that is not UTF-8 [default: detected]."),
         force: bool = typer.Option(False, "--force", help="Overwrite --out even if dataaudit did not write it (never an input)."),
     ) -> None:
         """Validate DATA with the saved Great Expectations suite, then transform it.
@@ -33,7 +34,7 @@ def register(app: typer.Typer) -> None:
         try:
             with output_policy("transform", [data, artifacts], force=force):
                 check_file_target(out)  # refuse before the work, not after it
-                outcome = transform(data, artifacts, out, on_invalid=on_invalid)
+                outcome = transform(data, artifacts, out, on_invalid=on_invalid, encoding=encoding)
         except ValidationFailed as exc:
             report = getattr(exc, "report", None)
             lines = report.lines() if report is not None else [str(exc)]

@@ -61,6 +61,7 @@ __all__ = [
     "load_dataset",
     "load_test_dataset",
     "read_table",
+    "read_table_encoded",
     "read_raw_rows",
     "sniff_csv",
     "CsvFormat",
@@ -131,6 +132,13 @@ def read_table(path: str | Path, encoding: str | None = None) -> tuple[pd.DataFr
     """Read a CSV/TSV/Parquet file into a DataFrame with a 0-based RangeIndex; return (frame, format)."""
     table = _read(Path(path), encoding)
     return table.frame, table.file_format
+
+
+def read_table_encoded(path: str | Path, encoding: str | None = None) -> tuple[pd.DataFrame, str, str | None]:
+    """``read_table`` plus the text encoding the file was read with (declared or detected; None for
+    Parquet): pass it to every later read of the same file (``read_raw_rows``) so they agree."""
+    table = _read(Path(path), encoding)
+    return table.frame, table.file_format, table.encoding
 
 
 def _scan_rows(fmt: CsvFormat, want: set[int]) -> dict[int, list[str]]:

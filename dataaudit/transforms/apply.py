@@ -56,6 +56,7 @@ def transform(
     out: str | Path,
     *,
     on_invalid: str = "fail",
+    encoding: str | None = None,
 ) -> TransformOutcome:
     """Validate new data against the saved expectations, then apply the saved transform.
 
@@ -70,6 +71,9 @@ def transform(
     on_invalid : {"fail", "quarantine"}
         "fail": raise ValidationFailed listing every violated expectation. "quarantine": move the
         offending rows to ``<out stem>.quarantine.csv`` and transform the rest.
+    encoding : str, optional
+        Text encoding of a CSV/TSV ``data`` (``--encoding``); default: detected, as ``inspect``
+        does. The rows quarantine.csv copies are read back with the same encoding.
 
     Returns
     -------
@@ -86,7 +90,7 @@ def transform(
     """
     from dataaudit.expectations import validate
     from dataaudit.io.artifacts import NpzStreamWriter, load_artifacts
-    from dataaudit.io.loading import read_table
+    from dataaudit.io.loading import read_table_encoded
     from dataaudit.io.output_set import check_file_target, discard_output_file, output_file
     from dataaudit.io.outputs import write_rows_csv
 
@@ -98,10 +102,11 @@ def transform(
     transform_ = fitted_transform(art)
     manifest = art.manifest
     label = manifest.label.name
+    read_with: str | None = None
     if isinstance(data, pd.DataFrame):
         frame, source = data.reset_index(drop=True).copy(), "the data"
     else:
-        frame, _ = read_table(data)
+        frame, _, read_with = read_table_encoded(data, encoding)
         source = str(data)
     frame.columns = [str(c) for c in frame.columns]
     schema = manifest.schema.to_dict()
@@ -142,7 +147,8 @@ def transform(
             for r in v.rows:
                 reasons[int(r)].append(f"{v.expectation}:{v.column}")
         quarantine = quarantine_frame(frame, bad_rows, ["invalid " + ";".join(reasons[int(r)]) for r in bad_rows],
-                                      source=None if isinstance(data, pd.DataFrame) else Path(data))
+                                      source=None if isinstance(data, pd.DataFrame) else Path(data),
+                                      encoding=read_with)
         quarantine_path = stale_quarantine
         with output_file(quarantine_path, "transform") as target:
             write_rows_csv(quarantine, target)

@@ -51,6 +51,8 @@ class TransformConfig:
     allow_large_removal: bool = False  # ... unless this allows more (else fit_transform refuses)
     unverified_findings: bool = False  # use --findings whose input.sha256 is missing or differs (warned, recorded)
     keep_leaky: bool = False  # keep feature columns label_leakage flags (default: drop them, noted)
+    # --- reading ---
+    encoding: str | None = None  # text encoding of the CSV/TSV inputs (None: detected, as inspect does)
     # --- encoding ---
     drop: tuple[str, ...] = ()  # columns the user leaves out (recorded with reason "user")
     id_column: str | None = None  # a row-identifier column (never a feature)
@@ -87,6 +89,8 @@ class TransformConfig:
             problems.append(f"chunksize={self.chunksize!r} must be >= 1")
         if self.task is not None and self.task not in TASKS:
             problems.append(f"task={self.task!r} is not one of {list(TASKS)}")
+        if self.encoding is not None and not isinstance(self.encoding, str):
+            problems.append(f"encoding={self.encoding!r} must be a codec name such as 'cp1252'")
         if self.group is not None and not isinstance(self.group, str):
             problems.append(f"group={self.group!r} must be a column name")
         if self.sample_rows < 1:

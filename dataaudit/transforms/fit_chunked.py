@@ -127,11 +127,12 @@ def fit_chunked(data: Any, label: str, out: Path, findings: Any, config: Transfo
     with _spill_folder(out, encoder.n_features_out_) as spill:
         # Pass 2: encode, scaler and PCA statistics, exact suite statistics, spill per split.
         moments = None if transform_.scaler is None and transform_.pca is None else train_moments(transform_, [])
-        suite_stats = _encode_pass(path, chunksize, scan.types, acc, encoder, spill, moments, progress)
+        suite_stats = _encode_pass(path, chunksize, scan.types, acc, encoder, spill, moments, progress,
+                                   scan.encoding)
         # The quarantined rows are read back once, exactly as the file holds them.
         q_rows = np.flatnonzero(acc.split < 0).astype(np.int64)
         quarantine = quarantine_frame(scan.sample.iloc[:0], q_rows, [acc.removed[int(r)] for r in q_rows],
-                                      source=path)
+                                      source=path, encoding=scan.encoding)
         if moments is not None:
             progress.step("scaler and PCA" if transform_.pca is not None else "scaler")
             fit_scaler_and_pca(transform_, moments)
@@ -165,6 +166,7 @@ class _Scan:
     sample: pd.DataFrame  # a seeded uniform sample of rows, indexed by row number
     types: ColumnTypes  # one type per column over all chunks (the in-memory loader's rule)
     entity: np.ndarray | None  # per-row key of the entity column (config.group), or None
+    encoding: str  # what the file was read with (declared, or detected in this pass): every later pass too
 
 
 def _scan(path: Path, label: str, chunksize: int, config: TransformConfig, progress: Progress) -> _Scan:
@@ -178,7 +180,8 @@ def _scan(path: Path, label: str, chunksize: int, config: TransformConfig, progr
     columns: list[str] | None = None
     types = ColumnTypes(skip={c for c in (label, config.id_column, config.group) if c is not None})
     n = 0
-    for chunk in _read_chunks(path, chunksize):
+    chunks = _read_chunks(path, chunksize, encoding=config.encoding)
+    for chunk in chunks:
         chunk.index = pd.RangeIndex(n, n + len(chunk))
         chunk.columns = [str(c) for c in chunk.columns]
         if columns is None:
@@ -218,7 +221,7 @@ def _scan(path: Path, label: str, chunksize: int, config: TransformConfig, progr
         sample[label] = _as_text(sample[label])
     return _Scan(
         columns=columns, n_rows=n, hasher=hasher, labels=all_labels, sample=sample,
-        types=types, entity=np.concatenate(entity) if entity else None,
+        types=types, entity=np.concatenate(entity) if entity else None, encoding=chunks.format.encoding,
     )
 
 
@@ -251,9 +254,9 @@ def _as_text(values: pd.Series) -> pd.Series:
     return values.where(values.isna(), values.astype(str)).astype(object)
 
 
-def _read_chunks(path: Path, chunksize: int, types: ColumnTypes | None = None) -> Any:
+def _read_chunks(path: Path, chunksize: int, types: ColumnTypes | None = None, encoding: str | None = None) -> Any:
     """The CSV in chunks through the in-memory loader's checks (``streaming.iter_csv_chunks``)."""
-    return iter_csv_chunks(path, chunksize, types)
+    return iter_csv_chunks(path, chunksize, types, encoding)
 
 
 # ---- pass 2 ----------------------------------------------------------------------------------
@@ -290,7 +293,8 @@ def _spill_folder(out: Path, width: int) -> Iterator[_Spill]:
 
 
 def _encode_pass(path: Path, chunksize: int, types: ColumnTypes, acc: RowAccounting, encoder: TabularEncoder,
-                 spill: _Spill, moments: Any, progress: Progress) -> dict[str, dict[str, float]]:
+                 spill: _Spill, moments: Any, progress: Progress, encoding: str | None = None,
+                 ) -> dict[str, dict[str, float]]:
     """Pass 2: spill each split's encoded rows, stream the training moments and suite statistics.
 
     Returns the suite statistics of the training rows.
@@ -300,7 +304,7 @@ def _encode_pass(path: Path, chunksize: int, types: ColumnTypes, acc: RowAccount
     n_chunks = -(-len(acc.split) // chunksize)
     try:
         start = 0
-        for done, chunk in enumerate(_read_chunks(path, chunksize, types)):
+        for done, chunk in enumerate(_read_chunks(path, chunksize, types, encoding)):
             progress.step("chunks encoded; scaler and PCA statistics", done, n_chunks)
             chunk.index = pd.RangeIndex(start, start + len(chunk))
             part = acc.split[start: start + len(chunk)]

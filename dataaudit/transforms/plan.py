@@ -62,14 +62,16 @@ def load_input(data: Any, label: str, config: TransformConfig) -> Any:
             data = Dataset(frame=data.frame, path=data.path, label=label, sha256=data.sha256,
                            id_column=config.id_column or data.id_column, coerced=data.coerced,
                            roles=dict(data.roles) if data.label == label else {},
-                           file_format=data.file_format, group=group, task=task)
+                           file_format=data.file_format, group=group, task=task, encoding=data.encoding,
+                           load_notes=list(data.load_notes))
         return data
     if isinstance(data, pd.DataFrame):
         if label not in data.columns:
             raise InputError(f"Label column {label!r} not found; columns are {list(data.columns)}.")
         return Dataset.from_frame(data, label=label, id_column=config.id_column, group=config.group,
                                   task=config.task)
-    return load_dataset(data, label=label, id_column=config.id_column, group=config.group, task=config.task)
+    return load_dataset(data, label=label, id_column=config.id_column, group=config.group, task=config.task,
+                        encoding=config.encoding)
 
 
 def roles_with_drops(roles: dict[str, str], config: TransformConfig, source: str) -> dict[str, str]:
@@ -265,7 +267,7 @@ def load_eval_files(dataset: Any, label: str, config: TransformConfig, features:
     for name, path in (("val", config.val), ("test", config.test)):
         if path is None:
             continue
-        ds = load_dataset(path, label=label, id_column=config.id_column, reference=dataset)
+        ds = load_dataset(path, label=label, id_column=config.id_column, reference=dataset, encoding=config.encoding)
         if list(ds.columns) != list(dataset.columns):
             raise InputError(f"{path}: columns {ds.columns} differ from the training file's {dataset.columns}.")
         if ds.frame[label].isna().any():
