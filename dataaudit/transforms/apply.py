@@ -91,7 +91,7 @@ def transform(
     from dataaudit.expectations import validate
     from dataaudit.io.artifacts import NpzStreamWriter, load_artifacts
     from dataaudit.io.loading import read_table_encoded
-    from dataaudit.io.output_set import check_file_target, discard_output_file, output_file
+    from dataaudit.io.output_set import check_file_target, output_file_set
     from dataaudit.io.outputs import write_rows_csv
 
     if on_invalid not in ON_INVALID:
@@ -140,7 +140,8 @@ def transform(
         raise error
     keep = np.setdiff1d(np.arange(len(frame)), bad_rows)
     check_file_target(out)
-    stale_quarantine = out.with_name(out.name.removesuffix(".npz") + ".quarantine.csv")
+    quarantine_target = out.with_name(out.name.removesuffix(".npz") + ".quarantine.csv")
+    quarantine = None
     if len(bad_rows):
         reasons: dict[int, list[str]] = {int(r): [] for r in bad_rows}
         for v in report.violations:
@@ -149,11 +150,7 @@ def transform(
         quarantine = quarantine_frame(frame, bad_rows, ["invalid " + ";".join(reasons[int(r)]) for r in bad_rows],
                                       source=None if isinstance(data, pd.DataFrame) else Path(data),
                                       encoding=read_with)
-        quarantine_path = stale_quarantine
-        with output_file(quarantine_path, "transform") as target:
-            write_rows_csv(quarantine, target)
-    else:
-        discard_output_file(stale_quarantine)  # one from an earlier run would describe other rows
+        quarantine_path = quarantine_target
     transform_.encoder.unknown_counts_ = {}
     encoded = transform_.encoder.transform(frame, rows=keep)
     X = transform_.apply_encoded(encoded)
@@ -164,8 +161,12 @@ def transform(
             arrays["y"] = np.array([code_of(v, classes) for v in frame[label].iloc[keep].tolist()], dtype=np.int64)
         else:
             arrays["y"] = pd.to_numeric(frame[label].iloc[keep], errors="coerce").to_numpy(dtype=np.float64)
-    with output_file(out, "transform") as target:
-        NpzStreamWriter(target, {k: (v.shape, v.dtype) for k, v in arrays.items()}).save_all(arrays)
+    # The arrays and their quarantine.csv appear as a pair or not at all; without quarantined rows,
+    # a quarantine.csv an earlier run wrote is removed with the same commit (it describes other rows).
+    with output_file_set([out, quarantine_target], "transform") as staged:
+        if quarantine is not None:
+            write_rows_csv(quarantine, staged[quarantine_target])
+        NpzStreamWriter(staged[out], {k: (v.shape, v.dtype) for k, v in arrays.items()}).save_all(arrays)
     return TransformOutcome(
         out=out, n_rows=len(frame), n_transformed=len(keep), n_quarantined=len(bad_rows),
         validation=report, unknown_categories=dict(transform_.encoder.unknown_counts_),
