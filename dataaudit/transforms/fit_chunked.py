@@ -6,7 +6,7 @@
    (``plan.plan_rows``).
 2. ``_encode_pass``: encode each chunk, fold its training rows into the scaler statistics (exact
    streamed mean/variance) and the exact min/max/null counts of the suite, and spill the encoded
-   rows of each split to a temporary binary file (``_Spill``).
+   rows of each split to a temporary binary file (``_Spill``: unnamed, so none outlives the run).
 3. ``_SplitWriter``: the PCA statistics stream from the encoding pass, and the outputs are written
    block by block from the spill files into the .npz files, so peak memory depends on the chunk
    size, not on the file size.
@@ -19,7 +19,6 @@ sample (exact when the file has at most ``sample_rows`` rows).
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -124,7 +123,7 @@ def fit_chunked(data: Any, label: str, out: Path, findings: Any, config: Transfo
         raise InputError(f"{path.name}: no usable feature columns (dropped: {encoder.dropped_with_reasons()}).")
     transform_ = FittedTransform(encoder, make_scaler(config), make_pca(config), dtype=config.dtype)
 
-    with _spill_folder(out, encoder.n_features_out_) as spill:
+    with _spill_files(out, encoder.n_features_out_) as spill:
         # Pass 2: encode, scaler and PCA statistics, exact suite statistics, spill per split.
         moments = None if transform_.scaler is None and transform_.pca is None else train_moments(transform_, [])
         suite_stats = _encode_pass(path, chunksize, scan.types, acc, encoder, spill, moments, progress,
@@ -263,33 +262,42 @@ def _read_chunks(path: Path, chunksize: int, types: ColumnTypes | None = None, e
 class _Spill:
     """Encoded float64 rows of each split, appended to one temporary binary file per split."""
 
-    def __init__(self, folder: Path, width: int) -> None:
-        self.folder = folder
+    def __init__(self, files: dict[str, Any], width: int) -> None:
+        self.files = files
         self.width = width
 
-    def path(self, name: str) -> Path:
-        return self.folder / f"{name}.bin"
+    def writer(self, name: str) -> Any:
+        return self.files[name]
 
     def blocks(self, name: str, rows_per_block: int = 65_536) -> Iterator[np.ndarray]:
         """Read the rows back one block at a time (no memory map)."""
-        with open(self.path(name), "rb") as handle:
-            while True:
-                data = handle.read(rows_per_block * self.width * 8)
-                if not data:
-                    return
-                yield np.frombuffer(data, dtype=np.float64).reshape(-1, self.width)
+        handle = self.files[name]
+        handle.flush()
+        handle.seek(0)
+        while True:
+            data = handle.read(rows_per_block * self.width * 8)
+            if not data:
+                return
+            yield np.frombuffer(data, dtype=np.float64).reshape(-1, self.width)
 
 
 @contextmanager
-def _spill_folder(out: Path, width: int) -> Iterator[_Spill]:
-    """A temporary folder beside ``out`` for the spill files, removed (only what we wrote) afterwards."""
-    folder = Path(tempfile.mkdtemp(prefix=".dataaudit-spill-", dir=out.parent if out.parent.exists() else None))
+def _spill_files(out: Path, width: int) -> Iterator[_Spill]:
+    """One temporary file per split, on the disk of ``out``, that no run leaves behind.
+
+    ``tempfile.TemporaryFile`` gives a file without a name (``O_TMPFILE``) or unlinks it at once:
+    the space is freed when the file is closed or the process ends, even killed (SIGKILL, out of
+    memory), so there is never a spill leftover to clean up, nor a folder to tell from a user's.
+    """
+    folder = out.parent if out.parent.is_dir() else None
+    files: dict[str, Any] = {}
     try:
-        yield _Spill(folder, width)
-    finally:
         for name in SPLIT_NAMES:
-            (folder / f"{name}.bin").unlink(missing_ok=True)
-        os.rmdir(folder)
+            files[name] = tempfile.TemporaryFile(prefix=".dataaudit-spill-", dir=folder)  # noqa: SIM115
+        yield _Spill(files, width)
+    finally:
+        for handle in files.values():
+            handle.close()
 
 
 def _encode_pass(path: Path, chunksize: int, types: ColumnTypes, acc: RowAccounting, encoder: TabularEncoder,
@@ -300,27 +308,23 @@ def _encode_pass(path: Path, chunksize: int, types: ColumnTypes, acc: RowAccount
     Returns the suite statistics of the training rows.
     """
     suite_stats: dict[str, dict[str, float]] = {}
-    handles = {name: open(spill.path(name), "wb") for name in SPLIT_NAMES}  # noqa: SIM115
+    handles = {name: spill.writer(name) for name in SPLIT_NAMES}
     n_chunks = -(-len(acc.split) // chunksize)
-    try:
-        start = 0
-        for done, chunk in enumerate(_read_chunks(path, chunksize, types, encoding)):
-            progress.step("chunks encoded; scaler and PCA statistics", done, n_chunks)
-            chunk.index = pd.RangeIndex(start, start + len(chunk))
-            part = acc.split[start: start + len(chunk)]
-            start += len(chunk)
-            _update_suite_stats(suite_stats, chunk.iloc[np.flatnonzero(part == 0)])
-            for index, name in enumerate(SPLIT_NAMES):
-                local = np.flatnonzero(part == index)
-                if len(local):
-                    encoded = encoder.transform(chunk, rows=local)
-                    if name == "train" and moments is not None:
-                        moments.update(encoded)
-                    handles[name].write(np.ascontiguousarray(encoded).tobytes())
-        progress.step("chunks encoded; scaler and PCA statistics", n_chunks, n_chunks)
-    finally:
-        for handle in handles.values():
-            handle.close()
+    start = 0
+    for done, chunk in enumerate(_read_chunks(path, chunksize, types, encoding)):
+        progress.step("chunks encoded; scaler and PCA statistics", done, n_chunks)
+        chunk.index = pd.RangeIndex(start, start + len(chunk))
+        part = acc.split[start: start + len(chunk)]
+        start += len(chunk)
+        _update_suite_stats(suite_stats, chunk.iloc[np.flatnonzero(part == 0)])
+        for index, name in enumerate(SPLIT_NAMES):
+            local = np.flatnonzero(part == index)
+            if len(local):
+                encoded = encoder.transform(chunk, rows=local)
+                if name == "train" and moments is not None:
+                    moments.update(encoded)
+                handles[name].write(np.ascontiguousarray(encoded).tobytes())
+    progress.step("chunks encoded; scaler and PCA statistics", n_chunks, n_chunks)
     return suite_stats
 
 
