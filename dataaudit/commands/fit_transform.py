@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
     @app.command("fit-transform")
     @cli_errors
     def fit_transform_command(
-        data: Path = typer.Argument(..., help="Input table (CSV, TSV or Parquet)."),
+        data: Path = typer.Argument(..., help="Input table (CSV, TSV or Parquet; CSV/TSV may be .gz, .bz2 or .xz)."),
         label: str = typer.Option(..., "--label", help="Label column."),
         out: Path = typer.Option(..., "--out", help="Artifact folder to write (replaced atomically)."),
         findings: Path | None = typer.Option(None, "--findings", help="findings.json of `dataaudit inspect` on DATA."),

@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
     @app.command("transform")
     @cli_errors
     def transform_command(
-        data: Path = typer.Argument(..., help="New table with the training columns."),
+        data: Path = typer.Argument(..., help="New table with the training columns (CSV, TSV or Parquet; CSV/TSV may be .gz, .bz2 or .xz)."),
         artifacts: Path = typer.Option(..., "--artifacts", help="Artifact folder of fit-transform."),
         out: Path = typer.Option(..., "--out", help="Output .npz (X, row, and y when the label is present)."),
         on_invalid: str = typer.Option("fail", "--on-invalid", help="fail (exit 1) | quarantine the offending rows."),

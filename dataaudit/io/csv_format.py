@@ -22,6 +22,14 @@ from typing import Any
 import pandas as pd
 
 from dataaudit.exceptions import InputError
+from dataaudit.io.compression import (
+    READ_ERRORS,
+    compression_of,
+    corrupt_message,
+    inner_suffix,
+    open_binary,
+    open_text,
+)
 from dataaudit.io.encodings import (
     SNIFF_BYTES,
     detect_encoding,
@@ -57,6 +65,8 @@ class CsvFormat:
     # None, or the character that stands for a lone CR while the file is parsed: set when the
     # file's line ending is LF and a CR without an LF after it is data (see ``line_endings``).
     lone_cr: str | None = None
+    # "gzip", "bz2", "xz" or "zstd" for a compressed file (``compression``), read transparently.
+    compression: str | None = None
 
     @property
     def file_format(self) -> str:
@@ -64,13 +74,13 @@ class CsvFormat:
 
     def read_options(self) -> dict[str, Any]:
         """Keyword arguments of ``pandas.read_csv`` for this file."""
-        return {"sep": self.delimiter, "encoding": self.encoding}
+        return {"sep": self.delimiter, "encoding": self.encoding, "compression": self.compression}
 
     @contextmanager
     def lines(self) -> Iterator[Iterable[str]]:
         """The file's lines, for ``csv.reader`` (read its records' fields through ``fields``)."""
         if self.lone_cr is None:
-            with open(self.path, encoding=self.encoding, newline="") as handle:
+            with open_text(self.path, encoding=self.encoding, newline="") as handle:
                 yield handle
             return
         lines = lone_cr_lines(self.path, self.encoding, self.lone_cr)
@@ -85,7 +95,7 @@ class CsvFormat:
 
 
 def _sniff_delimiter(path: Path, text_head: str) -> str:
-    if path.suffix.lower() in {".tsv", ".tab"}:
+    if inner_suffix(path) in {".tsv", ".tab"}:
         return "\t"
     sample = text_head[:SNIFF_BYTES]
     lines = sample.splitlines()
@@ -115,10 +125,19 @@ def _header(text_head: str, delimiter: str) -> list[str]:
 def sniff_csv(path: str | Path, encoding: str | None = None) -> CsvFormat:
     """Settle the encoding, delimiter and header of a delimited text file, or raise InputError."""
     path = Path(path)
-    with open(path, "rb") as handle:
-        head = handle.read(SNIFF_BYTES)
+    compression = compression_of(path)
+    try:
+        with open_binary(path) as handle:
+            head = handle.read(SNIFF_BYTES)
+    except READ_ERRORS as exc:
+        if compression is None:
+            raise
+        raise InputError(corrupt_message(path, compression, exc)) from exc
     if not head.strip():
         raise InputError(f"{path}: the file is empty. Pass a CSV with a header row and data rows.")
+    if head.startswith(PARQUET_MAGIC) and compression is not None:
+        raise InputError(f"{path}: is a compressed Parquet file. Decompress it and pass the .parquet file "
+                         "(Parquet compresses its columns itself).")
     if head.startswith(PARQUET_MAGIC):
         raise InputError(f"{path}: this is a Parquet file with a CSV name. Rename it to .parquet.")
     notes: list[dict[str, Any]] = []
@@ -150,7 +169,7 @@ def sniff_csv(path: str | Path, encoding: str | None = None) -> CsvFormat:
         raise InputError(
             f"{path}: duplicate column name(s) {dupes} in the header. Rename them so each is unique."
         )
-    fmt = CsvFormat(path, encoding, delimiter, header, notes, lone_cr)
+    fmt = CsvFormat(path, encoding, delimiter, header, notes, lone_cr, compression)
     _check_head_rows(fmt, text_head, complete=len(head) < SNIFF_BYTES)
     return fmt
 
@@ -299,6 +318,10 @@ def read_csv_file(path: Path, encoding: str | None) -> tuple[pd.DataFrame, CsvFo
             raise parser_error(fmt, exc) from exc
     except (ValueError, pd.errors.ParserError, csv.Error) as exc:
         raise parser_error(fmt, exc) from exc
+    except READ_ERRORS as exc:
+        if fmt.compression is None:
+            raise
+        raise InputError(corrupt_message(path, fmt.compression, exc)) from exc
     if frame.empty and len(frame.columns):
         raise InputError(f"{path}: has a header but no data rows. Pass a file with at least one data row.")
     check_field_counts(fmt, frame)

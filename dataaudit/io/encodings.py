@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from dataaudit.exceptions import InputError
+from dataaudit.io.compression import open_binary
 
 __all__ = ["COMMON_8BIT", "SNIFF_BYTES", "detect_encoding", "display_encoding", "late_encoding",
            "undecodable_message"]
@@ -119,7 +120,7 @@ def _encoding_note(path: Path, encoding: str, why: str) -> dict[str, Any]:
 def _first_bad_byte(path: Path, encoding: str) -> tuple[int, int, bytes] | None:
     """(line, byte offset, byte) of the first byte that ``encoding`` cannot decode, if any."""
     try:
-        with open(path, "rb") as handle:
+        with open_binary(path) as handle:
             data = handle.read()
     except OSError:
         return None
@@ -152,7 +153,7 @@ def late_encoding(path: Path, encoding: str, notes: list[dict[str, Any]]) -> str
     bad = _first_bad_byte(path, encoding)
     if bad is None:
         return None
-    with open(path, "rb") as handle:
+    with open_binary(path) as handle:
         prefix = handle.read(bad[1])
         window = handle.read(_DETECT_WINDOW)
     if not prefix.isascii():

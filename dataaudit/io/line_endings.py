@@ -23,6 +23,8 @@ from typing import Any
 
 import pandas as pd
 
+from dataaudit.io.compression import open_binary, open_text
+
 __all__ = ["LoneCrText", "RestoredChunks", "header_line_ending", "lone_cr_lines", "lone_cr_sentinel",
            "mark_lone_cr", "restore_cr", "restore_fields"]
 
@@ -55,13 +57,13 @@ def lone_cr_sentinel(path: Path, encoding: str) -> str | None:
     A first pass over the bytes looks for a CR byte at all (every encoding writes CR with one), so
     the usual LF file costs one ``memchr`` pass; only a file with CR bytes is decoded.
     """
-    with open(path, "rb") as handle:
+    with open_binary(path) as handle:
         if not any(b"\r" in block for block in iter(lambda: handle.read(_BLOCK), b"")):
             return None
     lone = False
     held: set[str] = set()
     # errors="replace": a late undecodable byte is the readers' to report; CR and LF decode alike.
-    with open(path, encoding=encoding, errors="replace", newline="") as text:
+    with open_text(path, encoding=encoding, errors="replace", newline="") as text:
         tail = ""
         for block in iter(lambda: text.read(_BLOCK), ""):
             chunk = tail + block
@@ -81,7 +83,7 @@ def mark_lone_cr(text: str, sentinel: str) -> str:
 
 def lone_cr_lines(path: Path, encoding: str, sentinel: str) -> Generator[str, None, None]:
     """The lines of ``path`` (each ended by LF), lone CRs marked: what ``csv.reader`` reads."""
-    with open(path, encoding=encoding, newline="\n") as handle:
+    with open_text(path, encoding=encoding, newline="\n") as handle:
         for line in handle:
             yield _LONE_CR.sub(sentinel, line)
 
@@ -90,7 +92,7 @@ class LoneCrText(io.TextIOBase):
     """``path`` as a text stream with lone CRs marked: what ``pandas.read_csv`` reads."""
 
     def __init__(self, path: Path, encoding: str, sentinel: str) -> None:
-        self._handle = open(path, encoding=encoding, newline="")
+        self._handle = open_text(path, encoding=encoding, newline="")
         self._sentinel = sentinel
 
     def readable(self) -> bool:

@@ -12,7 +12,9 @@ settles the encoding, the delimiter and the header once, with the same checks:
   ``\\r`` is data (``line_endings``);
 - ragged rows: a row with more or fewer fields than the header is an error naming its line
   (pandas would silently turn extra leading fields into the index and shift every column);
-- duplicate header names are an error; near-identical ones are the ``similar_column_names`` check.
+- duplicate header names are an error; near-identical ones are the ``similar_column_names`` check;
+- compressed files (gzip, bzip2, xz, Zstandard; told by their first bytes) are read as the text
+  inside, through ``compression.open_binary``/``open_text``.
 
 Parquet columns that cannot be features (list, struct, map, binary, union) load as text with the
 role ``unsupported`` and a finding; such a label, duplicate names or zero rows are errors. A text
@@ -44,6 +46,7 @@ from dataaudit.io.column_types import (
     unsupported_notes,
     utc_mixed_offsets,
 )
+from dataaudit.io.compression import READ_ERRORS, corrupt_message
 from dataaudit.io.csv_format import (
     CsvFormat,
     check_field_counts,
@@ -184,6 +187,10 @@ def read_raw_rows(path: str | Path, rows: Any, encoding: str | None = None) -> p
         found = _scan_rows(fmt, want)
     except csv.Error as exc:
         raise InputError(f"{path}: cannot parse as delimited text ({exc}).") from exc
+    except READ_ERRORS as exc:
+        if fmt.compression is None:
+            raise
+        raise InputError(corrupt_message(path, fmt.compression, exc)) from exc
     missing = sorted(want - set(found))
     if missing:
         raise InputError(f"{path}: has no data row {missing[0]} (rows count from 0); was it changed?")

@@ -270,6 +270,7 @@ class CsvChunks:
     def __iter__(self) -> Iterator[Any]:
         import pandas as pd
 
+        from dataaudit.io.compression import READ_ERRORS, corrupt_message
         from dataaudit.io.loading import late_encoding, parser_error, undecodable_message
 
         fmt = self.format
@@ -291,6 +292,10 @@ class CsvChunks:
                 if isinstance(exc, InputError):
                     raise
                 raise parser_error(fmt, exc) from exc
+            except READ_ERRORS as exc:
+                if fmt.compression is None:
+                    raise
+                raise InputError(corrupt_message(self.path, fmt.compression, exc)) from exc
 
     def _chunks(self, skip: int) -> Iterator[Any]:
         import pandas as pd
