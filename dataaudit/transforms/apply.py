@@ -90,8 +90,9 @@ def transform(
     """
     from dataaudit.expectations import validate
     from dataaudit.io.artifacts import NpzStreamWriter, load_artifacts
+    from dataaudit.io.file_set import output_file_set
     from dataaudit.io.loading import read_table_encoded
-    from dataaudit.io.output_set import check_file_target, output_file_set
+    from dataaudit.io.output_set import check_file_target
     from dataaudit.io.outputs import write_rows_csv
 
     if on_invalid not in ON_INVALID:

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from dataaudit.cli import app
 from dataaudit.io.artifacts import NpzStreamWriter
-from dataaudit.io.output_set import recover_file_set
+from dataaudit.io.file_set import recover_file_set
 from dataaudit.io.record import read_record
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,7 +93,7 @@ def test_a_failing_commit_rolls_the_pair_back(setup, monkeypatch, bad_row):
     tmp_path, out = setup
     assert transform(tmp_path, new_file(tmp_path / "old.csv", 3), out).exit_code == 0
     before = snapshot(out)
-    import dataaudit.io.output_set as output_set
+    import dataaudit.io.file_set as file_set
 
     real_replace = os.replace
 
@@ -102,7 +102,7 @@ def test_a_failing_commit_rolls_the_pair_back(setup, monkeypatch, bad_row):
             raise OSError(errno.EIO, "Input/output error")
         return real_replace(src, dst, *args, **kwargs)
 
-    monkeypatch.setattr(output_set.os, "replace", replace)
+    monkeypatch.setattr(file_set.os, "replace", replace)
     data = tmp_path / "new.csv"
     if bad_row is None:
         table(30, 2).to_csv(data, index=False)
@@ -121,7 +121,7 @@ def test_a_run_killed_between_the_renames_is_finished_by_the_next(setup):
     script = textwrap.dedent(f"""
         import os, signal, sys
         sys.path.insert(0, {str(ROOT)!r})
-        import dataaudit.io.output_set as output_set
+        import dataaudit.io.file_set as file_set
         real = os.replace
         moved = []
         def replace(src, dst, *a, **k):
@@ -130,7 +130,7 @@ def test_a_run_killed_between_the_renames_is_finished_by_the_next(setup):
                 if len(moved) == 2:  # the first file of the set moved in, the second not
                     os.kill(os.getpid(), signal.SIGKILL)
             return real(src, dst, *a, **k)
-        output_set.os.replace = replace
+        file_set.os.replace = replace
         from dataaudit.cli import app
         app(["transform", {str(new)!r}, "--artifacts", {str(tmp_path / 'art')!r}, "--out",
              {str(out / 'n.npz')!r}, "--on-invalid", "quarantine"])
