@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy import stats as scipy_stats
 
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks._stats import json_value, sample_index
@@ -199,6 +198,9 @@ class TrainTestDrift(Check):
         b = _finite(test, test_index)
         if len(a) < 2 or len(b) < 2:
             return None
+        # Imported here: only a run with a test file needs scipy.stats (about a second to import).
+        from scipy import stats as scipy_stats
+
         ks = scipy_stats.ks_2samp(a, b)
         return {"test": "ks", "statistic": float(ks.statistic), "p_value": float(ks.pvalue),
                 "distance": float(ks.statistic), "psi": _psi_numeric(a, b),
@@ -228,6 +230,8 @@ class TrainTestDrift(Check):
         if len(counts) < 2:
             statistic, p_value = 0.0, 1.0
         else:
+            from scipy import stats as scipy_stats
+
             chi2 = scipy_stats.chi2_contingency(counts.T, correction=False)
             statistic, p_value = float(chi2.statistic), float(chi2.pvalue)
         new = [json_value(c) for c in test_counts.index.difference(train_counts.index)[:10]]

@@ -1,7 +1,8 @@
 """Audit sections that are plots: the correlation heatmap and the rows on a 2-D map.
 
 Both draw from the audit's own computations: the correlations check's matrix and the dataset's
-feature matrix through the package's PCA.
+feature matrix through the package's PCA. Both are hand-written SVG (``dataaudit.report.svg``),
+so rendering an audit report never imports matplotlib.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dataaudit.report.plots import PALETTE, figure_to_svg, new_figure, plot_text
+from dataaudit.report import svg
+from dataaudit.report.plots import PALETTE
 from dataaudit.report.section import Section, render_fragment
 from dataaudit.report.view import (
     HEATMAP_COLUMNS,
@@ -25,6 +27,8 @@ from dataaudit.report.view import (
 MAP_FLAGGED = 1000
 # Up to this many columns the heatmap and the pairs table sit side by side.
 SIDE_BY_SIDE_COLUMNS = 15
+# The map markers of ``view.MAP_MARKERS`` (matplotlib's names) as ``svg.Layer`` markers.
+_SVG_MARKERS = {"x": "x", "+": "+", "s": "s", "^": "^", "o": "dot"}
 
 
 def correlations_section(ctx: ReportContext) -> Section | None:
@@ -47,22 +51,11 @@ def correlations_section(ctx: ReportContext) -> Section | None:
     if n > HEATMAP_COLUMNS:
         keep = np.sort(np.argsort(-off.max(axis=1), kind="stable")[:HEATMAP_COLUMNS])
     sub = np.ma.masked_invalid(matrix[np.ix_(keep, keep)])
-    labels = [plot_text(names[i], 28) for i in keep]
-    size = 2.2 + 0.24 * len(keep)
-    fig, ax = new_figure(size + 1.2, size)
-    import matplotlib
-
-    cmap = matplotlib.colormaps["RdBu_r"].with_extremes(bad="#d3d7de")
-    image = ax.imshow(sub, cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")
-    ax.set_xticks(range(len(keep)), labels, rotation=90, fontsize=8)
-    ax.set_yticks(range(len(keep)), labels, fontsize=8)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02, label="Pearson r")
-    svg = figure_to_svg(fig)
+    drawn = svg.heatmap(np.ma.filled(sub.astype(np.float64), np.nan), [names[i] for i in keep],
+                        colour_label="Pearson r", title="Pearson correlation of the numeric columns")
     strongest = computed.strongest_pairs(12)
     pairs = [{"a": p.a, "b": p.b, "r": p.r, "n_rows": p.n_rows} for p in strongest]
-    html = render_fragment("audit_correlations.html.j2", svg=svg, pairs=pairs, n_columns=n, shown=len(keep),
+    html = render_fragment("audit_correlations.html.j2", svg=drawn, pairs=pairs, n_columns=n, shown=len(keep),
                            findings=notes, wide=len(keep) > SIDE_BY_SIDE_COLUMNS,
                            n_rows_used=computed.n_rows_used, sampled=computed.sampled,
                            any_unjudged=bool(np.ma.count_masked(sub)),
@@ -112,29 +105,27 @@ def row_map_section(ctx: ReportContext) -> Section | None:
     if projected is None:
         return None
     points, explained = projected
-    fig, ax = new_figure(7.0, 5.0)
     label = dataset.label
-    legend = True
+    layers: list[svg.Layer] = []
+    colourbar = None
     if label is not None and dataset.task == "classification":
         codes = dataset.label_codes[0][rows]
         classes = dataset.classes
         if len(classes) <= len(PALETTE):
             for k, name in enumerate(classes):
-                mask = codes == k
-                ax.scatter(points[mask, 0], points[mask, 1], s=9, color=PALETTE[k], alpha=0.7,
-                           linewidths=0, label=plot_text(name, 20), rasterized=True)
+                layers.append(svg.Layer(points[codes == k], colour=PALETTE[k], size=4.0, opacity=0.7,
+                                        label=svg.short_text(name, 20)))
         else:
-            ax.scatter(points[:, 0], points[:, 1], s=7, c=codes, cmap="viridis", alpha=0.55,
-                       linewidths=0, rasterized=True)
-            legend = False
+            layers.append(svg.Layer(points, size=3.2, opacity=0.55, values=codes.astype(np.float64),
+                                    vmin=0.0, vmax=float(max(len(classes) - 1, 1))))
     elif label is not None:
         target = pd.to_numeric(dataset.frame[label].iloc[rows], errors="coerce").to_numpy(dtype=np.float64)
-        sc = ax.scatter(points[:, 0], points[:, 1], s=7, c=target, cmap="viridis", alpha=0.6,
-                        linewidths=0, rasterized=True)
-        fig.colorbar(sc, ax=ax, fraction=0.04, pad=0.02, label=plot_text(label))
+        finite = target[np.isfinite(target)]
+        low, high = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
+        layers.append(svg.Layer(points, size=3.2, opacity=0.6, values=target, vmin=low, vmax=high))
+        colourbar = (str(label), svg.VIRIDIS, low, high)
     else:
-        ax.scatter(points[:, 0], points[:, 1], s=7, color=PALETTE[0], alpha=0.5, linewidths=0,
-                   rasterized=True, label="row")
+        layers.append(svg.Layer(points, colour=PALETTE[0], size=3.2, opacity=0.5, label="row"))
     position = {int(r): i for i, r in enumerate(rows)}
     n_flagged = 0
     for name, flagged_rows in flagged.items():
@@ -146,17 +137,13 @@ def row_map_section(ctx: ReportContext) -> Section | None:
         total = len(totals[name])
         count = f"{len(index):,}" if len(index) == total else f"{len(index):,} of {total:,}"
         # Hundreds of markers would hide the class colours underneath: they shrink as they multiply.
-        size = 34.0 if len(index) <= 100 else max(10.0, 34.0 * (100 / len(index)) ** 0.5)
-        ax.scatter(points[index, 0], points[index, 1], s=size, marker=marker, color=colour,
-                   facecolors="none" if marker == "s" else colour, linewidths=1.1,
-                   label=f"{name} ({count})", rasterized=True)
-    ax.set_xlabel(f"PC 1 ({explained[0]:.0%} of variance)")
-    ax.set_ylabel(f"PC 2 ({explained[1]:.0%} of variance)")
-    if legend:
-        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, fontsize=8,
-                  markerscale=1.6)
-    svg = figure_to_svg(fig)
-    html = render_fragment("audit_map.html.j2", svg=svg, n_points=len(rows), n_rows=n, n_flagged=n_flagged,
+        size = 8.0 if len(index) <= 100 else max(4.5, 8.0 * (100 / len(index)) ** 0.25)
+        layers.append(svg.Layer(points[index], marker=_SVG_MARKERS[marker], colour=colour, size=size, opacity=0.9,
+                                label=f"{name} ({count})"))
+    drawn = svg.scatter(layers, x_label=f"PC 1 ({explained[0]:.0%} of variance)",
+                        y_label=f"PC 2 ({explained[1]:.0%} of variance)", colourbar=colourbar,
+                        title="Rows on the first two principal components")
+    html = render_fragment("audit_map.html.j2", svg=drawn, n_points=len(rows), n_rows=n, n_flagged=n_flagged,
                            n_features=features.shape[1],
                            has_labels=bool(ctx.in_section("labels", row_level=True)))
     return Section(id="map", title="Rows in 2-D (PCA)", html=html,

@@ -1,8 +1,8 @@
 """The self-contained offline HTML report: one file, inline CSS/SVG/PNG, nothing from the network.
 
 ``render_report`` turns an AuditResult (and the sections other stages add) into HTML. Every
-value from the data reaches the page through an autoescaping Jinja2 template or as escaped
-matplotlib SVG text; lists are capped (full lists live in rows.csv and findings.json) so that
+value from the data reaches the page through an autoescaping Jinja2 template or as escaped SVG
+text (the audit's plots are written by ``report.svg``, the other stages' by matplotlib); lists are capped (full lists live in rows.csv and findings.json) so that
 the report of a million-row table stays a few hundred kilobytes.
 """
 

@@ -15,8 +15,8 @@ __all__ = ["Section", "environment", "render_fragment"]
 class Section:
     """One titled part of the report.
 
-    ``html`` must come from ``render_fragment`` (autoescaped template) or ``plots.figure_to_svg``,
-    never from string concatenation of data values. ``status`` is "ok", "warning" or "error" and
+    ``html`` must come from ``render_fragment`` (autoescaped template), ``svg`` (escaped, hand-written
+    SVG) or ``plots.figure_to_svg``, never from string concatenation of data values. ``status`` is "ok", "warning" or "error" and
     colours the navigation entry; ``summary`` is one plain-text line for the overview.
     """
 
