@@ -235,3 +235,52 @@ def test_regression_target_explained_by_one_column_is_flagged_by_r2() -> None:
     assert result.stats["task"] == "regression" and result.stats["r2"]["price_in_cents"] > 0.98
     assert 0.3 < result.stats["r2"]["x"] < 0.9
     assert "R^2" in finding.message
+
+
+@pytest.mark.parametrize("case", ["continuous", "integers", "missing", "regression", "ten_classes"])
+def test_one_feature_tree_cuts_where_scikit_learn_does(case: str) -> None:
+    """The prefix-sum tree puts rows in the same leaves as DecisionTreeClassifier / Regressor."""
+    from sklearn.metrics import adjusted_rand_score
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    from dataaudit.checks.label_leakage import _OneFeatureTree
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    x = rng.standard_normal(n)
+    if case == "integers":
+        x = rng.integers(0, 25, n).astype(np.float64)
+    if case == "missing":
+        x[rng.random(n) < 0.15] = np.nan
+    k = {"regression": 0, "ten_classes": 10}.get(case, 3)
+    signal = np.nan_to_num(x, nan=1.0)
+    if k:
+        y = np.clip(np.round(signal * 1.5 + rng.standard_normal(n)).astype(np.int64) % k, 0, k - 1)
+        leaves = max(16, 4 * k)
+        sklearn_tree = DecisionTreeClassifier(max_leaf_nodes=leaves, min_samples_leaf=5, random_state=0)
+    else:
+        y = signal ** 2 + rng.standard_normal(n)
+        leaves = 32
+        sklearn_tree = DecisionTreeRegressor(max_leaf_nodes=leaves, min_samples_leaf=5, random_state=0)
+    x = x.astype(np.float32).astype(np.float64)
+    new = np.concatenate([x, rng.standard_normal(500) * 2, [np.nan, np.nan]])
+    expected = sklearn_tree.fit(x[:, None], y).apply(new[:, None])
+    ours = _OneFeatureTree(x, y, k, leaves, 5).apply(new)
+    assert len(np.unique(ours)) == len(np.unique(expected)) == sklearn_tree.get_n_leaves()
+    assert adjusted_rand_score(expected, ours) == 1.0
+
+
+def test_leak_behind_a_threshold_with_missing_values() -> None:
+    """A numeric column whose sign is the label, missing where the label is 'unknown', is flagged."""
+    rng = np.random.default_rng(0)
+    n = 2000
+    score = rng.standard_normal(n)
+    label = np.where(score > 0.3, "high", "low").astype(object)
+    unknown = rng.random(n) < 0.1
+    label[unknown] = "unknown"
+    score[unknown] = np.nan
+    frame = pd.DataFrame({"score": score, "noise": rng.standard_normal(n), "label": label})
+    result = _run(frame)
+    (finding,) = result.findings
+    assert finding.columns == ("score",)
+    assert result.stats["lift"]["noise"] < 0.2
