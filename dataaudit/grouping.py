@@ -304,7 +304,8 @@ def pair_distances(X: np.ndarray, left: np.ndarray, right: np.ndarray, chunk: in
 
 
 def _lsh_candidates(X: np.ndarray, radius: float, rng: np.random.Generator, *, tables: int,
-                    projections: int, bucket_factor: float, window: int) -> tuple[np.ndarray, np.ndarray]:
+                    projections: int, bucket_factor: float, window: int, rows: np.ndarray | None = None,
+                    extra: np.ndarray | None = None, chunk: int = 1 << 16) -> tuple[np.ndarray, np.ndarray]:
     """Candidate pairs from Euclidean LSH: rows sharing a bucket in some table.
 
     Each table projects the rows on ``projections`` Gaussian directions and cuts every projection
@@ -313,22 +314,43 @@ def _lsh_candidates(X: np.ndarray, radius: float, rng: np.random.Generator, *, t
     ``1 - 0.8 * r / width`` (>= 0.9 here), far rows almost never share all of them. Rows are sorted
     by (bucket, one more projection) and each is paired with the next ``window`` rows of its bucket,
     which bounds the work even when a bucket is crowded.
+
+    The rows searched are ``X[rows]`` (all of ``X`` by default) with ``extra``, when given, as one
+    more column; returned pairs are positions in that selection. The selection is projected in
+    chunks of ``chunk`` rows and never built whole (at a million rows of 40 columns it would be a
+    third of a gigabyte).
     """
-    n, d = X.shape
+    n = len(X) if rows is None else len(rows)
+    d = X.shape[1] + (0 if extra is None else 1)
     width = bucket_factor * radius
     per_table = projections + 1
     # One pass over X for all tables: X is read once, not once per table.
     directions = rng.standard_normal((d, tables * per_table)).astype(X.dtype)
     shifts = rng.uniform(0.0, width, (tables, projections))
-    projected_all = X @ directions
+    # Per table, only what the search needs is kept: the bucket key and the one projection that
+    # orders crowded buckets (not every projection of every row).
+    keys = np.empty((n, tables), dtype=np.int64, order="F")
+    tiebreak = np.empty((n, tables), dtype=np.float64, order="F")
+    for start in range(0, n, chunk):
+        stop = min(start + chunk, n)
+        selected = X[start:stop] if rows is None else X[rows[start:stop]]
+        if extra is None:
+            projected_chunk = selected @ directions
+        else:
+            projected_chunk = selected @ directions[:-1]
+            projected_chunk += extra[start:stop, None] * directions[-1]
+        for table in range(tables):
+            projected = projected_chunk[:, table * per_table: (table + 1) * per_table]
+            buckets = np.floor((projected[:, :projections] + shifts[table]) / width).astype(np.int64)
+            key = buckets[:, 0].copy()
+            for column in range(1, projections):
+                key = key * _KEY_MULTIPLIER + buckets[:, column]  # wraps on overflow; verified later
+            keys[start:stop, table] = key
+            tiebreak[start:stop, table] = projected[:, projections]
     lefts: list[np.ndarray] = []
     rights: list[np.ndarray] = []
     for table in range(tables):
-        projected = projected_all[:, table * per_table: (table + 1) * per_table]
-        buckets = np.floor((projected[:, :projections] + shifts[table]) / width).astype(np.int64)
-        key = buckets[:, 0].copy()
-        for column in range(1, projections):
-            key = key * _KEY_MULTIPLIER + buckets[:, column]  # wraps on overflow; verified later
+        key = keys[:, table]
         order = np.argsort(key)
         sorted_key = key[order]
         # Crowded buckets (more rows than the window reaches) are ordered by one more projection,
@@ -337,7 +359,7 @@ def _lsh_candidates(X: np.ndarray, radius: float, rng: np.random.Generator, *, t
         sizes = np.diff(np.r_[starts, n])
         for begin, size in zip(starts[sizes > window + 1], sizes[sizes > window + 1], strict=True):
             block = order[begin: begin + size]
-            order[begin: begin + size] = block[np.argsort(projected[block, projections], kind="stable")]
+            order[begin: begin + size] = block[np.argsort(tiebreak[block, table], kind="stable")]
         for step in range(1, window + 1):
             same = np.flatnonzero(sorted_key[step:] == sorted_key[:-step])
             if len(same) == 0:

@@ -130,7 +130,9 @@ def grid_cells(values: np.ndarray, grids: list[Grid | None]) -> tuple[np.ndarray
     recorded value) and NaN elsewhere; ``off`` marks present values off the grid.
     """
     columns = [k for k, grid in enumerate(grids) if grid is not None]
-    index = np.full((len(values), len(columns)), np.nan)
+    # Column-major: each discrete column is one contiguous array (hashed column by column, and
+    # handed to pandas without a copy).
+    index = np.full((len(values), len(columns)), np.nan, order="F")
     off = np.zeros((len(values), len(columns)), dtype=bool)
     for j, column in enumerate(columns):
         grid = grids[column]
@@ -214,14 +216,13 @@ def blocked_pairs(M: np.ndarray, blocks: np.ndarray, radius: float, *, rows: np.
     lefts: list[np.ndarray] = []
     rights: list[np.ndarray] = []
     if method == "lsh":
-        # The block code enters every table's bucket key through one far-away coordinate.
-        augmented = np.empty((len(rows), M.shape[1] + 1), dtype=np.float64)
-        augmented[:, :-1] = M[rows]
-        augmented[:, -1] = sub_blocks
-        augmented[:, -1] *= 1e3 * LSH_BUCKET_FACTOR * radius
+        # The block code enters every table's bucket key through one far-away coordinate (an
+        # extra column the search adds chunk by chunk: M[rows] is never copied whole).
+        far = sub_blocks.astype(np.float64) * (1e3 * LSH_BUCKET_FACTOR * radius)
         left, right = _lsh_candidates(
-            augmented, radius, np.random.default_rng(seed), tables=LSH_TABLES,
+            M.astype(np.float64, copy=False), radius, np.random.default_rng(seed), tables=LSH_TABLES,
             projections=LSH_PROJECTIONS, bucket_factor=LSH_BUCKET_FACTOR, window=LSH_WINDOW,
+            rows=None if len(rows) == len(M) and np.array_equal(rows, np.arange(len(M))) else rows, extra=far,
         )
         keep = (sub_blocks[left] == sub_blocks[right]) & (is_query[left] | is_query[right])
         lefts.append(left[keep])
@@ -380,7 +381,10 @@ def near_copy_links(key_frame: pd.DataFrame, values: np.ndarray, rows: np.ndarra
     missing_frame = pd.DataFrame(missing[:, missing.any(axis=0)])
     keys = block_codes(pd.concat([key_frame.reset_index(drop=True), missing_frame], axis=1,
                                  ignore_index=True))
-    fine = block_codes(pd.concat([pd.Series(keys), pd.DataFrame(grid_index)], axis=1, ignore_index=True))
+    # The grid positions join the key as columns of a frame that shares their memory: a frame
+    # built by concatenation would copy the (n_rows, n_discrete) matrix once more.
+    fine = block_codes(pd.DataFrame({0: keys, **{j + 1: grid_index[:, j] for j in range(grid_index.shape[1])}},
+                                    copy=False))
     clean = rows[~off_row[rows]]
     continuous = Z[:, ~discrete] if discrete.any() else Z
 

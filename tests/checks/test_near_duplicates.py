@@ -344,3 +344,20 @@ def test_mixed_table_groups_do_not_depend_on_row_order():
     permutation = rng.permutation(len(frame))
     shuffled = groups_of(run_near(frame.iloc[permutation].reset_index(drop=True)))
     assert {frozenset(int(permutation[k]) for k in g) for g in shuffled} == truth
+
+
+def test_lsh_search_of_a_selection_with_an_extra_column_equals_the_built_matrix():
+    """Rows and an extra column given apart, projected in chunks, find the pairs of the whole matrix."""
+    from dataaudit.grouping import _lsh_candidates
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3000, 6))
+    X[1500:1800] = X[:300] + rng.standard_normal((300, 6)) * 1e-4  # near copies to find
+    rows = np.sort(rng.choice(3000, 2500, replace=False))
+    extra = rng.integers(0, 3, len(rows)).astype(np.float64) * 50.0
+    built = np.column_stack([X[rows], extra])
+    options = dict(tables=4, projections=3, bucket_factor=8.0, window=8)
+    expected = _lsh_candidates(built, 0.01, np.random.default_rng(1), **options)
+    found = _lsh_candidates(X, 0.01, np.random.default_rng(1), rows=rows, extra=extra, chunk=700, **options)
+    as_set = lambda pairs: set(zip(*(p.tolist() for p in pairs), strict=True))  # noqa: E731
+    assert len(expected[0]) > 100 and as_set(found) == as_set(expected)
