@@ -7,6 +7,7 @@ so ``dataaudit --help`` starts fast. Errors are shown in one place: ``cli_errors
 from __future__ import annotations
 
 import functools
+import gc
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -108,4 +109,11 @@ _register_commands()
 
 def main() -> None:
     """Console-script entry point."""
-    sys.exit(app())
+    try:
+        sys.exit(app())
+    finally:
+        # Everything still alive is freed by the interpreter's exit anyway; frozen, the collector
+        # no longer walks it during finalization: about half a second less per run once
+        # scikit-learn, SciPy and cleanlab are loaded. Files are closed and outputs swapped in
+        # by now (context managers), and atexit handlers still run.
+        gc.freeze()

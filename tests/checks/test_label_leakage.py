@@ -243,7 +243,7 @@ def test_one_feature_tree_cuts_where_scikit_learn_does(case: str) -> None:
     from sklearn.metrics import adjusted_rand_score
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-    from dataaudit.checks.label_leakage import _OneFeatureTree
+    from dataaudit.checks._leakage_tree import OneFeatureTree
 
     rng = np.random.default_rng(3)
     n = 3000
@@ -265,7 +265,7 @@ def test_one_feature_tree_cuts_where_scikit_learn_does(case: str) -> None:
     x = x.astype(np.float32).astype(np.float64)
     new = np.concatenate([x, rng.standard_normal(500) * 2, [np.nan, np.nan]])
     expected = sklearn_tree.fit(x[:, None], y).apply(new[:, None])
-    ours = _OneFeatureTree(x, y, k, leaves, 5).apply(new)
+    ours = OneFeatureTree(x, y, k, leaves, 5).apply(new)
     assert len(np.unique(ours)) == len(np.unique(expected)) == sklearn_tree.get_n_leaves()
     assert adjusted_rand_score(expected, ours) == 1.0
 
