@@ -156,6 +156,10 @@ def test_bad_options_raise_config_error() -> None:
         make_check("label_issues", {"models": ["svm"]})
     with pytest.raises(ConfigError, match="filter_by"):
         make_check("label_issues", {"filter_by": "all"})
+    with pytest.raises(ConfigError, match="floor_threshold"):
+        make_check("label_issues", {"floor_threshold": 1.5})
+    with pytest.raises(ConfigError, match="floor_quantile"):
+        make_check("label_issues", {"floor_quantile": 0.0})
 
 
 # ---- quality on sklearn's digits (1,797 rows, 10 classes) --------------------------------------
@@ -225,18 +229,28 @@ def test_unlearnable_label_is_skipped_not_flagged():
     assert not check.findings
 
 
-def test_hard_target_lists_only_confident_suspects_at_info() -> None:
-    """Weak features (like Titanic's sex, age, class): many disagreements, few of them wrong labels."""
-    rng = np.random.default_rng(0)
-    n = 3000
+def _titanic_like(n: int = 3000, seed: int = 0) -> pd.DataFrame:
+    """Survival drawn from a logistic model of sex, class and age with Titanic's strengths: about 94 %
+    for young first-class women, 3 % for old third-class men, 76 % out of fold overall."""
+    rng = np.random.default_rng(seed)
     frame = pd.DataFrame({"sex": rng.choice(["f", "m"], n), "age": rng.uniform(1, 80, n),
                           "cls": rng.choice(["1st", "2nd", "3rd"], n)})
-    logit = 1.5 * (frame["sex"] == "f") - 0.8 * (frame["cls"] == "3rd") - 0.01 * frame["age"] - 0.3
+    logit = (2.5 * (frame["sex"] == "f") + 1.0 * (frame["cls"] == "1st") - 1.0 * (frame["cls"] == "3rd")
+             - 0.02 * frame["age"] - 0.8)
     frame["label"] = np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), "survived", "died")
+    return frame
+
+
+def test_hard_target_lists_only_confident_suspects_at_info() -> None:
+    """Weak features (like Titanic's sex, age, class): many disagreements, few of them wrong labels."""
+    n = 3000
+    frame = _titanic_like(n)
     result = _run(frame)
     (finding,) = result.findings
     details = finding.details
     assert details["hard_target"] is True and finding.severity == "info"
+    # Where the features decide (the surest fifth of each predicted class) the labels agree.
+    assert details["noise_floor"] < 0.10
     assert finding.message.startswith("These features predict the label poorly")
     assert details["n_disagreements"] > 0.10 * n  # cleanlab's flags: far above plausible noise
     # Only the confident ones are in rows (at most the plausible 5 %), and counted as flagged.
@@ -252,6 +266,38 @@ def test_hard_target_lists_only_confident_suspects_at_info() -> None:
 
     suspects = suspects_from_findings(AuditResult(input={}, checks=[result]))
     assert sorted(suspects["row"]) == sorted(finding.rows)
+
+
+def test_planted_flips_on_a_hard_target_are_label_noise_not_hardness() -> None:
+    """The same Titanic-like table with 10 % of labels flipped: the flips disagree even where the
+    models are surest, so every suspect is listed (not the 5 % of a hard target), at warning."""
+    n = 3000
+    frame = _titanic_like(n)
+    rng = np.random.default_rng(1)
+    flipped = np.zeros(n, dtype=bool)
+    flipped[rng.choice(n, n // 10, replace=False)] = True
+    frame.loc[flipped, "label"] = np.where(frame.loc[flipped, "label"] == "died", "survived", "died")
+    result = _run(frame)
+    (finding,) = result.findings
+    details = finding.details
+    assert details["noise_floor"] > 0.10 and details["accuracy_lift"] < 0.6
+    assert details["hard_target"] is False and finding.severity == "warning"
+    assert len(finding.rows) == details["n_flagged"] == details["n_disagreements"] > 0.05 * n
+    assert "disagree even where the models are most sure" in finding.message
+    recall = flipped[list(finding.rows)].sum() / flipped.sum()
+    assert recall > 0.5  # the 5 % cap of a hard target would bound it by 0.5
+
+
+def test_noise_floor_is_the_disagreement_among_each_classes_surest_predictions() -> None:
+    from dataaudit.checks.label_issues import noise_floor
+
+    # 10 rows per predicted class; the two surest of class 0 disagree once, of class 1 never.
+    probs = np.array([[0.99, 0.01], [0.98, 0.02]] + [[0.6, 0.4]] * 8 + [[0.03, 0.97], [0.04, 0.96]] + [[0.4, 0.6]] * 8)
+    labels = np.array([1, 0] + [1] * 8 + [1, 1] + [0] * 8)
+    assert noise_floor(labels, probs, quantile=0.2) == pytest.approx(1 / 4)
+    assert noise_floor(labels, probs, quantile=1.0) == pytest.approx(17 / 20)
+    # No class has a surest share of even one row: the table's surest row decides.
+    assert noise_floor(labels[:3], probs[:3], quantile=0.2) == 1.0
 
 
 def test_group_folds_keep_an_entity_out_of_its_own_training_folds() -> None:
