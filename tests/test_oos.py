@@ -179,3 +179,21 @@ def test_out_of_fold_regression_keeps_the_better_member() -> None:
     assert steps.model == "gradient_boosting" and steps.r2["gradient_boosting"] > 0.9
     with pytest.raises(InputError):
         out_of_fold_regression(X[:5], np.zeros(5))
+
+
+def test_fold_count_keeps_the_rows_fitted_per_member_within_the_budget() -> None:
+    from dataaudit.oos import FOLD_ROW_BUDGET, fold_count
+
+    assert fold_count(150, 5, 50) == 5
+    assert fold_count(1_000, 5, 3) == 3  # the smallest class bounds the folds
+    assert fold_count(20_000, 5, 4_000) == 5  # diamonds `cut`: boosting needs every fold's rows
+    assert fold_count(40_000, 5, 8_000) == 3
+    assert fold_count(50_000, 5, 10_000) == 2
+    assert fold_count(100_000, 5, 20_000) == 2 and fold_count(1_000_000, 5, 200_000) == 2
+    sizes = [1_000, 5_000, 10_000, 20_000, 30_000, 40_000, 50_000, 100_000, 1_000_000]
+    fitted = [(fold_count(n, 5, n // 5) - 1) * n for n in sizes]
+    # Rows fitted per member over all folds: within the budget up to the large-data switch, and
+    # the cost per row never rises with size.
+    assert all(f <= FOLD_ROW_BUDGET for f, n in zip(fitted, sizes, strict=True) if n <= 50_000)
+    per_row = [f / n for f, n in zip(fitted, sizes, strict=True)]
+    assert per_row == sorted(per_row, reverse=True)
