@@ -169,7 +169,7 @@ def test_group_folds_never_split_a_group() -> None:
 
 
 def test_out_of_fold_regression_keeps_the_better_member() -> None:
-    from dataaudit.oos import out_of_fold_regression
+    from dataaudit.oos_regression import out_of_fold_regression
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(600, 3))

@@ -396,7 +396,7 @@ class LabelIssues(Check):
         """Suspect targets of a regression label: robust outliers of the out-of-fold residuals."""
         from scipy.stats import norm
 
-        from dataaudit.oos import out_of_fold_regression
+        from dataaudit.oos_regression import out_of_fold_regression
 
         assert dataset.label is not None
         y_all = pd.to_numeric(dataset.frame[dataset.label], errors="coerce").to_numpy(dtype=np.float64)
