@@ -94,8 +94,10 @@ class LabelIssues(Check):
         its rate; a hard target hardly does, its disagreements crowd where the models are unsure.
     floor_threshold : float
         Above this noise floor the labels are noisy even where the features decide, so the
-        target is not treated as hard: every suspect is listed (severity at most ``warning``
-        while the lift is below ``hard_lift``). About twice ``plausible_noise``, since a hard
+        target is not treated as hard: the floor estimates the share of wrong labels, and
+        ``rows`` lists the lowest-scored suspects up to that share of the judged rows (cleanlab's
+        flags beyond it are mostly the target's hardness; OJ with 10 % flips: F1 0.50 -> 0.56;
+        severity at most ``warning`` while the lift is below ``hard_lift``). About twice ``plausible_noise``, since a hard
         target's surest predictions still miss a little: Titanic 0.073, diamonds ``cut`` 0.081;
         churn, OJ, credit and diamonds with 10 % of labels flipped: 0.105 to 0.19.
     residual_z : float
@@ -285,6 +287,10 @@ class LabelIssues(Check):
         hard = fraction > self.plausible_noise and lift < self.hard_lift and not noisy_labels
         # On a hard target the confident suspects are the lowest-scored plausible_noise share.
         listed_in_rows = flagged[: int(self.plausible_noise * len(judged))] if hard else flagged
+        if noisy_labels and fraction > self.plausible_noise and lift < self.hard_lift:
+            # Noisy labels on a hard target: the floor estimates the share of wrong labels, and
+            # cleanlab's disagreements beyond it are mostly the target's own hardness.
+            listed_in_rows = flagged[: max(int(floor * len(judged)), int(self.plausible_noise * len(judged)))]
         confident = np.zeros(len(labels), dtype=bool)
         confident[listed_in_rows] = True
 
@@ -380,6 +386,11 @@ class LabelIssues(Check):
                     f"the models are most sure ({floor:.1%} of the most confident predictions in every "
                     f"class), which is what wrong labels do and a hard target does not."
                 )
+                if len(listed_in_rows) < len(flagged):
+                    message += (
+                        f" The {len(listed_in_rows)} lowest-scored, the share of wrong labels that rate "
+                        f"implies, are listed as suspects; every disagreement's score is in the details."
+                    )
         finding = self.finding(
             "label_issue",
             severity,
