@@ -33,8 +33,10 @@ class AuditOutputs:
 
 
 def default_out_dir(data: str | Path) -> Path:
-    """``reports/<dataset-stem>/`` (DESIGN.md)."""
-    return Path("reports") / Path(data).stem
+    """``reports/<dataset-stem>/`` (DESIGN.md); ``reports/data/`` for ``data.csv`` and ``data.csv.gz`` alike."""
+    from dataaudit.io.compression import plain_stem
+
+    return Path("reports") / plain_stem(data)
 
 
 def rows_frame(result: AuditResult) -> pd.DataFrame:

@@ -126,7 +126,7 @@ def register(app: typer.Typer) -> None:
     def inspect_command(
         data: Path = typer.Argument(..., help="CSV, TSV or Parquet file to audit."),
         label: str | None = typer.Option(None, "--label", "-l", help="Label column (label checks are skipped without it)."),
-        out: Path | None = typer.Option(None, "--out", "-o", help="Output folder [default: reports/<stem>/]."),
+        out: Path | None = typer.Option(None, "--out", "-o", help="Output folder [default: reports/<stem>/, e.g. reports/data/ for data.csv.gz]."),
         test: Path | None = typer.Option(None, "--test", help="A test file: checks train/test overlap and drift."),
         id_column: str | None = typer.Option(None, "--id", help="Column identifying rows (kept out of features)."),
         group: str | None = typer.Option(None, "--group", help="Entity column (patient, subject, customer): group folds, never a feature."),

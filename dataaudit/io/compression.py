@@ -17,7 +17,7 @@ from typing import IO, Any, cast
 
 from dataaudit.exceptions import InputError
 
-__all__ = ["COMPRESSED_SUFFIXES", "compression_of", "open_binary", "open_text", "inner_suffix",
+__all__ = ["COMPRESSED_SUFFIXES", "compression_of", "open_binary", "open_text", "inner_suffix", "plain_stem",
            "READ_ERRORS", "corrupt_message"]
 
 # pandas' names for the codecs, by magic number.
@@ -91,6 +91,18 @@ def inner_suffix(path: Path) -> str:
     while suffixes and suffixes[-1] in COMPRESSED_SUFFIXES:
         suffixes.pop()
     return suffixes[-1] if suffixes else ""
+
+
+def plain_stem(path: str | Path) -> str:
+    """The name without its format and compression suffixes: ``data`` for ``data.csv.gz`` and ``data.csv``.
+
+    Only the compression suffixes and then one format suffix are taken off, so ``v1.2.csv.gz`` is
+    ``v1.2``, as ``Path("v1.2.csv").stem`` is.
+    """
+    name = Path(path).name
+    while Path(name).suffix.lower() in COMPRESSED_SUFFIXES:
+        name = name[: -len(Path(name).suffix)]
+    return Path(name).stem or name
 
 
 def corrupt_message(path: Path, compression: str, exc: BaseException) -> str:

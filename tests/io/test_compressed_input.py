@@ -134,3 +134,32 @@ def test_zstandard_reads_with_its_package(tmp_path):
     path = tmp_path / "data.csv.zst"
     path.write_bytes(zstandard.ZstdCompressor().compress(plain.read_bytes()))
     pd.testing.assert_frame_equal(load_dataset(path, label="label").frame, load_dataset(plain, label="label").frame)
+
+
+@pytest.mark.parametrize("name", ["data.csv", "data.csv.gz", "data.csv.bz2", "data.csv.xz", "data.csv.zst"])
+def test_inspect_without_out_writes_reports_data_for_a_compressed_input_too(tmp_path, monkeypatch, name):
+    pack = {"gz": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress}
+    raw = frame().to_csv(index=False).encode()
+    suffix = name.rsplit(".", 1)[-1]
+    if suffix == "zst":
+        if importlib.util.find_spec("zstandard") is None:
+            pytest.skip("zstandard is not installed")
+        import zstandard
+
+        raw = zstandard.ZstdCompressor().compress(raw)
+    elif suffix in pack:
+        raw = pack[suffix](raw)
+    (tmp_path / name).write_bytes(raw)
+    monkeypatch.chdir(tmp_path)
+    ok(["inspect", name, "--label", "label", "--no-report"])
+    assert (tmp_path / "reports" / "data" / "findings.json").is_file()
+    assert [p.name for p in (tmp_path / "reports").iterdir()] == ["data"]
+
+
+def test_plain_stem_takes_off_compression_then_one_format_suffix():
+    from dataaudit.audit_outputs import default_out_dir
+    from dataaudit.io.compression import plain_stem
+
+    assert default_out_dir("in/data.csv.zst") == default_out_dir("data.csv") == Path("reports/data")
+    assert plain_stem("d/data.tsv.bz2") == plain_stem("data.CSV.GZ") == plain_stem("data.gz") == "data"
+    assert plain_stem("v1.2.csv.gz") == "v1.2" == Path("v1.2.csv").stem
