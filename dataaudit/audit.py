@@ -129,11 +129,14 @@ def inspect(
     seed: int = 0,
     strict: bool = False,
     progress: Progress = NO_PROGRESS,
+    encoding: str | None = None,
 ) -> AuditResult:
     """Load ``path`` (CSV, TSV or Parquet) and run every check on it.
 
     Prints nothing; pass a ``progress`` reporter (``dataaudit.progress.Progress``) to follow the
-    loading and each check as it runs.
+    loading and each check as it runs. ``encoding`` is the text encoding of a CSV/TSV ``path`` and
+    ``test`` that are not UTF-8, as ``dataaudit inspect --encoding`` takes it (default: detected);
+    an unknown or wrong one raises ``InputError``.
 
     Examples
     --------
@@ -144,10 +147,10 @@ def inspect(
     from dataaudit.io.loading import load_dataset, load_test_dataset
 
     progress.stage("loading")
-    dataset = load_dataset(path, label=label, id_column=id_column, group=group, task=task)
+    dataset = load_dataset(path, label=label, id_column=id_column, encoding=encoding, group=group, task=task)
     test_dataset = None
     if test is not None:
-        test_dataset = load_test_dataset(test, dataset, id_column=id_column)
+        test_dataset = load_test_dataset(test, dataset, id_column=id_column, encoding=encoding)
     progress.stage("checks")
     return run_checks(dataset, test=test_dataset, checks=checks, options=options, seed=seed, strict=strict,
                       progress=progress)

@@ -158,3 +158,27 @@ def test_pipeline_dataset_encoding_reads_every_stage(tmp_path):
     invoke(["run", tmp_path / "p.toml", "--out", tmp_path / "out", "--quiet", "--no-progress"])
     quarantine = pd.read_csv(tmp_path / "out" / "artifacts" / "quarantine.csv", encoding="utf-8")
     assert set(quarantine["city"]) == set(CP1251_WORDS)
+
+
+def test_library_inspect_takes_the_encoding_like_the_cli(tmp_path):
+    # cp1251 is not among the detected encodings: without encoding= the file is refused.
+    import dataaudit
+
+    train = write(tmp_path, "ru.csv", frame_with(CP1251_WORDS), "cp1251")
+    held_out = pd.concat([frame_with(CP1251_WORDS, n=40, seed=1), frame_with(CP1251_WORDS).iloc[10:13]])
+    test = write(tmp_path, "ru_test.csv", held_out, "cp1251")  # three copies of train rows
+    with pytest.raises(dataaudit.InputError, match="cannot decode"):
+        dataaudit.inspect(train, label="label", checks=["missing_values"])
+    result = dataaudit.inspect(train, label="label", test=test, encoding="cp1251",
+                               checks=["missing_values", "train_test_overlap"])
+    assert set(result.dataset.frame["city"]) == set(CP1251_WORDS)
+    assert result.dataset.encoding == "cp1251"
+    # The same as the CLI's --encoding: same findings on the same rows.
+    invoke(["inspect", train, "--label", "label", "--test", test, "--encoding", "cp1251", "--no-report",
+            "--check", "missing_values", "--check", "train_test_overlap", "--out", tmp_path / "cli"])
+    cli = json.loads((tmp_path / "cli" / "findings.json").read_text(encoding="utf-8"))
+    assert [(f["code"], f["rows"]) for f in cli["findings"]] == \
+        [(f["code"], f["rows"]) for f in result.to_dict()["findings"]]
+    assert cli["findings"], "the planted copies of train rows in test should be found"
+    with pytest.raises(dataaudit.InputError):
+        dataaudit.inspect(train, label="label", encoding="no-such-codec")
