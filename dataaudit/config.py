@@ -346,13 +346,15 @@ def load_pipeline(path: str | Path) -> PipelineConfig:
     transform = dict(raw.get("transform", {}))
     train_options = dict(train)
     _stage_configs(transform, train_options, seed, source)
+    data_path, test_path = resolve(dataset.path, "path"), resolve(dataset.test, "test")
+    _chunked_inputs(transform, dataset.builtin, data_path, test_path, source)
     return PipelineConfig(
         name=raw.get("name") or path.stem,
         source=path,
         description=raw.get("description", ""),
-        data=resolve(dataset.path, "path"),
+        data=data_path,
         builtin=dataset.builtin,
-        test=resolve(dataset.test, "test"),
+        test=test_path,
         label=dataset.label,
         id_column=dataset.id,
         group=dataset.group,
@@ -402,6 +404,28 @@ def _check_options(checks: dict[str, Any], only: list[str] | None, source: str) 
             raise ConfigError(f"{source}: [inspect.checks.{name}]: {exc}") from exc
         except Exception as exc:  # a check's constructor refusing a value in its own words
             raise ConfigError(f"{source}: [inspect.checks.{name}]: bad options ({type(exc).__name__}: {exc}).") from exc
+
+
+def _chunked_inputs(transform: dict[str, Any], builtin: str | None, data: Path | None, test: Path | None,
+                    source: str) -> None:
+    """``[transform] chunksize`` streams ``[dataset] path`` (a CSV/TSV) and splits it by fractions only."""
+    if not transform.get("chunksize"):
+        return
+    where = f"{source}: [transform] chunksize = {transform['chunksize']!r}"
+    if builtin is not None:
+        raise ConfigError(f"{where} streams a CSV file and cannot be combined with [dataset] builtin "
+                          "(its clean held-out test file is the test split); use [dataset] path, or drop chunksize.")
+    if test is not None:
+        raise ConfigError(f"{where} cannot be combined with [dataset] test (the chunked fit splits by "
+                          "[transform] split fractions only); drop one of them.")
+    for key in ("val", "test"):
+        if transform.get(key):
+            raise ConfigError(f"{where} cannot be combined with [transform] {key}; use [transform] split fractions.")
+    from dataaudit.io.loading import is_parquet
+
+    if data is not None and is_parquet(data):
+        raise ConfigError(f"{where} streams CSV/TSV files and [dataset] path = {data.name!r} is Parquet; "
+                          "drop chunksize to load it in memory.")
 
 
 def _stage_configs(transform: dict[str, Any], train: dict[str, Any], seed: int, source: str) -> None:

@@ -143,8 +143,8 @@ def run_pipeline(
             if getattr(config, key):
                 transform_options.setdefault(key, getattr(config, key))
         transform_config = TransformConfig.from_dict(transform_options)
-        summary = fit_transform(dataset, label, stage / "artifacts", findings=audit, config=transform_config,
-                                progress=Prefixed(progress, "fit-transform"))
+        summary = fit_transform(_fit_input(data, dataset, transform_options), label, stage / "artifacts",
+                                findings=audit, config=transform_config, progress=Prefixed(progress, "fit-transform"))
         for note in (summary.manifest.get("cleaning") or {}).get("notes", []):
             if note.startswith("WARNING"):
                 log(note)
@@ -176,8 +176,9 @@ def run_pipeline(
         if truth is not None:
             run_summary["planted_defects"] = score_against_truth(audit.to_dict(), truth)
         if compare_without_cleaning:
-            run_summary["without_cleaning"] = _without_cleaning(dataset, label, stage, transform_options, train_config,
-                                                                Prefixed(progress, "without the audit's cleaning"))
+            run_summary["without_cleaning"] = _without_cleaning(
+                data, dataset, label, stage, transform_options, train_config,
+                Prefixed(progress, "without the audit's cleaning"))
             log(f"without the audit's cleaning: test accuracy {run_summary['without_cleaning']['test_accuracy']}")
         run_summary["seconds"] = round(time.perf_counter() - started, 2)
 
@@ -198,6 +199,16 @@ def run_pipeline(
             stage_result.out = _final(stage_result.out, stage, out)
     return RunResult(out=out, report=out / report.name, summary=run_summary, audit=audit, transform=summary,
                      training=training)
+
+
+def _fit_input(data: Path, dataset: Any, transform_options: dict[str, Any]) -> Any:
+    """What fit-transform reads: the file itself with ``[transform] chunksize``, else the loaded dataset.
+
+    The chunked fit streams the file in two passes (as ``fit-transform --chunksize`` does), so it
+    takes the path and never the table already in memory; the in-memory fit reuses the dataset
+    inspect loaded.
+    """
+    return data if transform_options.get("chunksize") else dataset
 
 
 def _relocate(stage: Path, out: Path) -> None:
@@ -245,7 +256,7 @@ def _train(config: PipelineConfig, train_config: Any, out: Path, on_train_log: A
     return session.report, session.sections, session.final
 
 
-def _without_cleaning(dataset: Any, label: str, out: Path, transform_options: dict[str, Any],
+def _without_cleaning(data: Path, dataset: Any, label: str, out: Path, transform_options: dict[str, Any],
                       train_config: Any, progress: Progress) -> dict[str, Any]:
     """Same split options and trainer, cleaning off: what the audit's cleaning buys."""
     from dataaudit.training.api import train_artifacts
@@ -253,7 +264,7 @@ def _without_cleaning(dataset: Any, label: str, out: Path, transform_options: di
 
     folder = out / "without_cleaning"
     options = {**transform_options, **NO_CLEANING}
-    summary = fit_transform(dataset, label, folder / "artifacts",
+    summary = fit_transform(_fit_input(data, dataset, transform_options), label, folder / "artifacts",
                             config=TransformConfig.from_dict(options), progress=Prefixed(progress, "fit-transform"))
     progress.stage("train")
     training = train_artifacts(folder / "artifacts", train_config, out=folder / "training", run_checks=False,
