@@ -136,15 +136,18 @@ def _svg(width: float, height: float, body: Sequence[str], title: str) -> Markup
 
 
 def heatmap(matrix: np.ndarray, labels: Sequence[object], *, vmin: float = -1.0, vmax: float = 1.0,
-            stops: Sequence[str] = RDBU_R, colour_label: str = "Pearson r", cell: float = 20.0,
+            stops: Sequence[str] = RDBU_R, colour_label: str = "Pearson r", cell: float | None = None,
             title: str = "Correlation heatmap") -> Markup:
     """A square ``matrix`` (NaN: not judged, drawn grey) as cells with row and column labels.
 
     Each cell carries a ``<title>`` tooltip naming its two columns and value. Labels are shortened
-    to 28 characters and escaped.
+    to 28 characters and escaped. ``cell`` (pixels) defaults to 20, larger for a few columns so
+    that a small matrix is not a stamp.
     """
     values = np.asarray(matrix, dtype=np.float64)
     n = values.shape[0]
+    if cell is None:
+        cell = min(40.0, max(20.0, 300.0 / max(n, 1)))
     names = [short_text(label, 28) for label in labels]
     label_space = max((_text_width(name, SMALL_SIZE) for name in names), default=0.0) + 8
     left, top = label_space + 4, 8.0

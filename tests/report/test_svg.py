@@ -89,3 +89,12 @@ def test_nothing_outside_the_element() -> None:
     markup += str(svg.heatmap(np.eye(3), ["a", "b", "c"]))
     for reference in ("href", "url(", "http://www.example", "<image", "<use", "id="):
         assert reference not in markup
+
+
+def test_a_small_heatmap_gets_larger_cells() -> None:
+    def cell_width(n: int) -> float:
+        root = parse(svg.heatmap(np.eye(n), [f"c{i}" for i in range(n)]))
+        cells = [r for r in root.iter(f"{NS}rect") if r.find(f"{NS}title") is not None]
+        return float(cells[0].get("width"))
+
+    assert cell_width(3) == 40.0 and cell_width(30) == 20.0
