@@ -61,6 +61,9 @@ FLOAT32_GRID = (1e-6, 1.2e-7)
 SMALL_BLOCK = 64
 # Blocks up to this size get direct distances when estimating the typical neighbour distance.
 DIRECT_TYPICAL = 4096
+# Grid positions are stored as int32 below this size; NO_POSITION marks a cell not on its grid.
+_INT32_LIMIT = float(2**31 - 1)
+NO_POSITION = np.int32(-(2**31))
 
 
 # ---- discrete columns ----------------------------------------------------------------------------
@@ -122,26 +125,32 @@ def grid_step(values: np.ndarray, *, seed: int = 0) -> Grid | None:
     return grid if count >= GRID_SHARE * len(finite) else None
 
 
-def grid_cells(values: np.ndarray, grids: list[Grid | None]) -> tuple[np.ndarray, np.ndarray]:
+def grid_cells(values: np.ndarray, grids: list[Grid | None]) -> tuple[list[np.ndarray], np.ndarray]:
     """Grid positions and off-grid mask of the discrete columns' cells.
 
-    Returns ``(index, off)``, both (n_rows, n_discrete) for the columns whose step is not None:
-    ``index`` is ``rint(value / grid.step)`` for values on the grid (so 0.1 + 0.2 and 0.3 are one
-    recorded value) and NaN elsewhere; ``off`` marks present values off the grid.
+    Returns ``(positions, off)`` for the columns whose step is not None: ``positions`` holds one
+    array per such column, ``rint(value / grid.step)`` for values on the grid (so 0.1 + 0.2 and
+    0.3 are one recorded value), as int32 with ``NO_POSITION`` elsewhere when every position fits
+    (half the memory of float64: 160 MB less at a million rows of 40 columns), else as float64
+    with NaN elsewhere; ``off`` (n_rows, n_discrete) marks present values off the grid.
     """
     columns = [k for k, grid in enumerate(grids) if grid is not None]
-    # Column-major: each discrete column is one contiguous array (hashed column by column, and
-    # handed to pandas without a copy).
-    index = np.full((len(values), len(columns)), np.nan, order="F")
+    positions: list[np.ndarray] = []
     off = np.zeros((len(values), len(columns)), dtype=bool)
     for j, column in enumerate(columns):
         grid = grids[column]
         assert grid is not None
         present = np.flatnonzero(np.isfinite(values[:, column]))
         on = grid.on_grid(values[present, column])
-        index[present[on], j] = np.rint(values[present[on], column] / grid.step)
+        found = np.rint(values[present[on], column] / grid.step)
+        if len(found) == 0 or float(np.abs(found).max()) < _INT32_LIMIT:
+            cells = np.full(len(values), NO_POSITION, dtype=np.int32)
+        else:
+            cells = np.full(len(values), np.nan)
+        cells[present[on]] = found
+        positions.append(cells)
         off[present[~on], j] = True
-    return index, off
+    return positions, off
 
 
 # ---- blocks --------------------------------------------------------------------------------------
@@ -383,8 +392,7 @@ def near_copy_links(key_frame: pd.DataFrame, values: np.ndarray, rows: np.ndarra
                                  ignore_index=True))
     # The grid positions join the key as columns of a frame that shares their memory: a frame
     # built by concatenation would copy the (n_rows, n_discrete) matrix once more.
-    fine = block_codes(pd.DataFrame({0: keys, **{j + 1: grid_index[:, j] for j in range(grid_index.shape[1])}},
-                                    copy=False))
+    fine = block_codes(pd.DataFrame({0: keys, **{j + 1: cells for j, cells in enumerate(grid_index)}}, copy=False))
     clean = rows[~off_row[rows]]
     continuous = Z[:, ~discrete] if discrete.any() else Z
 
@@ -416,7 +424,7 @@ def near_copy_links(key_frame: pd.DataFrame, values: np.ndarray, rows: np.ndarra
     )
 
 
-def _verify(Z: np.ndarray, missing: np.ndarray, grid_index: np.ndarray, off: np.ndarray,
+def _verify(Z: np.ndarray, missing: np.ndarray, grid_index: list[np.ndarray], off: np.ndarray,
             keys: np.ndarray, left: np.ndarray, right: np.ndarray,
             threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Keep the candidate pairs that satisfy the whole rule, with their distances."""
@@ -425,11 +433,13 @@ def _verify(Z: np.ndarray, missing: np.ndarray, grid_index: np.ndarray, off: np.
         left, right = codes // len(Z), codes % len(Z)
     ok = keys[left] == keys[right]
     ok &= (missing[left] == missing[right]).all(axis=1)
-    if grid_index.shape[1]:
-        # Discrete columns: the same recorded value, unless one of the two is off the grid.
-        a, b = grid_index[left], grid_index[right]
-        same = (a == b) | (np.isnan(a) & np.isnan(b)) | off[left] | off[right]
-        ok &= same.all(axis=1)
+    # Discrete columns: the same recorded value, unless one of the two is off the grid.
+    for j, cells in enumerate(grid_index):
+        a, b = cells[left], cells[right]
+        same = (a == b) | off[left, j] | off[right, j]  # NO_POSITION equals NO_POSITION
+        if cells.dtype.kind == "f":
+            same |= np.isnan(a) & np.isnan(b)
+        ok &= same
     left, right = left[ok], right[ok]
     distance = pair_distances(Z, left, right)
     within = distance <= threshold

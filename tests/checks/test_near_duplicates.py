@@ -361,3 +361,20 @@ def test_lsh_search_of_a_selection_with_an_extra_column_equals_the_built_matrix(
     found = _lsh_candidates(X, 0.01, np.random.default_rng(1), rows=rows, extra=extra, chunk=700, **options)
     as_set = lambda pairs: set(zip(*(p.tolist() for p in pairs), strict=True))  # noqa: E731
     assert len(expected[0]) > 100 and as_set(found) == as_set(expected)
+
+
+def test_grid_positions_are_int32_unless_they_do_not_fit():
+    from dataaudit.checks._near_search import NO_POSITION, grid_cells, grid_step
+
+    rng = np.random.default_rng(0)
+    small = rng.integers(0, 1000, 500).astype(np.float64)
+    huge = rng.integers(0, 10**6, 500).astype(np.float64) + 3e9  # whole numbers past int32
+    small[3], huge[4] = np.nan, np.nan
+    small[5] = 7.25  # off the grid
+    values = np.column_stack([small, huge])
+    grids = [grid_step(values[:, k]) for k in range(2)]
+    positions, off = grid_cells(values, grids)
+    assert positions[0].dtype == np.int32 and positions[1].dtype == np.float64
+    assert positions[0][3] == NO_POSITION and positions[0][5] == NO_POSITION and off[5, 0]
+    assert np.isnan(positions[1][4]) and not off[4, 1]
+    assert positions[0][0] == small[0] and positions[1][0] * grids[1].step == pytest.approx(huge[0])
