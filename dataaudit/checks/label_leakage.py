@@ -372,16 +372,20 @@ def column_leakage_scores(dataset: Dataset, *, seed: int = 0, max_rows: int = 50
     return memo.put(key, result) if memo is not None else result
 
 
-def _describe(name: str, score: dict[str, Any], label: str, classes: list[Any]) -> str:
-    """One line of evidence for a flagged column or pair."""
+def _describe(name: str, score: dict[str, Any], label: str, classes: list[Any], rule: LeakageRule) -> str:
+    """One line of evidence for a flagged column or pair, led by the statistic(s) that crossed their threshold."""
     if "r2" in score:
-        return f"{name}: held-out R^2 {score['r2']:.3f} for '{label}' on its own"
+        return f"{name}: held-out R^2 {score['r2']:.3f} >= {rule.r2:g} for '{label}' on its own"
     rare = [str(classes[c]) for c in score.get("rare_classes", [])]
     shown = ", ".join(rare[:5]) + (f" and {len(rare) - 5} more" if len(rare) > 5 else "")
     aside = f" with the rare class(es) {shown} set aside" if rare else ""
-    return (f"{name}: held-out accuracy {score['accuracy']:.1%} vs {score['majority_accuracy']:.1%} for "
-            f"always the majority class (lift {score['lift']:.3f}{aside}; uncertainty coefficient "
-            f"{score['uncertainty_coefficient']:.3f})")
+    statistics = [(f"lift{aside}", "lift", rule.lift), ("uncertainty coefficient", "uncertainty_coefficient",
+                   rule.uncertainty), ("balanced accuracy", "balanced_accuracy", rule.balanced_accuracy)]
+    fired = [f"{text} {score[key]:.3f} >= {limit:g}" for text, key, limit in statistics if score[key] >= limit]
+    others = [f"{text} {score[key]:.3f}" for text, key, limit in statistics if score[key] < limit]
+    return (f"{name}: {', '.join(fired) or 'flagged'} (held-out accuracy {score['accuracy']:.1%} vs "
+            f"{score['majority_accuracy']:.1%} for always the majority class"
+            + "".join(f"; {text}" for text in others) + ")")
 
 
 @register
@@ -494,7 +498,7 @@ class LabelLeakage(Check):
                   "by default; --keep-leaky keeps it): a feature that determines the target is usually "
                   "a copy of it or recorded after it.")
         if leaky:
-            evidence = "; ".join(_describe(f"'{c}'", scores[c], label, sampled.classes) for c in leaky)
+            evidence = "; ".join(_describe(f"'{c}'", scores[c], label, sampled.classes, rule) for c in leaky)
             findings.append(self.finding(
                 "label_leakage", "error",
                 f"{len(leaky)} column(s) alone determine the label '{label}': {evidence}. A model "
@@ -507,7 +511,7 @@ class LabelLeakage(Check):
         if pairs:
             columns = tuple(dict.fromkeys(c for p in pairs for c in sampled.pairs[p]["columns"]))
             drop = list(dict.fromkeys(c for p in pairs for c in sampled.pairs[p]["drop"]))
-            evidence = "; ".join(_describe(f"'{p}'", sampled.pairs[p], label, sampled.classes) for p in pairs)
+            evidence = "; ".join(_describe(f"'{p}'", sampled.pairs[p], label, sampled.classes, rule) for p in pairs)
             findings.append(self.finding(
                 "label_leakage", "warning",
                 f"{len(pairs)} pair(s) of columns together determine the label '{label}' although "

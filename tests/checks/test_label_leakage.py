@@ -284,3 +284,30 @@ def test_leak_behind_a_threshold_with_missing_values() -> None:
     (finding,) = result.findings
     assert finding.columns == ("score",)
     assert result.stats["lift"]["noise"] < 0.2
+
+
+def test_message_names_the_statistics_that_crossed_their_threshold(digits: tuple[pd.DataFrame, np.ndarray]) -> None:
+    frame, y = digits
+    frame = frame.copy()
+    frame["label_noisy_code"] = y + np.random.default_rng(0).normal(scale=0.01, size=len(y))
+    (finding,) = _run(frame).findings
+    thresholds = finding.details["thresholds"]
+    statistics = {"lift": "lift", "uncertainty_coefficient": "uncertainty coefficient",
+                  "balanced_accuracy": "balanced accuracy"}
+    fired = 0
+    for score in finding.details["per_column"].values():
+        for key, text in statistics.items():
+            if score[key] >= thresholds[key]:
+                assert f"{text} {score[key]:.3f} >= {thresholds[key]:g}" in finding.message, finding.message
+                fired += 1
+            else:
+                assert f"{text} {score[key]:.3f} >=" not in finding.message
+    assert fired >= 1 and "balanced accuracy" in finding.message
+
+
+def test_regression_message_quotes_the_r2_threshold() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=1500)
+    frame = pd.DataFrame({"copy": 100 * x + rng.normal(scale=0.01, size=1500), "label": x})
+    (finding,) = make_check("label_leakage").run(Dataset.from_frame(frame, label="label"), AuditContext(seed=0)).findings
+    assert ">= 0.98 for 'label'" in finding.message
