@@ -44,6 +44,9 @@ def register(app: typer.Typer) -> None:
             raise ValidationFailed(
                 f"{data}: {len(lines)} expectation(s) violated; fix the data or pass --on-invalid quarantine."
             ) from exc
+        if outcome.empty_label:
+            typer.echo(f"label column {outcome.empty_label!r} is empty in every row: treated as absent "
+                       f"({outcome.out} has no y)")
         for violation in outcome.validation.violations:
             typer.echo(f"violation: {violation.message}")
         typer.echo(

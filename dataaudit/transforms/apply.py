@@ -50,6 +50,14 @@ def _coerce_to_schema(frame: pd.DataFrame, schema: dict[str, Any]) -> list[Any]:
     return violations
 
 
+def _all_missing(values: pd.Series) -> bool:
+    """True when no row has a value: NaN/None, or text that is empty once stripped."""
+    present = values.notna()
+    if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+        present &= values.astype(str).str.strip() != ""
+    return not bool(present.any())
+
+
 def transform(
     data: Any,
     artifacts: str | Path,
@@ -63,7 +71,8 @@ def transform(
     Parameters
     ----------
     data : str, Path or DataFrame
-        New table with the training columns (the label column is optional).
+        New table with the training columns (the label column is optional; a label column with
+        no value in any row is treated as absent: no ``y``, ``empty_label`` names it).
     artifacts : str or Path
         Artifact folder of ``fit_transform``.
     out : str or Path
@@ -110,6 +119,11 @@ def transform(
         frame, _, read_with = read_table_encoded(data, encoding)
         source = str(data)
     frame.columns = [str(c) for c in frame.columns]
+    empty_label = None
+    if label and label in frame.columns and len(frame) and _all_missing(frame[label]):
+        # New rows to score often carry the label column with nothing in it: that is an absent label.
+        frame = frame.drop(columns=[label])
+        empty_label = label
     schema = manifest.schema.to_dict()
     expected = [c for c in schema["columns"] if c != label or label in frame.columns]
     missing = [c for c in expected if c not in frame.columns]
@@ -171,5 +185,5 @@ def transform(
     return TransformOutcome(
         out=out, n_rows=len(frame), n_transformed=len(keep), n_quarantined=len(bad_rows),
         validation=report, unknown_categories=dict(transform_.encoder.unknown_counts_),
-        quarantine_path=quarantine_path,
+        quarantine_path=quarantine_path, empty_label=empty_label,
     )

@@ -183,3 +183,4 @@ class TransformOutcome:
     validation: Any
     unknown_categories: dict[str, int]
     quarantine_path: Path | None = None
+    empty_label: str | None = None  # the label column, when it was present but empty (treated as absent)

@@ -54,6 +54,36 @@ def test_transform_ok_and_violations_exit_1(fitted) -> None:
     assert result.exit_code == 0 and "1 quarantined" in result.output
 
 
+def test_an_all_empty_label_column_is_an_absent_label(fitted) -> None:
+    """New rows to score often keep the label column, empty: arrays without y, said in one line."""
+    root, frame, _ = fitted
+    new = frame.head(20).assign(y="")
+    new.to_csv(root / "empty_label.csv", index=False)
+    result = runner.invoke(app, ["transform", str(root / "empty_label.csv"), "--artifacts", str(root / "art"),
+                                 "--out", str(root / "empty_label.npz")])
+    assert result.exit_code == 0, result.output
+    assert "label column 'y' is empty in every row: treated as absent" in result.output
+    with np.load(root / "empty_label.npz") as arrays:
+        assert sorted(arrays) == ["X", "row"] and arrays["X"].shape[0] == 20
+    # The same rows without the column give the same X.
+    new.drop(columns="y").to_csv(root / "no_label.csv", index=False)
+    result = runner.invoke(app, ["transform", str(root / "no_label.csv"), "--artifacts", str(root / "art"),
+                                 "--out", str(root / "no_label.npz")])
+    assert result.exit_code == 0 and "treated as absent" not in result.output
+    with np.load(root / "empty_label.npz") as a, np.load(root / "no_label.npz") as b:
+        np.testing.assert_array_equal(a["X"], b["X"])
+
+
+def test_a_partly_empty_label_column_is_still_a_violation(fitted) -> None:
+    root, frame, _ = fitted
+    new = frame.head(20).astype({"y": "float64"})
+    new.loc[[2, 5], "y"] = np.nan
+    new.to_csv(root / "partial_label.csv", index=False)
+    result = runner.invoke(app, ["transform", str(root / "partial_label.csv"), "--artifacts", str(root / "art"),
+                                 "--out", str(root / "partial_label.npz")])
+    assert result.exit_code == 1 and "column 'y': 2 missing value(s)" in result.output, result.output
+
+
 @pytest.mark.parametrize(
     ("change", "phrase"),
     [
