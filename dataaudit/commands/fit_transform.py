@@ -97,11 +97,14 @@ def removal_lines(cleaning: dict) -> list[str]:  # type: ignore[type-arg]
     removal = cleaning.get("removal") or {}
     lines: list[str] = []
     if removal:
+        over_overall = removal["share"] > removal["max_removal"]
         lines.append(
             f"removed {removal['n_removed']:,} rows ({removal['share']:.1%} of the input; cap "
-            f"{removal['max_removal']:.0%}{', allowed above it' if removal.get('over_cap') else ''}):"
+            f"{removal['max_removal']:.0%}{', allowed above it' if over_overall else ''}):"
             if removal["n_removed"] else f"removed no rows (cap {removal['max_removal']:.0%})"
         )
+        if removal["n_removed"] and removal.get("by_class"):
+            lines.append(class_removal_line(removal))
         for reason, count in removal.get("by_reason", {}).items():
             lines.append(f"  {reason} {count:,}: {REASONS.get(reason, reason)}")
         for reason, count in removal.get("not_counted", {}).items():
@@ -111,3 +114,14 @@ def removal_lines(cleaning: dict) -> list[str]:  # type: ignore[type-arg]
         lines.append(f"kept {kept:,} rows that share their feature values with other rows by chance "
                      "(feature_collision: different records, not copies)")
     return lines
+
+
+def class_removal_line(removal: dict, limit: int = 8) -> str:  # type: ignore[type-arg]
+    """Removed rows per class (the hardest-hit first) against the per-class cap."""
+    over = set(removal.get("over_cap_classes") or ())
+    entries = sorted(removal["by_class"].items(), key=lambda item: (-item[1]["share"], item[0]))
+    parts = [f"{name} {entry['n_removed']:,} of {entry['n_rows']:,} ({entry['share']:.1%}"
+             f"{', over the cap, allowed' if name in over else ''})" for name, entry in entries[:limit]]
+    if len(entries) > limit:
+        parts.append(f"{len(entries) - limit} more classes")
+    return "  by class: " + ", ".join(parts)

@@ -21,7 +21,10 @@ records and are kept. With ``--findings`` the groups come from the findings them
 The removal cap (``CleaningPolicy.max_removal``, default 20% of the input rows) bounds what the
 policy may remove without ``allow_large_removal``: every automatic removal counts (copies,
 conflicting groups, dropped suspects, copies of evaluation rows); missing labels are reported
-apart. ``check_removal_cap`` raises with the breakdown when a plan goes over it.
+apart. On a classification label the cap holds per class as well: no class may lose more than
+``max_removal`` of its labelled rows, once it loses ``MIN_CLASS_REMOVAL`` (5) or more
+(suspect-label drops can fall on one small class while the overall share stays tiny).
+``check_removal_cap`` raises with the breakdown when a plan goes over it.
 """
 
 from __future__ import annotations
@@ -70,6 +73,9 @@ REASONS: dict[str, str] = {
 SUSPECT_ACTIONS = ("keep", "drop", "relabel")
 # fit-transform removes at most this share of the input rows unless allowed to remove more.
 DEFAULT_MAX_REMOVAL = 0.2
+# The per-class cap counts a class only once it loses this many rows: one copy among a class's
+# 4 rows is 25% of it, but no sign of a policy that empties a class.
+MIN_CLASS_REMOVAL = 5
 # Reasons that are not the policy's decision (reported apart, outside the cap).
 UNCAPPED_REASONS = ("missing_label",)
 
@@ -302,14 +308,20 @@ class RemovalCapExceeded(InputError):
     """The cleaning policy would remove more rows than ``max_removal`` allows."""
 
 
-def check_removal_cap(removed: dict[int, str], n_rows: int, policy: CleaningPolicy, source: str) -> dict[str, Any]:
-    """The removal record of a plan (counts by reason, share, cap); raises when over the cap.
+def check_removal_cap(removed: dict[int, str], n_rows: int, policy: CleaningPolicy, source: str,
+                      class_codes: np.ndarray | None = None, classes: list[Any] | None = None) -> dict[str, Any]:
+    """The removal record of a plan (counts by reason and by class, shares, cap); raises when over the cap.
+
+    With ``class_codes`` (each input row's class as an index into ``classes``, -1 or a missing
+    label for none) the cap also holds per class: no class may lose more than ``max_removal`` of
+    its rows (counted once it loses ``MIN_CLASS_REMOVAL`` rows or more), so dropping a sixth of a
+    small class is not hidden by a tiny overall share.
 
     Raises
     ------
     RemovalCapExceeded
-        More than ``policy.max_removal`` of the ``n_rows`` input rows would be removed
-        automatically and ``policy.allow_large_removal`` is off.
+        More than ``policy.max_removal`` of the ``n_rows`` input rows, or of one class's rows,
+        would be removed automatically and ``policy.allow_large_removal`` is off.
     """
     from collections import Counter
 
@@ -317,6 +329,9 @@ def check_removal_cap(removed: dict[int, str], n_rows: int, policy: CleaningPoli
     capped = {k: v for k, v in sorted(by_reason.items()) if k not in UNCAPPED_REASONS}
     n_removed = sum(capped.values())
     share = n_removed / n_rows if n_rows else 0.0
+    by_class = _removal_by_class(removed, class_codes, classes)
+    over_classes = [name for name, entry in by_class.items()
+                    if entry["share"] > policy.max_removal and entry["n_removed"] >= MIN_CLASS_REMOVAL]
     record = {
         "max_removal": float(policy.max_removal),
         "allow_large_removal": bool(policy.allow_large_removal),
@@ -324,14 +339,49 @@ def check_removal_cap(removed: dict[int, str], n_rows: int, policy: CleaningPoli
         "share": round(share, 6),
         "by_reason": capped,
         "not_counted": {k: by_reason[k] for k in UNCAPPED_REASONS if by_reason.get(k)},
-        "over_cap": share > policy.max_removal,
+        "by_class": by_class,
+        "over_cap_classes": over_classes,
+        "over_cap": share > policy.max_removal or bool(over_classes),
     }
+    advice = ("nothing was written. Read the duplicates and label findings first; to remove them anyway pass "
+              "--allow-large-removal (or raise --max-removal), or keep them (--keep-duplicates, --suspects keep).")
     if share > policy.max_removal and not policy.allow_large_removal:
         breakdown = ", ".join(f"{reason} {count:,}" for reason, count in capped.items())
         raise RemovalCapExceeded(
             f"{source}: the cleaning policy would remove {n_removed:,} of {n_rows:,} rows ({share:.1%}), "
-            f"more than the cap of {policy.max_removal:.0%} ({breakdown}); nothing was written. Read the "
-            "duplicates and label findings first; to remove them anyway pass --allow-large-removal (or "
-            "raise --max-removal), or keep them (--keep-duplicates, --suspects keep)."
+            f"more than the cap of {policy.max_removal:.0%} ({breakdown}); {advice}"
+        )
+    if over_classes and not policy.allow_large_removal:
+        name = max(over_classes, key=lambda c: by_class[c]["share"])
+        entry = by_class[name]
+        breakdown = ", ".join(f"{reason} {count:,}" for reason, count in entry["by_reason"].items())
+        raise RemovalCapExceeded(
+            f"{source}: the cleaning policy would remove {entry['n_removed']:,} of the {entry['n_rows']:,} rows "
+            f"of class {name!r} ({entry['share']:.1%}), more than the cap of {policy.max_removal:.0%} per class "
+            f"({breakdown}); {advice}"
         )
     return record
+
+
+def _removal_by_class(removed: dict[int, str], class_codes: np.ndarray | None,
+                      classes: list[Any] | None) -> dict[str, dict[str, Any]]:
+    """Per class: its labelled input rows, how many the policy removes (by reason) and that share."""
+    if class_codes is None or classes is None or not len(classes):
+        return {}
+    codes = np.asarray(class_codes)
+    valid = (codes >= 0) & (codes < len(classes))
+    n_per_class = np.bincount(codes[valid].astype(np.int64), minlength=len(classes))
+    counted = [(r, reason) for r, reason in removed.items() if reason not in UNCAPPED_REASONS]
+    rows = np.fromiter((r for r, _ in counted), dtype=np.int64, count=len(counted))
+    reasons = np.asarray([reason for _, reason in counted], dtype=object)
+    row_codes = codes[rows] if len(rows) else np.zeros(0, dtype=np.int64)
+    keep = (row_codes >= 0) & (row_codes < len(classes))
+    out: dict[str, dict[str, Any]] = {}
+    for code, name in enumerate(classes):
+        in_class = keep & (row_codes == code)
+        n_class = int(n_per_class[code])
+        k = int(np.count_nonzero(in_class))
+        reason_counts = pd.Series(reasons[in_class]).value_counts().sort_index() if k else pd.Series(dtype=int)
+        out[str(name)] = {"n_rows": n_class, "n_removed": k, "share": round(k / n_class, 6) if n_class else 0.0,
+                          "by_reason": {str(r): int(c) for r, c in reason_counts.items()}}
+    return out

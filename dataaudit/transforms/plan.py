@@ -326,7 +326,7 @@ def plan_rows(
     The split keeps together: groups of duplicate records (``hashes.features``), near-duplicate
     groups of the findings, and, when ``entity`` is given (a per-row key of the ``Dataset.group``
     column), every entity. Raises ``RemovalCapExceeded`` when the policy would remove more than
-    its cap.
+    its cap, overall or of one class's rows.
     """
     n = len(y)
     policy = config.policy
@@ -357,6 +357,7 @@ def plan_rows(
                                     fractions[2] / total), task=task, seed=config.seed)
     post = post_split_decisions(hashes, y, split, kept, suspects_from_findings(audit), policy)
     acc.removed.update(post.removed)
+    given = y  # the labels the rows came with: the per-class removal cap counts by these
     y = y.copy()
     for row, suggested in post.relabelled.items():
         if task == "classification":
@@ -377,7 +378,8 @@ def plan_rows(
         keep_mask[np.fromiter(acc.removed, dtype=np.int64, count=len(acc.removed))] = False
     acc.split = np.where(keep_mask, split, -1).astype(np.int8)
     n_groups = int(np.count_nonzero(np.bincount(groups))) if len(groups) else 0  # ids are >= 0
-    acc.removal = check_removal_cap(acc.removed, n, policy, source)
+    acc.removal = check_removal_cap(acc.removed, n, policy, source,
+                                    class_codes=given if task == "classification" else None, classes=classes)
     acc.identity = {"source": hashes.source, "n_collision_rows_kept": int(hashes.n_collision_rows),
                     "entity_groups": entity is not None}
     return acc, y, n_groups

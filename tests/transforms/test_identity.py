@@ -141,6 +141,60 @@ def test_removal_cap_refuses_then_allows(tmp_path):
     assert summary.manifest["cleaning"]["removal"]["not_counted"] == {"missing_label": 10}
 
 
+def _minority_copies() -> pd.DataFrame:
+    """900 'no' rows, 100 'yes' rows and 30 copies of 'yes' rows: 2.9% of the input, 23% of 'yes'."""
+    rng = np.random.default_rng(2)
+    base = pd.DataFrame({f"x{i}": rng.standard_normal(1000) for i in range(6)})
+    base["label"] = np.where(np.arange(1000) < 100, "yes", "no")
+    copies = base.iloc[rng.choice(100, 30, replace=False)]
+    frame = pd.concat([base, copies], ignore_index=True)
+    return frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("chunksize", [None, 400])
+def test_removal_cap_holds_per_class(tmp_path, chunksize):
+    # The overall share (30 of 1,030) is far below the cap, but one class loses 23% of its rows:
+    # refused like the overall cap (same error, exit 2, nothing written), allowed by the same flag.
+    _minority_copies().to_csv(tmp_path / "m.csv", index=False)
+    config = TransformConfig(chunksize=chunksize)
+    with pytest.raises(RemovalCapExceeded, match="allow-large-removal") as caught:
+        fit_transform(tmp_path / "m.csv", "label", tmp_path / "art", config=config)
+    assert "30 of the 130 rows of class 'yes' (23.1%), more than the cap of 20% per class" in str(caught.value)
+    assert "(exact_duplicate 30)" in str(caught.value) and not (tmp_path / "art").exists()
+    args = ["fit-transform", str(tmp_path / "m.csv"), "--label", "label", "--out", str(tmp_path / "art")]
+    if chunksize:
+        args += ["--chunksize", str(chunksize)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and "--allow-large-removal" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "art").exists()
+    result = CliRunner().invoke(app, [*args, "--allow-large-removal"])
+    assert result.exit_code == 0, result.output
+    assert "removed 30 rows (2.9% of the input; cap 20%):" in result.output
+    assert "by class: yes 30 of 130 (23.1%, over the cap, allowed), no 0 of 900 (0.0%)" in result.output
+    removal = json.loads((tmp_path / "art" / "manifest.json").read_text())["cleaning"]["removal"]
+    assert removal["over_cap"] and removal["over_cap_classes"] == ["yes"]
+    assert removal["by_class"]["yes"] == {"n_rows": 130, "n_removed": 30, "share": 0.230769,
+                                          "by_reason": {"exact_duplicate": 30}}
+    assert removal["by_class"]["no"]["n_removed"] == 0
+    # A higher cap allows it too.
+    summary = fit_transform(tmp_path / "m.csv", "label", tmp_path / "art2",
+                            config=TransformConfig(chunksize=chunksize, max_removal=0.25))
+    assert summary.manifest["cleaning"]["removal"]["over_cap_classes"] == []
+
+
+def test_per_class_cap_needs_a_few_rows_removed():
+    # One copy among a class's 4 rows is 25% of it but no emptied class; 5 of 20 is.
+    from dataaudit.transforms.cleaning import CleaningPolicy, check_removal_cap
+
+    codes = np.r_[np.zeros(996, dtype=np.int64), np.ones(4, dtype=np.int64)]
+    record = check_removal_cap({996: "exact_duplicate"}, 1000, CleaningPolicy(), "t.csv", codes, ["a", "b"])
+    assert record["by_class"]["b"]["share"] == 0.25 and record["over_cap_classes"] == [] and not record["over_cap"]
+    codes = np.r_[np.zeros(980, dtype=np.int64), np.ones(20, dtype=np.int64)]
+    with pytest.raises(RemovalCapExceeded, match="5 of the 20 rows of class 'b' \\(25.0%\\)"):
+        check_removal_cap({r: "label_issue" for r in range(980, 985)}, 1000, CleaningPolicy(), "t.csv",
+                          codes, ["a", "b"])
+
+
 def test_bad_max_removal_is_a_config_error():
     from dataaudit.exceptions import ConfigError
 
