@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import functools
 import gc
+import re
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import typer
+from typer.core import TyperCommand
 
 __all__ = ["app", "main", "cli_errors", "STATE"]
 
@@ -93,6 +95,21 @@ def _memory_message(func: Callable[..., Any], kwargs: dict[str, Any]) -> str:
     return f"MemoryError: out of memory{where}; {hint}"
 
 
+class _Command(TyperCommand):
+    """A command whose usage line names its arguments as its help does: ``DATA``, not ``{data}``."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = []
+        for piece in super().collect_usage_pieces(ctx):
+            match = re.fullmatch(r"\{(\w+)\}(\.\.\.)?|\[(\w+)\](\.\.\.)?", piece)
+            if match and match.group(1):
+                piece = match.group(1).upper() + (match.group(2) or "")
+            elif match and match.group(3) != "OPTIONS":
+                piece = f"[{match.group(3).upper()}]{match.group(4) or ''}"
+            pieces.append(piece)
+        return pieces
+
+
 def _register_commands() -> None:
     import importlib
     import pkgutil
@@ -102,6 +119,9 @@ def _register_commands() -> None:
     for module in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         if not module.name.startswith("_"):
             importlib.import_module(f"dataaudit.commands.{module.name}").register(app)
+    for command in app.registered_commands:
+        if command.cls in (None, TyperCommand):
+            command.cls = _Command
 
 
 _register_commands()

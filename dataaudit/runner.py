@@ -148,16 +148,18 @@ def run_pipeline(
         for note in (summary.manifest.get("cleaning") or {}).get("notes", []):
             if note.startswith("WARNING"):
                 log(note)
-        log(f"fit-transform: {summary.sizes} rows, {summary.n_features} features, "
-            f"{summary.n_quarantined} quarantined ({time.perf_counter() - t0:.1f} s) → "
-            f"{_final(summary.out, stage, out)}")
+        log(f"fit-transform: {summary.sizes_text()}, {summary.n_features} features, {summary.quarantine_text()} "
+            f"({time.perf_counter() - t0:.1f} s) → {_final(summary.out, stage, out)}")
+        for line in summary.dropped_column_lines():
+            log(line)
 
         # 3. train (optionally searched and ensembled)
         t0 = time.perf_counter()
         train_config = TrainConfig.from_dict({"seed": config.seed, **config.train})
         progress.stage("train")
         training, extra_sections, final = _train(config, train_config, stage, on_train_log, log)
-        log(f"train: test accuracy {final.get('test_accuracy')} ({time.perf_counter() - t0:.1f} s)")
+        # The test score is printed once, at the end of the run.
+        log(f"train: {training.metrics.get('steps', 0):,} steps ({time.perf_counter() - t0:.1f} s)")
 
         run_summary: dict[str, Any] = {
             "pipeline": config.name,
@@ -179,7 +181,9 @@ def run_pipeline(
             run_summary["without_cleaning"] = _without_cleaning(
                 data, dataset, label, stage, transform_options, train_config,
                 Prefixed(progress, "without the audit's cleaning"))
-            log(f"without the audit's cleaning: test accuracy {run_summary['without_cleaning']['test_accuracy']}")
+            sizes = run_summary["without_cleaning"]["sizes"]
+            log("without the audit's cleaning: " + " / ".join(f"{n:,} {split}" for split, n in sizes.items())
+                + " rows, trained")
         run_summary["seconds"] = round(time.perf_counter() - started, 2)
 
         progress.stage("report")
@@ -252,7 +256,8 @@ def _train(config: PipelineConfig, train_config: Any, out: Path, on_train_log: A
 
     session = train_session(out / "artifacts", train_config, out / "training", search_trials=config.search_trials,
                             search_rounds=config.search_rounds, ensemble=config.ensemble, workers=config.workers,
-                            scheduler=config.scheduler, on_log=on_train_log, say=log)
+                            scheduler=config.scheduler, on_log=on_train_log, say=log,
+                            say_test=False)
     return session.report, session.sections, session.final
 
 

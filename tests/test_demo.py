@@ -14,6 +14,8 @@ def test_demo_runs_every_stage(tmp_path):
     result = CliRunner().invoke(app, ["demo", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert f"Report: {(out / 'report.html').resolve()}" in result.output
+    # Lines a person reads: no Python dicts or float reprs, the test accuracy once.
+    assert "{" not in result.output and result.output.count("test accuracy") == 1, result.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["test_accuracy"] >= 0.96
     assert summary["without_cleaning"]["test_accuracy"] is not None

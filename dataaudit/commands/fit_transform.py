@@ -75,8 +75,7 @@ def register(app: typer.Typer) -> None:
         sizes = summary.sizes
         typer.echo(
             f"{summary.n_input:,} rows -> train {sizes['train']:,} | val {sizes['val']:,} | "
-            f"test {sizes['test']:,} | quarantined {summary.n_quarantined:,} "
-            f"{summary.quarantine_by_reason or ''}".rstrip()
+            f"test {sizes['test']:,} | {summary.quarantine_text()}"
         )
         for line in removal_lines(summary.manifest.get("cleaning") or {}):
             typer.echo(line)
@@ -84,9 +83,8 @@ def register(app: typer.Typer) -> None:
         deviation = summary.verification.get("whitened_cov_max_abs_deviation")
         if deviation is not None:
             typer.echo(f"whitened train covariance: max |C - I| = {deviation:.2e}")
-        dropped = summary.manifest.get("dropped_columns") or {}
-        for column, reason in dropped.items():
-            typer.echo(f"dropped column {column!r}: {reason}")
+        for line in summary.dropped_column_lines():
+            typer.echo(line)
         typer.echo(f"artifacts written to {summary.out}")
 
 

@@ -21,7 +21,8 @@ def _run(config: Any, *, quiet: bool, compare: bool, force: bool = False, inputs
     from dataaudit.runner import run_pipeline
     from dataaudit.training.loop import format_log_line
 
-    console = Console(highlight=False, quiet=quiet)
+    # soft_wrap: a log line stays one line when stdout is a file or a pipe (no wrapping at 80 columns).
+    console = Console(highlight=False, quiet=quiet, soft_wrap=True)
 
     with output_policy("run", [*inputs, config.data, config.test], force=force):
         check_folder_target(config.output_dir)  # refuse before the work, not after it
@@ -52,18 +53,31 @@ def _run(config: Any, *, quiet: bool, compare: bool, force: bool = False, inputs
     for code, score in planted.items():
         console.print(f"planted {code}: found {score['found']} of {score['planted']} "
                       f"(flagged {score['flagged']})")
-    if "without_cleaning" in summary:
-        console.print(f"single model, test accuracy: {summary['single_model_test_accuracy']:.4f} with the "
-                      f"audit's cleaning, {summary['without_cleaning']['test_accuracy']:.4f} without")
+    # The test accuracy is printed once; the single model's is repeated only when it is not the final one.
+    accuracy = summary.get("test_accuracy")
+    without = (summary.get("without_cleaning") or {}).get("test_accuracy")
+    single = summary.get("final_model") == "single"
+    if without is not None and not single:
+        console.print(f"single model on test: {_score(summary['single_model_test_accuracy'])} with the "
+                      f"audit's cleaning, {_score(without)} without")
     if summary.get("test_r2") is not None:
         console.print(f"[bold]test R² {summary['test_r2']:.4f}[/], RMSE {summary['test_rmse']:.4g}, "
                       f"MAE {summary['test_mae']:.4g} (single model, in the label's units)")
-    accuracy = summary.get("test_accuracy")
-    console.print(f"[bold]test accuracy {accuracy:.4f}[/] ({summary['final_model']}), "
-                  f"{summary['seconds']:.1f} s" if accuracy is not None else "no test accuracy")
+    if accuracy is not None:
+        compared = f"; {_score(without)} without the audit's cleaning" if without is not None and single else ""
+        final = "single model" if single else f"{summary['final_model']} ensemble"
+        console.print(f"[bold]test accuracy {_score(accuracy)}[/] ({final}{compared}), "
+                      f"{summary['seconds']:.1f} s")
+    elif summary.get("test_r2") is None:
+        console.print("no test accuracy")
     # The one line a user needs, even with --quiet.
     typer.echo(f"Report: {result.report.resolve()}")
     return result
+
+
+def _score(value: Any) -> str:
+    """An accuracy to four decimals (``n/a`` when there is none)."""
+    return f"{value:.4f}" if isinstance(value, float) else "n/a"
 
 
 def register(app: typer.Typer) -> None:

@@ -33,6 +33,11 @@ def _say_nothing(message: str) -> None:
     return None
 
 
+def format_scores(scores: dict[str, float]) -> str:
+    """Scores for a person, four significant digits: ``loss 0.1362, accuracy 0.9639``."""
+    return ", ".join(f"{name} {value:.4g}" for name, value in scores.items())
+
+
 @dataclass
 class SessionResult:
     """What one session produced: the single model's report, the search, the ensembles."""
@@ -70,6 +75,7 @@ def train_session(
     on_train_start: Callable[[TrainConfig], None] | None = None,
     say: Callable[[str], None] = _say_nothing,
     data: TrainData | None = None,
+    say_test: bool = True,
 ) -> SessionResult:
     """Search ``search_trials`` configurations (if any), train the best, compare ensembles of ``ensemble``.
 
@@ -94,6 +100,9 @@ def train_session(
         search/ensemble stage.
     data : TrainData, optional
         Arrays already loaded from ``artifacts`` (then nothing is read again).
+    say_test : bool
+        Put the chosen ensemble's test scores in its ``say`` line (``dataaudit run`` prints the
+        test score once, at its end, and passes False).
 
     Returns
     -------
@@ -124,7 +133,8 @@ def train_session(
                                             scheduler=scheduler)
         save_ensemble(ensemble_report, out / "ensemble")
         chosen = ensemble_report.row(ensemble_report.chosen)
-        say(f"ensembles: chose {chosen.kind} (val loss {chosen.val_loss:.4f}); test {ensemble_report.test}")
+        say(f"ensembles: chose {chosen.kind} (val loss {chosen.val_loss:.4f})"
+            + (f"; test {format_scores(ensemble_report.test)}" if ensemble_report.test and say_test else ""))
     sections: list[Section] = []
     if search_result is not None or ensemble_report is not None:
         from dataaudit.training.search_section import search_section

@@ -171,6 +171,21 @@ class TransformSummary:
     def n_features(self) -> int:
         return len(self.feature_names)
 
+    def sizes_text(self) -> str:
+        """The split sizes for a person: ``1,055 train / 132 val / 132 test rows``."""
+        return " / ".join(f"{count:,} {split}" for split, count in self.sizes.items()) + " rows"
+
+    def quarantine_text(self) -> str:
+        """The quarantine for a person: ``quarantined 59 rows (missing_label 59)``."""
+        text = f"quarantined {self.n_quarantined:,} row{'' if self.n_quarantined == 1 else 's'}"
+        reasons = ", ".join(f"{reason} {count:,}" for reason, count in self.quarantine_by_reason.items() if count)
+        return f"{text} ({reasons})" if reasons else text
+
+    def dropped_column_lines(self) -> list[str]:
+        """One line per feature column fit-transform left out and why (leaky columns, ``--drop``)."""
+        dropped = self.manifest.get("dropped_columns") or {}
+        return [f"dropped column {column!r}: {reason}" for column, reason in dropped.items()]
+
 
 @dataclass
 class TransformOutcome:

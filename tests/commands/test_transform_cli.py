@@ -31,7 +31,8 @@ def fitted(tmp_path_factory):
 
 def test_fit_transform_ok(fitted) -> None:
     root, frame, output = fitted
-    assert "quarantined 2" in output and "max |C - I|" in output
+    assert "quarantined 2 rows (exact_duplicate 2)" in output and "max |C - I|" in output
+    assert "{" not in output  # the reasons as text, not a Python dict
     manifest = json.loads((root / "art" / "manifest.json").read_text())
     assert manifest["split"]["n_input"] == len(frame)
 

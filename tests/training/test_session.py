@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -62,7 +63,10 @@ def test_search_train_ensemble_read_the_artifacts_once(artifacts: Path, tmp_path
     assert session.config == session.search.best_config
     assert session.final["final_model"] == session.ensemble.chosen
     assert any(line.startswith("search: 2 trials") for line in lines)
-    assert any(line.startswith("ensembles: chose") for line in lines)
+    (chosen,) = [line for line in lines if line.startswith("ensembles: chose")]
+    # The chosen model's test scores as text, four significant digits (not a dict of float reprs).
+    assert re.fullmatch(r"ensembles: chose \w+ \(val loss \d\.\d{4}\); test loss [\d.]+, accuracy [\d.]+", chosen)
+    assert not re.search(r"\d\.\d{5,}", chosen), chosen
     assert (tmp_path / "t" / "search.json").exists() and (tmp_path / "t" / "ensemble" / "ensemble.npz").exists()
 
 
