@@ -19,7 +19,7 @@ does not depend on the hashing, only recall does), and the connected components 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -293,7 +293,21 @@ def _may_be_id(values: pd.Series, name: str, id_column: str | None) -> bool:
 
 
 # ---- near-copy search primitives ----------------------------------------------------------------
-def pair_distances(X: np.ndarray, left: np.ndarray, right: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
+class Rows(Protocol):
+    """What the search reads rows of: a float64 matrix, or one standardized row by row on reading."""
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+    @property
+    def dtype(self) -> np.dtype[Any]: ...
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, rows: Any) -> Any: ...
+
+
+def pair_distances(X: Rows, left: np.ndarray, right: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
     """Euclidean distance of each (left[k], right[k]) pair, from differences (no cancellation)."""
     out = np.empty(len(left), dtype=np.float64)
     for start in range(0, len(left), chunk):
@@ -303,7 +317,7 @@ def pair_distances(X: np.ndarray, left: np.ndarray, right: np.ndarray, chunk: in
     return out
 
 
-def _lsh_candidates(X: np.ndarray, radius: float, rng: np.random.Generator, *, tables: int,
+def _lsh_candidates(X: Rows, radius: float, rng: np.random.Generator, *, tables: int,
                     projections: int, bucket_factor: float, window: int, rows: np.ndarray | None = None,
                     extra: np.ndarray | None = None, chunk: int = 1 << 16) -> tuple[np.ndarray, np.ndarray]:
     """Candidate pairs from Euclidean LSH: rows sharing a bucket in some table.
@@ -389,7 +403,7 @@ def _components(n: int, left: np.ndarray, right: np.ndarray) -> list[list[int]]:
     return groups
 
 
-def _diameter(X: np.ndarray, members: list[int], linked: float, limit: int = 500) -> float:
+def _diameter(X: Rows, members: list[int], linked: float, limit: int = 500) -> float:
     """Largest distance between two members (the largest link for very large groups)."""
     if len(members) > limit:
         return linked

@@ -39,6 +39,7 @@ from dataaudit.grouping import (
     LSH_PROJECTIONS,
     LSH_TABLES,
     LSH_WINDOW,
+    Rows,
     _lsh_candidates,
     exact_group_codes,
     pair_distances,
@@ -57,6 +58,8 @@ GRID_EXPONENTS = range(9, -13, -1)
 # (finest step relative to the largest magnitude, rounding tolerance relative to the value).
 FLOAT64_GRID = (1e-11, 1e-15)
 FLOAT32_GRID = (1e-6, 1.2e-7)
+# Columns standardized at a time when computing their moments (8 columns: 64 MB at a million rows).
+STANDARDIZE_BLOCK = 8
 # Blocks up to this size are compared pair by pair; larger ones by a radius search.
 SMALL_BLOCK = 64
 # Blocks up to this size get direct distances when estimating the typical neighbour distance.
@@ -180,7 +183,7 @@ def _sorted_blocks(blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 
 # ---- the search ----------------------------------------------------------------------------------
-def _radius_block(M: np.ndarray, members: np.ndarray, queries: np.ndarray,
+def _radius_block(M: Rows, members: np.ndarray, queries: np.ndarray,
                   radius: float, chunk_cells: int = 1 << 22) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (query, member) with distance about ``radius`` or less, by brute force in chunks."""
     block = M[members]
@@ -204,7 +207,7 @@ def _radius_block(M: np.ndarray, members: np.ndarray, queries: np.ndarray,
     return np.concatenate(lefts), np.concatenate(rights)
 
 
-def blocked_pairs(M: np.ndarray, blocks: np.ndarray, radius: float, *, rows: np.ndarray,
+def blocked_pairs(M: Rows, blocks: np.ndarray, radius: float, *, rows: np.ndarray,
                   queries: np.ndarray | None = None, method: str = "auto",
                   seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Candidate pairs (i < j) among ``rows``: same block, distance in ``M`` about ``radius`` or less.
@@ -229,7 +232,7 @@ def blocked_pairs(M: np.ndarray, blocks: np.ndarray, radius: float, *, rows: np.
         # extra column the search adds chunk by chunk: M[rows] is never copied whole).
         far = sub_blocks.astype(np.float64) * (1e3 * LSH_BUCKET_FACTOR * radius)
         left, right = _lsh_candidates(
-            M.astype(np.float64, copy=False), radius, np.random.default_rng(seed), tables=LSH_TABLES,
+            M, radius, np.random.default_rng(seed), tables=LSH_TABLES,
             projections=LSH_PROJECTIONS, bucket_factor=LSH_BUCKET_FACTOR, window=LSH_WINDOW,
             rows=None if len(rows) == len(M) and np.array_equal(rows, np.arange(len(M))) else rows, extra=far,
         )
@@ -261,7 +264,7 @@ def blocked_pairs(M: np.ndarray, blocks: np.ndarray, radius: float, *, rows: np.
     return rows[codes // len(rows)], rows[codes % len(rows)]
 
 
-def typical_distance(M: np.ndarray, blocks: np.ndarray, rows: np.ndarray, *, sample_size: int,
+def typical_distance(M: Rows, blocks: np.ndarray, rows: np.ndarray, *, sample_size: int,
                      seed: int) -> float:
     """Median distance from a row of ``rows`` to the nearest other row of its block.
 
@@ -328,7 +331,7 @@ class NearCopyLinks:
     left: np.ndarray
     right: np.ndarray
     distance: np.ndarray
-    Z: np.ndarray  # standardized numeric values, missing cells 0
+    Z: Standardized  # standardized numeric values (missing cells 0), read by rows
     grids: list[Grid | None]
     off_row: np.ndarray  # rows with a value off a discrete column's grid
     typical: float  # chance scale before capping (inf: most rows have no natural neighbour)
@@ -342,7 +345,10 @@ class NearCopyLinks:
 
 
 def standardize(values: np.ndarray) -> np.ndarray:
-    """Column-standardized copy of ``values`` on the non-missing cells; missing cells become 0."""
+    """Column-standardized copy of ``values`` on the non-missing cells; missing cells become 0.
+
+    The definition ``Standardized`` computes row by row (the search never holds this copy whole).
+    """
     missing = np.isnan(values)
     present = np.maximum((~missing).sum(axis=0), 1)
     Z = np.where(missing, 0.0, values)
@@ -352,6 +358,80 @@ def standardize(values: np.ndarray) -> np.ndarray:
     std[~(std > 0)] = 1.0  # a constant column keeps scale 1
     Z /= std
     return Z
+
+
+def _moments(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, scale) per column as ``standardize`` computes them, holding a few columns at a time."""
+    d = values.shape[1]
+    mean, scale = np.zeros(d), np.ones(d)
+    # Each column of a column-major matrix is reduced on its own, so a block of columns gives its
+    # columns' moments bit for bit as the whole matrix does (a single column would take NumPy's
+    # one-dimensional path, whose sums group terms differently: blocks hold at least two).
+    width = STANDARDIZE_BLOCK if values.flags.f_contiguous and d > 1 else d
+    for start in range(0, d, max(width, 1)):
+        columns = np.arange(min(start, d - 2) if width < d else start, min(start + width, d))
+        block = values[:, columns[0]: columns[-1] + 1]
+        missing = np.isnan(block)
+        present = np.maximum((~missing).sum(axis=0), 1)
+        Z = np.where(missing, 0.0, block)
+        means = Z.sum(axis=0) / present
+        Z -= means
+        Z[missing] = 0.0
+        std = np.sqrt(np.einsum("ij,ij->j", Z, Z) / present)
+        std[~(std > 0)] = 1.0
+        mean[columns], scale[columns] = means, std
+    return mean, scale
+
+
+class Standardized:
+    """``standardize(values)`` read by rows: each read standardizes just the rows it asks for.
+
+    The whole standardized copy would be a second float64 matrix beside ``values`` (320 MB at a
+    million rows of 40 columns, the check's peak); every reader of it here takes rows (search
+    chunks, blocks, candidate pairs, sampled rows). ``S[rows]`` (an int, a slice, an integer
+    array or list) returns a new float64 array equal bit for bit to ``standardize(values)[rows]``
+    and laid out like it (a slice keeps the matrix's order, gathered rows are row-major), so every
+    product and distance computed from it is the one the whole copy gives. ``S.subset(mask)``
+    reads only the columns of ``mask``, like ``standardize(values)[:, mask]``.
+    """
+
+    def __init__(self, values: np.ndarray, *, columns: np.ndarray | None = None,
+                 moments: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        self.values = values
+        self.mean_, self.scale_ = _moments(values) if moments is None else moments
+        self.columns = columns  # positions of the columns read; None: all
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.values), int(self.values.shape[1] if self.columns is None else len(self.columns))
+
+    dtype = np.dtype(np.float64)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def subset(self, mask: np.ndarray) -> Standardized:
+        """The columns where ``mask`` is true (positions into the columns this one reads)."""
+        mine = np.arange(self.values.shape[1]) if self.columns is None else self.columns
+        return Standardized(self.values, columns=mine[mask], moments=(self.mean_, self.scale_))
+
+    def __getitem__(self, rows: int | slice | np.ndarray | list[int]) -> np.ndarray:
+        block = self.values[rows]
+        mean, scale = self.mean_, self.scale_
+        if self.columns is not None:
+            block = block[..., self.columns]
+            mean, scale = mean[self.columns], scale[self.columns]
+        if isinstance(rows, slice | int | np.integer):
+            # A view: copied in the whole copy's order (the matrix's; a column subset's is column-major).
+            block = np.array(block, dtype=np.float64, order="K" if self.columns is None else "F")
+        else:
+            block = np.ascontiguousarray(block, dtype=np.float64)  # gathered rows are row-major
+        missing = np.isnan(block)
+        block[missing] = 0.0
+        block -= mean
+        block[missing] = 0.0
+        block /= scale
+        return block
 
 
 def near_copy_links(key_frame: pd.DataFrame, values: np.ndarray, rows: np.ndarray, *,
@@ -377,7 +457,7 @@ def near_copy_links(key_frame: pd.DataFrame, values: np.ndarray, rows: np.ndarra
         scales and thresholds that decided them. Same inputs, same links.
     """
     missing = np.isnan(values)
-    Z = standardize(values)
+    Z = Standardized(values)
     grids: list[Grid | None] = [
         grid_step(values[:, k], seed=seed) if match_discrete else None for k in range(values.shape[1])
     ]
@@ -394,7 +474,7 @@ def near_copy_links(key_frame: pd.DataFrame, values: np.ndarray, rows: np.ndarra
     # built by concatenation would copy the (n_rows, n_discrete) matrix once more.
     fine = block_codes(pd.DataFrame({0: keys, **{j + 1: cells for j, cells in enumerate(grid_index)}}, copy=False))
     clean = rows[~off_row[rows]]
-    continuous = Z[:, ~discrete] if discrete.any() else Z
+    continuous = Z.subset(~discrete) if discrete.any() else Z
 
     # The chance scale: the typical distance from a row to its nearest natural neighbour of the
     # same values and recorded discrete values (inf when most rows have none), capped at every
@@ -424,7 +504,7 @@ def near_copy_links(key_frame: pd.DataFrame, values: np.ndarray, rows: np.ndarra
     )
 
 
-def _verify(Z: np.ndarray, missing: np.ndarray, grid_index: list[np.ndarray], off: np.ndarray,
+def _verify(Z: Standardized, missing: np.ndarray, grid_index: list[np.ndarray], off: np.ndarray,
             keys: np.ndarray, left: np.ndarray, right: np.ndarray,
             threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Keep the candidate pairs that satisfy the whole rule, with their distances."""

@@ -378,3 +378,32 @@ def test_grid_positions_are_int32_unless_they_do_not_fit():
     assert positions[0][3] == NO_POSITION and positions[0][5] == NO_POSITION and off[5, 0]
     assert np.isnan(positions[1][4]) and not off[4, 1]
     assert positions[0][0] == small[0] and positions[1][0] * grids[1].step == pytest.approx(huge[0])
+
+
+@pytest.mark.parametrize("order", ["F", "C"])
+def test_standardized_rows_equal_the_whole_standardized_copy_bit_for_bit(order):
+    """Rows read from ``Standardized`` are ``standardize(values)``'s rows: same bits, same memory order."""
+    from dataaudit.checks._near_search import Standardized, standardize
+
+    rng = np.random.default_rng(0)
+    n, d = 20_011, 9  # past NumPy's 8,192-element reduction buffers; the last column alone in a block
+    values = np.array(rng.standard_normal((n, d)) * rng.uniform(1e-3, 1e3, d) + rng.uniform(-1e3, 1e3, d),
+                      order=order)
+    values[rng.random((n, d)) < 0.05] = np.nan
+    values[:, 3] = 2.5  # a constant column keeps scale 1
+    values[:, 7] = np.nan  # an empty one
+    whole = standardize(values)
+    mask = rng.random(d) < 0.5
+    rows = rng.choice(n, 300, replace=False)
+
+    def memory_order(x: np.ndarray) -> str:
+        return "-" if x.ndim < 2 or min(x.shape) < 2 else ("F" if x.strides[0] < x.strides[1] else "C")
+
+    for expected, reader in [(whole, Standardized(values)), (whole[:, mask], Standardized(values).subset(mask))]:
+        assert reader.shape == expected.shape and len(reader) == n
+        for key in [rows, rows[:7].tolist(), slice(0, n), slice(5, 9000), int(rows[0]), rows[1]]:
+            got = reader[key]
+            assert got.dtype == np.float64 and np.array_equal(got, expected[key])
+            assert memory_order(got) == memory_order(expected[key])
+            got[...] = 0.0  # a copy: writing it leaves the values alone
+    assert not np.isnan(values[:, 0]).all() and np.array_equal(standardize(values), whole)
