@@ -399,13 +399,38 @@ class Dataset:
     # ---- derived matrices shared by checks ----------------------------------------------------
     @cached_property
     def numeric_matrix(self) -> np.ndarray:
-        """float64 (n_rows, n_numeric) of the numeric columns, ±inf turned into NaN."""
+        """float64 (n_rows, n_numeric) of the numeric columns, ±inf turned into NaN; read-only.
+
+        Once it is built, the frame's float64 columns without infinities are read from it (views
+        of its columns, the same values), so the table's numbers are held once, not twice (320 MB
+        at a million rows of 40 columns). It is read-only because writing it would change the
+        frame; checks that need other values work on a copy.
+        """
         cols = self.numeric_columns
         if not cols:
             return np.empty((self.n_rows, 0))
         values = self.frame[cols].to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
-        values[~np.isfinite(values)] = np.nan
+        infinite = np.isinf(values)
+        had_infinity = infinite.any(axis=0)
+        values[infinite] = np.nan
+        del infinite
+        values.flags.writeable = False
+        if self.frame.columns.is_unique:
+            self._read_columns_from(values, [c for c, inf in zip(cols, had_infinity, strict=True) if not inf])
         return values
+
+    def _read_columns_from(self, values: np.ndarray, columns: list[str]) -> None:
+        """Let the frame's float64 ``columns`` be views of ``values``' columns (same numbers, held once)."""
+        frame = self.frame
+        position = {c: j for j, c in enumerate(self.numeric_columns)}
+        shared = {c for c in columns if isinstance(frame[c].dtype, np.dtype) and frame[c].dtype == np.float64}
+        if not shared:
+            return
+        data = {c: (values[:, position[c]] if c in shared else frame[c]) for c in frame.columns}
+        rebuilt = pd.DataFrame(data, index=frame.index, copy=False)
+        rebuilt.columns = frame.columns
+        rebuilt.attrs = dict(frame.attrs)
+        self.frame = rebuilt
 
     @cached_property
     def feature_matrix(self) -> tuple[np.ndarray, list[str]]:
