@@ -58,6 +58,7 @@ import numpy as np
 import pandas as pd
 
 from dataaudit.checks._base import AuditContext, Check, register
+from dataaudit.checks._leakage_cut import describe_cut, exact_cut
 from dataaudit.checks._leakage_pairs import (
     grouping_codes,
     grouping_partners,
@@ -105,8 +106,11 @@ class LeakageRule:
     balanced_accuracy: float = 0.98  # the original rule, still applied
     r2: float = 0.98  # regression: held-out R^2 of the column alone
     rare_share: float = 0.05  # the smallest classes, together at most this share, are set aside
+    cut_rows: int = 20  # an in-sample exact cut counts when every class has at least this many rows
 
     def flags(self, score: dict[str, Any]) -> bool:
+        if score.get("exact_cut"):  # one in-sample cut separates the classes on every row
+            return True
         if "r2" in score:
             return bool(score["r2"] >= self.r2)
         return bool(score["lift"] >= self.lift or score["uncertainty_coefficient"] >= self.uncertainty
@@ -340,6 +344,10 @@ def column_leakage_scores(dataset: Dataset, *, seed: int = 0, max_rows: int = 50
             continue
         column_cells[column] = cells
         scores[column] = {**score(cells), "method": method, "role": role}
+        if role in _NUMERIC_ROLES and k:
+            cut = exact_cut(numbers, target, k, rule.cut_rows)
+            if cut is not None:
+                scores[column]["exact_cut"] = cut
         if role in _NUMERIC_ROLES:
             numeric_values[column] = numbers
         if pair_partners and not rule.flags(scores[column]):
@@ -479,6 +487,9 @@ class LabelLeakage(Check):
         scores, label = sampled.scores, str(dataset.label)
         measure = "r2" if sampled.task == "regression" else "lift"
         leaky, pairs = sampled.leaky(self.rule), sampled.leaky_pairs(self.rule)
+        # Columns only an exact in-sample cut flags (the held-out scores did not) get a finding naming the cut.
+        cuts = [c for c in leaky if scores[c].get("exact_cut") and not self.rule.flags({**scores[c], "exact_cut": None})]
+        leaky = [c for c in leaky if c not in cuts]
         stats: dict[str, Any] = {
             "task": sampled.task,
             "n_columns_scored": len(scores),
@@ -507,6 +518,19 @@ class LabelLeakage(Check):
                 evidence=PerColumn({c: scores[c] for c in leaky}),
                 details={"kind": "column", "thresholds": thresholds,
                          "n_rows_sampled": len(sampled.rows), "drop": list(leaky), "action": action},
+            ))
+        if cuts:
+            rules = "; ".join(describe_cut(c, scores[c]["exact_cut"], label, sampled.classes, scores[c]["role"],
+                                           sampled=len(sampled.rows) < n_labelled) for c in cuts)
+            findings.append(self.finding(
+                "label_leakage", "error",
+                f"{len(cuts)} column(s) separate the label '{label}' exactly at a cut: {rules}. Each class is "
+                f"one interval of the column, with at least {self.rule.cut_rows} rows per class: the label "
+                "is most likely defined from the column.",
+                columns=tuple(cuts),
+                evidence=PerColumn({c: scores[c] for c in cuts}),
+                details={"kind": "exact_cut", "thresholds": {**thresholds, "cut_rows": self.rule.cut_rows},
+                         "n_rows_sampled": len(sampled.rows), "drop": list(cuts), "action": action},
             ))
         if pairs:
             columns = tuple(dict.fromkeys(c for p in pairs for c in sampled.pairs[p]["columns"]))

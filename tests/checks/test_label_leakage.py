@@ -311,3 +311,52 @@ def test_regression_message_quotes_the_r2_threshold() -> None:
     frame = pd.DataFrame({"copy": 100 * x + rng.normal(scale=0.01, size=1500), "label": x})
     (finding,) = make_check("label_leakage").run(Dataset.from_frame(frame, label="label"), AuditContext(seed=0)).findings
     assert ">= 0.98 for 'label'" in finding.message
+
+
+def _threshold_table(n: int = 189, seed: int = 0) -> pd.DataFrame:
+    """A small table whose label is a threshold of one column (as MASS birthwt's low = bwt < 2500)."""
+    rng = np.random.default_rng(seed)
+    bwt = np.round(rng.normal(2950, 730, n))
+    return pd.DataFrame({
+        "age": rng.integers(14, 45, n),
+        "lwt": np.round(rng.normal(130, 30, n)),
+        "smoke": rng.integers(0, 2, n),
+        "bwt": bwt,
+        "label": (bwt < 2500).astype(int),
+    })
+
+
+def test_exact_threshold_on_a_small_table_is_flagged_with_its_cut() -> None:
+    frame = _threshold_table(seed=3)
+    result = _run(frame)
+    # Each held-out half learns a slightly different cut on ~95 rows: those scores miss it.
+    assert result.stats["lift"]["bwt"] < 0.96 and result.stats["balanced_accuracy"]["bwt"] < 0.98
+    (finding,) = [f for f in result.findings if f.details["kind"] == "exact_cut"]
+    assert finding.severity == "error" and finding.columns == ("bwt",) and finding.details["drop"] == ["bwt"]
+    assert "label is bwt < 2500 on all 189 rows" in finding.message
+    assert not any("bwt" in f.columns for f in result.findings if f is not finding)
+    # The other way round, and with named classes.
+    frame["label"] = np.where(frame["bwt"] >= 2500, "normal", "low")
+    (finding,) = _run(frame).findings
+    assert "label is 'low' where bwt < 2500, 'normal' where bwt >= 2500 on all 189 rows" in finding.message
+
+
+def test_perfect_separation_by_chance_is_not_flagged() -> None:
+    from dataaudit.checks._leakage_cut import exact_cut
+
+    # 10 rows: below min_rows, nothing is claimed although a cut separates them.
+    tiny = pd.DataFrame({"x": np.arange(10.0), "noise": np.arange(10) % 3, "label": [0] * 5 + [1] * 5})
+    assert _run(tiny).findings == ()
+    # A class of 8 rows that happens to sit below the rest: too few rows per class for the rule.
+    values = np.arange(60.0)
+    target = (values >= 8).astype(np.int64)
+    assert exact_cut(values, target, 2, 20) is None
+    assert exact_cut(values, (values >= 20).astype(np.int64), 2, 20)["cuts"] == [20.0]
+    # A value shared by both classes, or a missing value, is no exact cut.
+    assert exact_cut(np.r_[values, 30.0], np.r_[(values >= 30).astype(np.int64), 0], 2, 20) is None
+    assert exact_cut(np.r_[values, np.nan], np.r_[(values >= 30).astype(np.int64), 0], 2, 20) is None
+    # Random labels on 200 rows: no column separates them.
+    rng = np.random.default_rng(1)
+    noise = pd.DataFrame({f"x{i}": rng.standard_normal(200) for i in range(5)})
+    noise["label"] = rng.integers(0, 2, 200)
+    assert _run(noise).findings == ()
