@@ -49,6 +49,13 @@ from dataaudit.grouping import (
 VALUE_ROLES = ("categorical", "boolean", "text", "datetime", "constant")
 # A numeric column is discrete when at least this share of its values lies on a decimal grid.
 GRID_SHARE = 0.9
+# A fractional column whose values are written with this many significant digits or more (in at least
+# PRINT_SHARE of them: 72.8989, 0.0578638, 1372.26, as a writer's %g or float formatting gives) is a
+# measurement at its print precision, not a recorded unit: its grid step changes with magnitude,
+# and values a few steps apart cannot be told from measurement noise, so it is continuous.
+PRINT_DIGITS = 6
+PRINT_SHARE = 0.8
+PRINT_SAMPLE = 2000
 # Values sampled per column to find its grid.
 GRID_SAMPLE = 20_000
 # Decimal grid steps tried: 10**e for e in this range, coarsest first, never coarser than the
@@ -110,7 +117,9 @@ def grid_step(values: np.ndarray, *, seed: int = 0) -> Grid | None:
     the finest step tried, so that 0.9167 in a column of ages that are mostly whole years is on
     the grid, while a value with float noise (sixteen significant digits) is not. Values that
     went through float32 (0.9167 read back as 0.916700006) are judged at float32 precision
-    when that puts more of them on a grid.
+    when that puts more of them on a grid. A column written with six or more significant digits
+    in most values (and not whole numbers) is a measurement at its print precision, and
+    continuous (``PRINT_DIGITS``).
     """
     finite = values[np.isfinite(values)]
     if len(finite) == 0:
@@ -125,7 +134,38 @@ def grid_step(values: np.ndarray, *, seed: int = 0) -> Grid | None:
         grid32, count32 = _best_grid(finite, largest, single=True)
         if count32 > count:
             grid, count = grid32, count32
-    return grid if count >= GRID_SHARE * len(finite) else None
+    if count < GRID_SHARE * len(finite):
+        return None
+    # Whole numbers (counts, seconds, IDs) are recorded units however many digits they have.
+    return None if grid.step < 1.0 and _printed_measurement(finite, grid.single) else grid
+
+
+def significant_digits(values: np.ndarray, single: bool = False) -> np.ndarray:
+    """The fewest significant decimal digits (1-17) that write each nonzero value, up to rounding.
+
+    ``single``: judged at float32 precision (0.916700006 read from a float32 has 4 digits).
+    """
+    values = np.abs(values[values != 0.0]).astype(np.float64)
+    tolerance = FLOAT32_GRID[1] if single else FLOAT64_GRID[1]
+    exponent = np.floor(np.log10(values))
+    digits = np.full(len(values), 17, dtype=np.int64)
+    for s in range(1, 17):
+        open_ = digits == 17
+        if not open_.any():
+            break
+        step = 10.0 ** (exponent[open_] - s + 1)
+        ratio = values[open_] / step
+        written = np.abs(ratio - np.rint(ratio)) <= 1e-9 + tolerance * np.abs(ratio)
+        digits[np.flatnonzero(open_)[written]] = s
+    return digits
+
+
+def _printed_measurement(values: np.ndarray, single: bool) -> bool:
+    """Whether most values carry ``PRINT_DIGITS`` or more significant digits (see there)."""
+    if len(values) > PRINT_SAMPLE:
+        values = values[:: max(len(values) // PRINT_SAMPLE, 1)][:PRINT_SAMPLE]
+    digits = significant_digits(values, single)
+    return bool(len(digits)) and float(np.mean(digits >= PRINT_DIGITS)) >= PRINT_SHARE
 
 
 def grid_cells(values: np.ndarray, grids: list[Grid | None]) -> tuple[list[np.ndarray], np.ndarray]:

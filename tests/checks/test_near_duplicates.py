@@ -407,3 +407,30 @@ def test_standardized_rows_equal_the_whole_standardized_copy_bit_for_bit(order):
             assert memory_order(got) == memory_order(expected[key])
             got[...] = 0.0  # a copy: writing it leaves the values alone
     assert not np.isnan(values[:, 0]).all() and np.array_equal(standardize(values), whole)
+
+
+def test_columns_printed_at_six_significant_digits_are_continuous():
+    from dataaudit.checks._near_search import grid_step, significant_digits
+
+    rng = np.random.default_rng(1)
+    assert list(significant_digits(np.array([72.8989, 0.0578638, 1372.26, 22.0, 0.9167, 1889.5, 3.0]))) == \
+        [6, 6, 6, 2, 4, 5, 1]
+    printed = np.array([float(f"{v:.6g}") for v in rng.normal(0, 30, 2000)])
+    assert grid_step(printed) is None
+    # Cents, whole numbers past a million and ages with a few months keep their grid.
+    assert grid_step(np.round(rng.uniform(0, 500, 2000), 2)).step == 0.01
+    assert grid_step(rng.integers(0, 10**6, 2000) + 3e9).step == 1.0
+    ages = np.r_[rng.integers(1, 80, 1980).astype(float), np.full(20, 0.9167)]
+    assert grid_step(ages) is not None
+
+
+def test_near_copies_in_a_csv_written_with_six_significant_digits(tmp_path):
+    """A writer's %g (six significant digits) rounds a copy's noise onto the print grid: still found."""
+    X, truth = planted(1500, 45, 12, seed=3)
+    path = tmp_path / "printed.csv"
+    frame_of(X).to_csv(path, index=False, float_format="%.6g")
+    frame = pd.read_csv(path)
+    result = run_near(frame)
+    groups = result.findings[0].details["groups"] if result.findings else []
+    assert precision_recall(groups, truth) == (1.0, 1.0)
+    assert result.stats["n_discrete"] == 0
