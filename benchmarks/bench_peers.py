@@ -160,7 +160,8 @@ def _peer_process(peer: str, path: Path, out: Path, cap: float, env: dict[str, s
     return record
 
 
-def _dataaudit(path: Path, out: Path, cap: float, truth: list[int], env: dict[str, str]) -> dict[str, Any]:
+def _dataaudit(path: Path, out: Path, cap: float, truth: list[int], env: dict[str, str],
+               copies: dict[str, list[int]] | None = None) -> dict[str, Any]:
     done = measure([sys.executable, "-m", "dataaudit", "inspect", str(path), "--label", LABEL, "--out", str(out)],
                    env={**env, "COLUMNS": "1000"}, timeout=cap)
     record: dict[str, Any] = {k: done[k] for k in ("seconds", "cpu_seconds", "peak_rss_mib")}
@@ -175,14 +176,18 @@ def _dataaudit(path: Path, out: Path, cap: float, truth: list[int], env: dict[st
     # The console's "timings: load 0.7 s, checks 22.7 s, report 11.5 s" line: the phases outside the checks.
     match = re.search(r"timings: (.*)", str(done["output"]))
     phases = {name: float(value) for name, value in re.findall(r"(\w+) ([\d.]+) s", match.group(1))} if match else {}
-    rows = pd.read_csv(out / "rows.csv", usecols=["row", "is_label_issue"])
+    rows = pd.read_csv(out / "rows.csv")
     flagged = rows.loc[rows["is_label_issue"] == 1, "row"].astype(int).tolist()
+    # Planted copies (appended after their sources): the rows flagged as exact / near copies.
+    copy_pr = {code: precision_recall(rows.loc[rows[f"is_{code}"] == 1, "row"].astype(int).tolist()
+                                      if f"is_{code}" in rows else [], planted)
+               for code, planted in (copies or {}).items()}
     checks_seconds = sum(checks.values())
     record.update(status="ok", checks=checks, checks_seconds=round(checks_seconds, 2),
                   label_issues_seconds=checks.get("label_issues"),
                   startup_seconds=round(float(done["seconds"]) - checks_seconds, 2), phases=phases,
                   report_bytes=(out / "report.html").stat().st_size, n_flagged=len(flagged),
-                  label_pr=precision_recall(flagged, truth))
+                  label_pr=precision_recall(flagged, truth), copy_pr=copy_pr)
     return record
 
 
@@ -200,14 +205,16 @@ def bench_size(rows: int, data: Path, work: Path, cap: float, datalab_max_rows: 
     from datagen import ensure_file, size_name
 
     path = ensure_file(rows, data)
-    truth = json.loads(path.with_suffix(".truth.json").read_text())["label_issue"]
+    planted = json.loads(path.with_suffix(".truth.json").read_text())
+    truth = planted["label_issue"]
+    copies = {code: planted[code] for code in ("exact_duplicate", "near_duplicate") if code in planted}
     name = size_name(rows)
     work.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {"rows": rows, "file": str(path), "file_mib": round(path.stat().st_size / 2**20, 1),
                               "n_flipped": len(truth), "load_average": os.getloadavg()[0]}
     for peer in peers:
         if peer == "dataaudit":
-            record = _dataaudit(path, work / f"dataaudit_{name}", cap, truth, env)
+            record = _dataaudit(path, work / f"dataaudit_{name}", cap, truth, env, copies)
         elif peer == "datalab" and rows > datalab_max_rows:
             record = {"status": "not run", "reason": f"above --datalab-max-rows {datalab_max_rows:,}"}
         elif peer == "cleanlab_filter" and result.get("datalab", {}).get("status") == "ok":

@@ -72,6 +72,15 @@ def _pr(record: dict[str, Any]) -> str:
     return f"{precision:.2f} / {recall:.2f}"
 
 
+def _copies(record: dict[str, Any]) -> str:
+    """Planted exact and near copies found by dataaudit (rows flagged against rows planted)."""
+    pairs = record.get("copy_pr") or {}
+    if _status(record) is not None or not pairs:
+        return "—"
+    return " / ".join(f"{pairs[code][0]:.2f} / {pairs[code][1]:.2f}" for code in ("exact_duplicate", "near_duplicate")
+                      if code in pairs)
+
+
 def _startup(record: dict[str, Any]) -> str:
     """Everything but the checks: interpreter and imports, loading, outputs, report."""
     if _status(record) is not None:
@@ -115,6 +124,7 @@ def peers_table(results: dict[str, Any]) -> str:
     row("dataaudit ÷ pandas, wall time / CPU time / peak RSS (goal at 1M: RSS ≤ 1.5×)",
         lambda s: " / ".join(_ratio(da(s), pandas(s), key) for key in ("seconds", "cpu_seconds", "peak_rss_mib")))
     row("suspect labels, dataaudit P / R", lambda s: _pr(da(s)))
+    row("planted copies, dataaudit P / R (exact / near)", lambda s: _copies(da(s)))
     row("suspect labels, cleanlab P / R (Datalab, else `find_label_issues`)",
         lambda s: _pr(datalab(s)) if _pr(datalab(s)) != "—" else _pr(filt(s)))
     notes = ", ".join(f"{_size(s['rows'])}: {s['file_mib']:.0f} MiB file, load average {s['load_average']:.1f}"
