@@ -407,6 +407,7 @@ class LabelIssues(Check):
         """Suspect targets of a regression label: robust outliers of the out-of-fold residuals."""
         from scipy.stats import norm
 
+        from dataaudit.checks.skewness import log_target
         from dataaudit.oos_regression import out_of_fold_regression
 
         assert dataset.label is not None
@@ -419,7 +420,13 @@ class LabelIssues(Check):
         y = y_all[judged]
         if len(judged) < dataset.n_rows or not keep.all():
             X = X[np.ix_(judged, np.flatnonzero(keep))]
-        fitted = out_of_fold_regression(X, y, n_folds=self.n_folds, seed=context.seed,
+        # A positive right-skewed target (skewness's rules) is judged on log(y): on the raw scale the
+        # plausible large values of its long tail would all be residual outliers.
+        skew = log_target(y)
+        on_log = skew is not None
+        stats["target_scale"] = "log" if on_log else "raw"
+        scaled = np.log(y) if on_log else y
+        fitted = out_of_fold_regression(X, scaled, n_folds=self.n_folds, seed=context.seed,
                                         max_fit_rows=self.max_fit_rows,
                                         groups=None if group_codes is None else group_codes[judged],
                                         on_step=context.progress.step)
@@ -430,7 +437,8 @@ class LabelIssues(Check):
             return self.skip(
                 f"the features barely predict the target (out-of-fold robust R^2 {r2:.3f}), so wrong targets "
                 f"cannot be told apart from an unpredictable one", **stats)
-        residual = y - fitted.predictions
+        residual = scaled - fitted.predictions
+        suggested = np.exp(fitted.predictions) if on_log else fitted.predictions
         centre = float(np.median(residual))
         scale = 1.4826 * float(np.median(np.abs(residual - centre)))
         if not scale > 0:
@@ -447,13 +455,15 @@ class LabelIssues(Check):
         listed = flagged if self.max_per_row is None else flagged[: self.max_per_row]
         per_row = [
             {"row": int(judged[i]), "given_label": float(y[i]),
-             "suggested_label": round(float(fitted.predictions[i]), 6), "score": float(scores[i]),
+             "suggested_label": round(float(suggested[i]), 6), "score": float(scores[i]),
              "residual": round(float(residual[i]), 6), "z": round(float(z[i]), 3)}
             for i in listed
         ]
         fraction = len(flagged) / len(judged)
+        scale_note = (f"judged on log({dataset.label}): the target is right-skewed (skew {skew['skew']:+.2f}, "
+                      f"decile skew {skew['robust_skew']:+.2f}); " if skew is not None else "")
         message = (
-            f"{len(flagged)} of {len(judged)} targets ({fraction:.1%}) sit far from what models trained "
+            f"{scale_note}{len(flagged)} of {len(judged)} targets ({fraction:.1%}) sit far from what models trained "
             f"without them predict (out-of-fold residual at least {self.residual_z:g} robust standard "
             f"deviations; {fitted.model} out-of-fold robust R^2 {r2:.3f}): check them for unit, typing or "
             f"recording errors."
@@ -463,7 +473,7 @@ class LabelIssues(Check):
             rows=tuple(int(judged[i]) for i in flagged),
             columns=(dataset.label,),
             evidence=PerRow.of(per_row),
-            details={"task": "regression", "per_row_truncated": len(listed) < len(flagged),
+            details={"task": "regression", "target_scale": stats["target_scale"], "per_row_truncated": len(listed) < len(flagged),
                      "n_flagged": len(flagged), "n_judged": len(judged), "fraction": fraction,
                      "cv_r2": fitted.r2, "cv_robust_r2": fitted.robust_r2, "model": fitted.model, "n_folds": fitted.n_folds,
                      "residual_scale": scale, "residual_z": self.residual_z, "excluded_columns": excluded,

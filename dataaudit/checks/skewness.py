@@ -22,11 +22,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+import pandas as pd
 
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks._stats import nan_skewness, numeric_matrix, sample_index, take_rows
 from dataaudit.exceptions import ConfigError
-from dataaudit.findings import CheckResult, Code, PerColumn
+from dataaudit.findings import CheckResult, Code, Finding, PerColumn
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
@@ -71,8 +72,9 @@ class Skewness(Check):
 
     def run(self, dataset: Dataset, context: AuditContext) -> CheckResult:
         columns = dataset.numeric_columns
+        target = self._target_finding(dataset)
         if not columns:
-            return self.skip("no numeric columns")
+            return self.result([target]) if target else self.skip("no numeric columns")
         index = sample_index(dataset.n_rows, self.sample_rows, context.seed)
         matrix = take_rows(numeric_matrix(dataset), index)
         skew = nan_skewness(matrix)
@@ -85,22 +87,14 @@ class Skewness(Check):
             n_distinct = len(np.unique(values[np.isfinite(values)]))
             if n_distinct < self.min_distinct or not np.isfinite(skew[j]):
                 continue
-            low = float(np.nanmin(matrix[:, j]))
             finite = spread[:, j][np.isfinite(spread[:, j])]
-            robust = robust_skewness(finite)
-            robust_log = robust_skewness(np.log(finite)) if low > 0 else None
-            log_fixes = (robust_log is not None and robust >= self.robust_threshold
-                         and abs(robust_log) <= robust / 2)
-            rules = [rule for rule, hit in (("moment", abs(skew[j]) > self.threshold), ("log", log_fixes)) if hit]
-            per_column[column] = {"skew": float(skew[j]), "robust_skew": round(robust, 4),
-                                  "robust_skew_of_log": None if robust_log is None else round(robust_log, 4),
-                                  "min": low, "rules": rules,
-                                  "transform": "log" if log_fixes else "log1p" if low >= 0 else "yeo-johnson"}
-            if rules:
+            per_column[column] = skew_rules(float(skew[j]), float(np.nanmin(matrix[:, j])), finite,
+                                            self.threshold, self.robust_threshold)
+            if per_column[column]["rules"]:
                 flagged.append(column)
         stats = {"per_column": per_column, "n_rows_used": int(matrix.shape[0]), "sampled": index is not None}
         if not flagged:
-            return self.result(stats=stats)
+            return self.result([target] if target else [], stats=stats)
         flagged.sort(key=lambda c: (-abs(per_column[c]["skew"]), c))
         shown = ", ".join(_describe(c, per_column[c]) for c in flagged[:8])
         finding = self.finding(
@@ -116,7 +110,57 @@ class Skewness(Check):
                      "makes symmetric, log1p for other non-negative ones, else a Yeo-Johnson power "
                      "transform, sklearn PowerTransformer), fitted on train only"},
         )
-        return self.result([finding], stats=stats)
+        return self.result([finding, target] if target else [finding], stats=stats)
+
+    def _target_finding(self, dataset: Dataset) -> Finding | None:
+        """A regression target that is positive and right-skewed: model ``log(y)`` (label_issues
+        judges its residuals there too). Classification labels are never looked at."""
+        if dataset.label is None or getattr(dataset, "task", "classification") != "regression":
+            return None
+        values = pd.to_numeric(dataset.frame[dataset.label], errors="coerce").to_numpy(dtype=np.float64)
+        info = log_target(values, self.threshold, self.robust_threshold)
+        if info is None:
+            return None
+        label = dataset.label
+        return self.finding(
+            "skewed_feature", "info",
+            f"The regression target {_describe(label, info)} is positive and right-skewed: model "
+            f"log({label}) (fit on the log, exponentiate the predictions) so a squared-error loss is "
+            f"not dominated by its largest values.",
+            columns=(label,),
+            evidence=PerColumn({label: info}),
+            details={"target": True, "transform": "log", "threshold": self.threshold,
+                     "robust_threshold": self.robust_threshold,
+                     "action": f"train on log({label}) and report errors on the original scale"},
+        )
+
+
+def skew_rules(skew: float, low: float, finite: np.ndarray, threshold: float = 2.0,
+               robust_threshold: float = 0.3) -> dict[str, Any]:
+    """The two rules of the module docstring on one column: its moment ``skew``, its minimum ``low``
+    and its finite values (the deciles' sample); ``rules`` lists the ones that hold."""
+    robust = robust_skewness(finite)
+    robust_log = robust_skewness(np.log(finite)) if low > 0 else None
+    log_fixes = robust_log is not None and robust >= robust_threshold and abs(robust_log) <= robust / 2
+    rules = [rule for rule, hit in (("moment", abs(skew) > threshold), ("log", log_fixes)) if hit]
+    return {"skew": skew, "robust_skew": round(robust, 4),
+            "robust_skew_of_log": None if robust_log is None else round(robust_log, 4),
+            "min": low, "rules": rules,
+            "transform": "log" if log_fixes else "log1p" if low >= 0 else "yeo-johnson"}
+
+
+def log_target(values: np.ndarray, threshold: float = 2.0, robust_threshold: float = 0.3) -> dict[str, Any] | None:
+    """The rules' verdict on a regression target (finite values) when the ``log`` rule holds (the
+    target is strictly positive and right-skewed and a log makes it symmetric: the column check's
+    ``transform == "log"``), so that models and residuals belong on ``log(y)``; else None. The
+    ``moment`` rule alone does not count: a few wild values, the very errors label_issues looks
+    for, raise it while the deciles stay symmetric, and the column check suggests log1p there."""
+    finite = values[np.isfinite(values)]
+    if len(finite) < 3 or float(finite.min()) <= 0 or len(np.unique(finite[:_DISTINCT_SAMPLE])) < 10:
+        return None
+    info = skew_rules(float(nan_skewness(finite[:, None])[0]), float(finite.min()),
+                      finite[:: max(1, -(-len(finite) // _QUANTILE_SAMPLE))], threshold, robust_threshold)
+    return info if "log" in info["rules"] else None
 
 
 def robust_skewness(values: np.ndarray) -> float:

@@ -344,3 +344,34 @@ def test_regression_targets_residual_outliers_are_suspects() -> None:
     assert {"given_label", "suggested_label", "score", "residual", "z"} <= set(entry)
     scores = result.row_scores["label_issue"]
     assert set(np.argsort(scores)[:4]) == set(planted)
+    # four typos make the moment skew huge but leave the deciles symmetric: judged on the raw scale
+    assert finding.details["target_scale"] == "raw" and "judged on log" not in finding.message
+
+
+def _skewed_target_frame() -> tuple[pd.DataFrame, list[int]]:
+    """A positive target whose noise is multiplicative (log-normal, decile skew 0.54), with two
+    targets typed 8x too large and two 8x too small."""
+    rng = np.random.default_rng(0)
+    n = 800
+    X = rng.normal(size=(n, 3))
+    y = np.exp(6.0 + 0.9 * X[:, 0] - 0.5 * X[:, 1] + rng.normal(scale=0.25, size=n))
+    planted = [5, 120, 333, 610]
+    y[planted[:2]] *= 8
+    y[planted[2:]] /= 8
+    frame = pd.DataFrame(X, columns=list("abc"))
+    frame["label"] = y
+    return frame, planted
+
+
+def test_right_skewed_positive_target_is_judged_on_its_log() -> None:
+    frame, planted = _skewed_target_frame()
+    result = run_checks(Dataset.from_frame(frame, label="label"), checks=["label_issues"]).check("label_issues")
+    (finding,) = result.findings
+    # on the raw scale 61 of 800 were flagged, the large but plausible values of the tail, and the
+    # two targets typed too small were missed; on log(y) exactly the planted four are
+    assert finding.details["target_scale"] == "log" and result.stats["target_scale"] == "log"
+    assert finding.message.startswith("judged on log(label): the target is right-skewed")
+    assert sorted(finding.rows) == planted
+    by_row = {entry["row"]: entry for entry in finding.details["per_row"]}
+    assert by_row[5]["given_label"] == pytest.approx(frame.loc[5, "label"])
+    assert by_row[5]["suggested_label"] < by_row[5]["given_label"] / 3  # back on the target's own scale

@@ -55,3 +55,24 @@ def test_one_wild_value_is_no_log_case() -> None:
     info = finding.details["per_column"]["z"]
     assert info["rules"] == ["moment"] and info["transform"] == "log1p"
     assert abs(info["robust_skew"]) < 0.1
+
+
+def test_regression_target_reported_with_model_log_suggestion() -> None:
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({"a": rng.normal(size=2000)})
+    frame["price"] = np.exp(7.0 + 0.5 * frame["a"] + rng.normal(scale=0.4, size=2000))
+    dataset = Dataset.from_frame(frame, label="price")
+    assert dataset.task == "regression"
+    (finding,) = make_check("skewness").run(dataset, AuditContext()).findings
+    assert finding.columns == ("price",) and finding.details["target"] is True
+    assert finding.details["transform"] == "log" and "model log(price)" in finding.message
+    assert finding.details["per_column"]["price"]["rules"][-1] == "log"
+
+
+def test_classification_label_and_symmetric_target_not_reported() -> None:
+    frame = _frame()
+    frame["y"] = np.random.default_rng(5).choice([1, 2, 50], len(frame), p=[0.9, 0.08, 0.02])
+    assert _run(frame).findings == ()  # a skewed class code is a class, not a target
+    rng = np.random.default_rng(6)
+    symmetric = pd.DataFrame({"a": rng.normal(size=2000), "t": rng.normal(100, 10, 2000)})
+    assert make_check("skewness").run(Dataset.from_frame(symmetric, label="t"), AuditContext()).findings == ()
