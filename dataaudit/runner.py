@@ -152,6 +152,8 @@ def run_pipeline(
             f"({time.perf_counter() - t0:.1f} s) → {_final(summary.out, stage, out)}")
         for line in summary.dropped_column_lines():
             log(line)
+        for line in summary.manifest["split"].get("warnings", []):
+            log(line)
 
         # 3. train (optionally searched and ensembled)
         t0 = time.perf_counter()

@@ -79,6 +79,8 @@ def register(app: typer.Typer) -> None:
         )
         for line in removal_lines(summary.manifest.get("cleaning") or {}):
             typer.echo(line)
+        for line in summary.manifest["split"].get("warnings", []):
+            typer.secho(line, err=True, fg="yellow", bold=True)
         typer.echo(f"{summary.n_features} features; relabelled {summary.n_relabelled}; {summary.seconds:.1f} s")
         deviation = summary.verification.get("whitened_cov_max_abs_deviation")
         if deviation is not None:

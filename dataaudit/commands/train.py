@@ -30,7 +30,8 @@ def print_summary(report: Any, console: Any) -> None:
     table.add_column("reason", overflow="fold")
     for check in report.checks:
         style = "bold red" if check.get("severity") == "error" else STATUS_STYLE.get(check["status"], "")
-        table.add_row(check["name"], f"[{style}]{check['status']}[/]", escape(check["reason"]))
+        status = "info" if check.get("severity") == "info" else check["status"]
+        table.add_row(check["name"], f"[{'cyan' if status == 'info' else style}]{status}[/]", escape(check["reason"]))
     if report.checks:
         console.print(table)
     m = report.metrics

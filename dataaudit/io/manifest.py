@@ -260,6 +260,8 @@ class SplitInfo:
     sizes: dict[str, int]
     n_input: int
     n_quarantined: int
+    # Lines saying which evaluation split is too small to judge a model on (older manifests: none).
+    warnings: list[str] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, d: Any, where: str) -> SplitInfo:
@@ -284,11 +286,14 @@ class SplitInfo:
         if n_input != sum(sizes.values()) + n_quarantined:
             raise _fail(where, f"split.n_input {n_input} != train + val + test + quarantined "
                                f"({sum(sizes.values())} + {n_quarantined})")
-        return cls(mode, group, [float(f) for f in fractions], dict(files), sizes, n_input, n_quarantined)
+        warnings = _str_list(table.get("warnings", []), where, "split.warnings")
+        return cls(mode, group, [float(f) for f in fractions], dict(files), sizes, n_input, n_quarantined,
+                   warnings)
 
     def to_dict(self) -> dict[str, Any]:
         return {"mode": self.mode, "group": self.group, "fractions": list(self.fractions), "files": dict(self.files),
-                "sizes": dict(self.sizes), "n_input": self.n_input, "n_quarantined": self.n_quarantined}
+                "sizes": dict(self.sizes), "n_input": self.n_input, "n_quarantined": self.n_quarantined,
+                "warnings": list(self.warnings)}
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ import numpy as np
 
 from dataaudit.exceptions import DataAuditError
 from dataaudit.training.diagnostics import dead_unit_share
+from dataaudit.transforms.split import small_split_problem
 
 if TYPE_CHECKING:
     from dataaudit.training.config import TrainConfig
@@ -54,7 +55,7 @@ GRADIENT_TOLERANCE = 1e-6  # relative error of analytic vs numerical gradients (
 GRADIENT_STEP = 1e-5  # centred difference step: small truncation error, round-off ~1e-11
 UPDATE_RATIO_BAND = (1e-4, 3e-2)  # healthy std(update)/std(weight); the recipe's target is ~1e-3
 STATUSES = ("passed", "flagged", "skipped", "errored")  # findings.json's vocabulary
-SEVERITIES = ("warning", "error")
+SEVERITIES = ("info", "warning", "error")  # info: a weak signal, said so (the gap on a tiny val set)
 
 
 def check_result(name: str, severity: str | None, value: Any, expected: Any, reason: str, *,
@@ -370,7 +371,9 @@ def check_train_val_gap(data: TrainData, result: FitResult) -> dict[str, Any]:
 
     Underfitting: the train loss removes less than half of the loss of predicting the priors.
     Overfitting: val loss exceeds train loss by more than 20% of that prior loss, or (classes)
-    val accuracy trails train accuracy by more than 5 points.
+    val accuracy trails train accuracy by more than 5 points. On a validation set too small to
+    judge (``small_split_problem``: under 30 rows, or a class with under 2 rows) the record is
+    flagged at ``info`` with diagnosis ``unknown`` and what it looks like in ``value.looks_like``.
     """
     rows = [r for r in result.history if r["step"] == result.best_step]
     if not rows:
@@ -385,6 +388,23 @@ def check_train_val_gap(data: TrainData, result: FitResult) -> dict[str, Any]:
         acc_gap = row["train_acc"] - row["val_acc"]
         value.update(train_acc=row["train_acc"], val_acc=row["val_acc"])
     expected = "train loss well below the prior loss, val loss close to train loss"
+    small = small_split_problem(data.y_val, data.task, data.n_outputs if data.task == "classification" else 0,
+                                data.classes)
+    if small:
+        # On a handful of validation rows one row moves accuracy by several points: the gap is
+        # noise, so say what it looks like at info, not a confident diagnosis.
+        looks = ("underfitting" if train_loss > 0.5 * baseline else
+                 "overfitting" if gap > 0.2 * baseline or (acc_gap is not None and acc_gap > 0.05) else "fine")
+        value.update(diagnosis="unknown", looks_like=looks, weak_evidence=small, n_val=len(data.y_val))
+        detail = f"val loss {val_loss:.4f} vs train loss {train_loss:.4f}"
+        if acc_gap is not None:
+            detail += f", val accuracy {row['val_acc']:.3f} vs train {row['train_acc']:.3f}"
+        return check_result(
+            "train_val_gap", "info", value, expected,
+            f"Weak evidence: the validation set has {small}, too few to tell over- from underfitting; "
+            f"it looks like {looks} ({detail}). Get more data, a larger validation share, or "
+            "cross-validate before acting on it.",
+        )
     if train_loss > 0.5 * baseline:
         value["diagnosis"] = "underfitting"
         return check_result(

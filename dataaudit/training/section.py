@@ -124,7 +124,8 @@ def training_section(report: TrainingReport) -> Section:
          "label": "val accuracy" if classification else "val loss", "status": None},
         {"value": f"{n_pass}/{len(report.checks)}", "label": "checks passed",
          "status": "error" if n_fail else "warning" if n_warn else None},
-        {"value": report.diagnosis, "label": "train/val gap", "status": None if diagnosis["status"] == "passed" else "warning"},
+        {"value": report.diagnosis, "label": "train/val gap", "status": None if diagnosis["status"] == "passed" or (gap or {}).get("severity") == "info"
+                                                                          else "warning"},
     ]
     hidden = " → ".join(str(h) for h in config.hidden) or "none"
     model_text = (

@@ -61,7 +61,7 @@ from dataaudit.transforms.plan import (
     reliance_warnings,
     roles_with_drops,
 )
-from dataaudit.transforms.split import SPLIT_NAMES
+from dataaudit.transforms.split import SPLIT_NAMES, small_split_warnings
 from dataaudit.transforms.streaming import ColumnTypes, iter_csv_chunks
 
 __all__ = ["fit_chunked"]
@@ -146,6 +146,8 @@ def fit_chunked(data: Any, label: str, out: Path, findings: Any, config: Transfo
             cleaning={**cleaning_record(acc, config, notes, n_groups, findings_source(findings, audit)),
                       "dropped_leaky_columns": leaky},
             sizes=sizes, transform_=transform_, unknown={}, eval_files={},
+            split_warnings=small_split_warnings({"val": y[acc.split == 1], "test": y[acc.split == 2]}, task,
+                                                classes),
         )
         progress.stage("apply and writing")
         write_artifacts(out, manifest, transform_, quarantine, suite,

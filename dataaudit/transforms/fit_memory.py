@@ -39,7 +39,7 @@ from dataaudit.transforms.plan import (
     roles_with_drops,
     row_identity,
 )
-from dataaudit.transforms.split import SPLIT_NAMES
+from dataaudit.transforms.split import SPLIT_NAMES, small_split_warnings
 
 __all__ = ["fit_in_memory"]
 
@@ -128,6 +128,7 @@ def fit_in_memory(data: Any, label: str, out: Path, findings: Any, config: Trans
                   "dropped_leaky_columns": leaky},
         sizes=sizes, transform_=transform_, unknown=unknown,
         eval_files={k: v["path"] for k, v in evals.items()}, n_input=n_input,
+        split_warnings=small_split_warnings({k: arrays[k]["y"] for k in ("val", "test")}, task, classes),
     )
 
     def write_splits(folder: Path) -> dict[str, Any]:

@@ -165,7 +165,7 @@ def schema_of(frame: pd.DataFrame, roles: dict[str, str]) -> dict[str, Any]:
 def build_manifest(*, dataset_info: dict[str, Any], schema: dict[str, Any], label: str, task: str,
                    classes: list[Any], config: TransformConfig, cleaning: dict[str, Any], sizes: dict[str, int],
                    transform_: Any, unknown: dict[str, dict[str, int]], eval_files: dict[str, str],
-                   n_input: int | None = None) -> Manifest:
+                   n_input: int | None = None, split_warnings: list[str] | None = None) -> Manifest:
     """manifest.json's content (typed); ``verification`` and ``files`` are filled in by ``write_artifacts``."""
     from dataaudit import __version__
 
@@ -185,6 +185,7 @@ def build_manifest(*, dataset_info: dict[str, Any], schema: dict[str, Any], labe
             sizes=sizes,
             n_input=int(dataset_info["n_rows"] if n_input is None else n_input),
             n_quarantined=cleaning["n_quarantined"],
+            warnings=list(split_warnings or []),
         ),
         steps=[Step(s.pop("step"), s.pop("estimator"), s.pop("params"), s) for s in _steps(transform_, config)],
         encoder=transform_.encoder.get_state(),

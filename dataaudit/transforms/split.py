@@ -15,11 +15,16 @@ import pandas as pd
 
 from dataaudit.exceptions import ConfigError
 
-__all__ = ["parse_fractions", "group_ids", "assign_splits", "SPLIT_NAMES"]
+__all__ = ["parse_fractions", "group_ids", "assign_splits", "SPLIT_NAMES", "MIN_EVAL_ROWS", "MIN_EVAL_CLASS_ROWS",
+           "small_split_problem", "small_split_warnings"]
 
 SPLIT_NAMES: tuple[str, str, str] = ("train", "val", "test")
 # Regression targets are stratified by this many quantile bins.
 N_REGRESSION_BINS = 10
+# Below these a validation or test split is too small to judge a model on: one row of 9 moves
+# accuracy by 11 points, and a class with 0 or 1 rows there says nothing about that class.
+MIN_EVAL_ROWS = 30
+MIN_EVAL_CLASS_ROWS = 2
 
 
 def parse_fractions(value: str | tuple[float, ...] | list[float]) -> tuple[float, float, float]:
@@ -154,3 +159,51 @@ def assign_splits(
     group_split = np.empty(n_groups, dtype=np.int8)
     group_split[order] = assignment
     return group_split[codes]
+
+
+def small_split_problem(y: np.ndarray, task: str | None, n_classes: int = 0,
+                        classes: list[object] | None = None) -> str | None:
+    """Why an evaluation split with labels ``y`` is too small to judge a model, or None.
+
+    Too small: fewer than ``MIN_EVAL_ROWS`` rows, or (classification, ``n_classes`` > 0) a class
+    with fewer than ``MIN_EVAL_CLASS_ROWS`` rows in it (absent counts as 0). An empty split is
+    not judged here (nothing is evaluated on it).
+    """
+    y = np.asarray(y)
+    n = len(y)
+    if n == 0:
+        return None
+    problems = []
+    if n < MIN_EVAL_ROWS:
+        problems.append(f"{n} rows (fewer than {MIN_EVAL_ROWS})")
+    if task == "classification" and n_classes > 0:
+        codes = y.astype(np.int64)
+        counts = np.bincount(codes[codes >= 0], minlength=n_classes)[:n_classes]
+        thin = [i for i in range(n_classes) if counts[i] < MIN_EVAL_CLASS_ROWS]
+        if thin:
+            names = classes if classes is not None and len(classes) == n_classes else list(range(n_classes))
+            listed = ", ".join(f"{names[i]!s}: {int(counts[i])}" for i in thin[:10])
+            more = f" and {len(thin) - 10} more" if len(thin) > 10 else ""
+            problems.append(f"{len(thin)} of {n_classes} classes with fewer than {MIN_EVAL_CLASS_ROWS} rows "
+                            f"({listed}{more})")
+    return "; ".join(problems) or None
+
+
+def small_split_warnings(labels: dict[str, np.ndarray], task: str | None,
+                         classes: list[object] | None = None) -> list[str]:
+    """One warning line per evaluation split (``val``, ``test``) too small to judge a model on."""
+    n_classes = len(classes or []) if task == "classification" else 0
+    lines = []
+    for name in ("val", "test"):
+        if name not in labels:
+            continue
+        problem = small_split_problem(labels[name], task, n_classes, classes)
+        if problem:
+            word = "validation" if name == "val" else "test"
+            lines.append(
+                f"TOO SMALL TO JUDGE: the {word} split has {problem}; a train/val gap or a score "
+                f"from it is mostly noise. Get more data, give it a larger share "
+                f"(--split, e.g. 0.6,0.2,0.2, or your own --val/--test file), or use cross-validation "
+                f"outside dataaudit."
+            )
+    return lines

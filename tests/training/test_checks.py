@@ -133,6 +133,28 @@ def test_train_val_gap_diagnosis(train_loss: float, val_loss: float, train_acc: 
     assert record["reason"].lower().startswith(diagnosis)
 
 
+@pytest.mark.parametrize(("n_val", "drop_class", "looks"), [
+    (9, False, "overfitting"),  # Cars93 at 0.8,0.1,0.1: 9 validation rows
+    (60, True, "overfitting"),  # enough rows, but class 2 absent from validation
+])
+def test_train_val_gap_on_a_tiny_validation_set_is_info_not_a_diagnosis(n_val: int, drop_class: bool,
+                                                                       looks: str) -> None:
+    full = blobs()
+    keep = np.flatnonzero(full.y_val != 2) if drop_class else np.arange(len(full.y_val))
+    keep = keep[:n_val]
+    data = TrainData(full.X_train, full.y_train, full.X_val[keep], full.y_val[keep])
+    rows = [{"step": 10, "train_loss": 0.01, "val_loss": 0.60, "train_acc": 1.00, "val_acc": 0.80}]
+    record = checks.check_train_val_gap(data, fake_result(rows, 10))
+    assert_record(record, "train_val_gap", "info")
+    assert record["value"]["diagnosis"] == "unknown"
+    assert record["value"]["looks_like"] == looks
+    assert record["value"]["n_val"] == len(keep)
+    assert record["reason"].startswith("Weak evidence: the validation set has ")
+    assert (f"{len(keep)} rows (fewer than 30)" in record["reason"]) == (len(keep) < 30)
+    if drop_class:
+        assert "1 of 3 classes with fewer than 2 rows (2: 0)" in record["reason"]
+
+
 def test_run_recipe_checks_all_pass_on_healthy_data_and_a_crash_is_recorded(
         monkeypatch: pytest.MonkeyPatch) -> None:
     data = blobs()
