@@ -68,9 +68,12 @@ class TrainingReport:
 
     @property
     def severity(self) -> str | None:
-        """The worst severity among flagged recipe checks (``error`` or ``warning``), else None."""
+        """The worst severity among flagged recipe checks (``error``, ``warning``, ``info``), else None."""
         severities = {c.get("severity") for c in self.checks if c["status"] == "flagged"}
-        return "error" if "error" in severities else "warning" if "warning" in severities else None
+        for severity in ("error", "warning", "info"):
+            if severity in severities:
+                return severity
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (without history and weights, which have their own files)."""

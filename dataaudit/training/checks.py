@@ -3,7 +3,7 @@
 Each check returns one JSON-ready record::
 
     {"name": "init_loss", "status": "passed" | "flagged" | "skipped" | "errored",
-     "severity": null | "warning" | "error", "value": ..., "expected": ..., "reason": "plain words"}
+     "severity": null | "info" | "warning" | "error", "value": ..., "expected": ..., "reason": "plain words"}
 
 ``status`` uses findings.json's vocabulary (one for the whole product): a check that holds is
 ``passed``; one that does not is ``flagged`` with a ``severity`` (``warning``: worth a look,

@@ -59,6 +59,8 @@ def test_fit_transform_warns_on_a_93_row_table_and_records_it(tmp_path) -> None:
     gap = next(c for c in training["checks"] if c["name"] == "train_val_gap")
     assert (gap["status"], gap["severity"], training["diagnosis"]) == ("flagged", "info", "unknown")
     assert gap["reason"].startswith("Weak evidence: the validation set has 9 rows")
+    # A flagged training.json always names its worst severity (info when only weak signals flagged).
+    assert training["status"] == "flagged" and training["severity"] in ("info", "warning", "error")
 
 
 def test_normal_size_splits_have_no_warning(tmp_path) -> None:

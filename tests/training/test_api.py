@@ -148,3 +148,18 @@ def test_cli_search_and_ensemble_options(small_artifacts: Path, tmp_path: Path) 
     assert (out / "search.json").exists() and (out / "ensemble" / "ensemble.npz").exists()
     html = (out / "report.html").read_text()
     assert 'id="training"' in html and 'id="search"' in html
+
+
+def test_report_severity_is_the_worst_flagged_one_info_included() -> None:
+    from dataaudit.training.api import TrainingReport
+    from dataaudit.training.checks import check_result
+    from dataaudit.training.config import TrainConfig
+
+    def report(*severities: str | None) -> TrainingReport:
+        checks = [check_result(f"c{i}", s, 0.0, 0.0, "r") for i, s in enumerate(severities)]
+        return TrainingReport(config=TrainConfig(), data={}, checks=checks, history=[], metrics={}, diagnosis="fine")
+
+    assert report(None, None).severity is None
+    assert report(None, "info").severity == "info"
+    assert report("info", "warning").severity == "warning"
+    assert report("warning", "error", "info").severity == "error"
