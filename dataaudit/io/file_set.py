@@ -21,7 +21,14 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from dataaudit.exceptions import DataAuditError
-from dataaudit.io.output_set import _POLICY, _absolute, _recorded, _write_error, check_file_target
+from dataaudit.io.output_set import (
+    _POLICY,
+    _absolute,
+    _recorded,
+    _write_error,
+    check_file_target,
+    pid_alive,
+)
 from dataaudit.io.record import add_to_record, remove_from_record
 
 __all__ = ["output_file_set", "recover_file_set"]
@@ -29,20 +36,6 @@ __all__ = ["output_file_set", "recover_file_set"]
 _SET_TMP = re.compile(r"^\.dataaudit-tmp-set-(\d+)-([0-9a-f]+)-(.+)$")
 _SET_JOURNAL = re.compile(r"^\.dataaudit-tmp-set-(\d+)-([0-9a-f]+)\.json$")
 _SET_ASIDE = re.compile(r"^\.dataaudit-old-set-(\d+)-([0-9a-f]+)-(.+)$")
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
 
 
 def _set_names(ident: str, name: str) -> tuple[str, str]:
@@ -96,7 +89,7 @@ def recover_file_set(folder: str | Path) -> str | None:
     names = os.listdir(folder)
     for name in names:
         match = _SET_JOURNAL.match(name)
-        if not match or _pid_alive(int(match.group(1))):
+        if not match or pid_alive(int(match.group(1))):
             continue
         try:
             journal = json.loads((folder / name).read_text(encoding="utf-8"))
@@ -109,7 +102,7 @@ def recover_file_set(folder: str | Path) -> str | None:
         done.append(f"finished writing {', '.join(write) or 'a set'} in {folder.name}")
     for name in os.listdir(folder):
         match = _SET_TMP.match(name) or _SET_ASIDE.match(name)
-        if match and not _pid_alive(int(match.group(1))) and not (folder / f".dataaudit-tmp-set-{match.group(1)}-"
+        if match and not pid_alive(int(match.group(1))) and not (folder / f".dataaudit-tmp-set-{match.group(1)}-"
                                                                           f"{match.group(2)}.json").exists():
             path = folder / name
             if name.startswith(".dataaudit-old-set-"):

@@ -191,6 +191,11 @@ def _owner_alive(name: str) -> bool:
         pid = int(name.rsplit("-", 2)[-2])
     except (ValueError, IndexError):
         return False
+    return pid_alive(pid)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (this process counts; a process of another user too)."""
     if pid == os.getpid():
         return True
     try:
