@@ -14,14 +14,36 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import typer
-from typer.core import TyperCommand
+from rich.markup import escape
+from typer.core import TyperCommand, TyperGroup
 
 __all__ = ["app", "main", "cli_errors", "STATE"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+class _Group(TyperGroup):
+    """The root command: its help texts show as written (see ``_literal_help``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _literal_help(self)
+
+
+def _literal_help(command: Any) -> None:
+    """Escape a command's help texts for rich, so ``[default: ...]`` shows instead of vanishing.
+
+    Help strings in dataaudit are plain text; under ``rich_markup_mode="rich"`` a bracketed note
+    that starts with a letter would otherwise be read as a markup tag and dropped.
+    """
+    command.help = escape(command.help) if command.help else command.help
+    for param in command.params:
+        if getattr(param, "help", None):
+            param.help = escape(param.help)
+
+
 app = typer.Typer(
     name="dataaudit",
+    cls=_Group,
     help="Become one with the data: audit a labelled table, prepare it, train a small MLP on it.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -96,7 +118,12 @@ def _memory_message(func: Callable[..., Any], kwargs: dict[str, Any]) -> str:
 
 
 class _Command(TyperCommand):
-    """A command whose usage line names its arguments as its help does: ``DATA``, not ``{data}``."""
+    """A command whose usage line names its arguments as its help does: ``DATA``, not ``{data}``,
+    and whose help texts show as written (``_literal_help``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _literal_help(self)
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         pieces = []
