@@ -148,7 +148,7 @@ def run_pipeline(
         for note in (summary.manifest.get("cleaning") or {}).get("notes", []):
             if note.startswith("WARNING"):
                 log(note)
-        log(f"fit-transform: {summary.sizes_text()}, {summary.n_features} features, {summary.quarantine_text()} "
+        log(f"fit-transform: {summary.split_text()} "
             f"({time.perf_counter() - t0:.1f} s) → {_final(summary.out, stage, out)}")
         for line in summary.dropped_column_lines():
             log(line)

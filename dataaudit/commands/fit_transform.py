@@ -72,16 +72,12 @@ def register(app: typer.Typer) -> None:
         for note in (summary.manifest.get("cleaning") or {}).get("notes", []):
             if note.startswith("WARNING"):
                 typer.secho(note, err=True, fg="yellow", bold=True)
-        sizes = summary.sizes
-        typer.echo(
-            f"{summary.n_input:,} rows -> train {sizes['train']:,} | val {sizes['val']:,} | "
-            f"test {sizes['test']:,} | {summary.quarantine_text()}"
-        )
+        typer.echo(summary.split_text())
         for line in removal_lines(summary.manifest.get("cleaning") or {}):
             typer.echo(line)
         for line in summary.manifest["split"].get("warnings", []):
             typer.secho(line, err=True, fg="yellow", bold=True)
-        typer.echo(f"{summary.n_features} features; relabelled {summary.n_relabelled}; {summary.seconds:.1f} s")
+        typer.echo(f"relabelled {summary.n_relabelled:,} row{'' if summary.n_relabelled == 1 else 's'}; {summary.seconds:.1f} s")
         deviation = summary.verification.get("whitened_cov_max_abs_deviation")
         if deviation is not None:
             typer.echo(f"whitened train covariance: max |C - I| = {deviation:.2e}")

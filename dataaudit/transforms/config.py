@@ -175,6 +175,12 @@ class TransformSummary:
         """The split sizes for a person: ``1,055 train / 132 val / 132 test rows``."""
         return " / ".join(f"{count:,} {split}" for split, count in self.sizes.items()) + " rows"
 
+    def split_text(self) -> str:
+        """The split line fit-transform and ``dataaudit run`` both print: input, sizes, features, quarantine:
+        ``1,378 rows → 1,055 train / 132 val / 132 test rows, 64 features, quarantined 59 rows (missing_label 59)``."""
+        features = f"{self.n_features:,} feature{'' if self.n_features == 1 else 's'}"
+        return f"{self.n_input:,} rows → {self.sizes_text()}, {features}, {self.quarantine_text()}"
+
     def quarantine_text(self) -> str:
         """The quarantine for a person: ``quarantined 59 rows (missing_label 59)``."""
         text = f"quarantined {self.n_quarantined:,} row{'' if self.n_quarantined == 1 else 's'}"

@@ -37,7 +37,7 @@ def test_run_prints_human_lines(tmp_path, ensemble: int) -> None:
     assert "{" not in output and "}" not in output, output  # no Python dicts
     assert not re.search(r"\d\.\d{6,}", output), output  # no float reprs: 4 decimals at most
     line = next(x for x in output.splitlines() if x.startswith("fit-transform: "))
-    assert re.match(r"fit-transform: [\d,]+ train / [\d,]+ val / [\d,]+ test rows, \d+ features, "
+    assert re.match(r"fit-transform: 300 rows → [\d,]+ train / [\d,]+ val / [\d,]+ test rows, \d+ features, "
                     r"quarantined 3 rows \(missing_label 3\)", line), line
     assert "dropped column 'leak': label_leakage" in output
     assert len(re.findall(r"test accuracy", output)) == 1, output
@@ -55,3 +55,19 @@ def test_usage_names_the_argument_like_the_help(command: str, argument: str) -> 
     assert result.exit_code == 0
     usage = next(x for x in result.output.splitlines() if "Usage:" in x)
     assert usage.rstrip().endswith(f"{command} [OPTIONS] {argument}"), usage
+
+
+def test_fit_transform_prints_the_split_line_run_prints(tmp_path) -> None:
+    table().to_csv(tmp_path / "data.csv", index=False)
+    (tmp_path / "p.toml").write_text(
+        'name = "p"\n[dataset]\npath = "data.csv"\nlabel = "label"\n[inspect]\nfail_on = "none"\n'
+        '[transform]\nsplit = [0.8, 0.1, 0.1]\n[train]\nhidden = [8]\nmax_epochs = 1\n', encoding="utf-8")
+    ran = CliRunner().invoke(app, ["run", str(tmp_path / "p.toml"), "--out", str(tmp_path / "run"), "--no-progress"])
+    assert ran.exit_code == 0, ran.output
+    run_line = next(x for x in ran.stdout.splitlines() if x.startswith("fit-transform: "))
+    split = re.match(r"fit-transform: (.*) \([\d.]+ s\) → ", run_line).group(1)  # type: ignore[union-attr]
+    assert split.endswith("quarantined 3 rows (missing_label 3)"), split
+    done = CliRunner().invoke(app, ["fit-transform", str(tmp_path / "data.csv"), "--label", "label", "--split",
+                                    "0.8,0.1,0.1", "--out", str(tmp_path / "art"), "--no-progress"])
+    assert done.exit_code == 0, done.output
+    assert split in done.stdout.splitlines(), done.stdout

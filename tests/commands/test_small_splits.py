@@ -44,7 +44,7 @@ def test_fit_transform_warns_on_a_93_row_table_and_records_it(tmp_path) -> None:
     result = runner.invoke(app, ["fit-transform", str(tmp_path / "cars.csv"), "--label", "Type",
                                  "--out", str(tmp_path / "art"), "--no-progress"])
     assert result.exit_code == 0, result.output
-    assert "train 75 | val 9 | test 9" in result.output
+    assert "93 rows → 75 train / 9 val / 9 test rows, 3 features, quarantined 0 rows" in result.output
     warnings = json.loads((tmp_path / "art" / "manifest.json").read_text())["split"]["warnings"]
     assert [w.split(" has ")[0] for w in warnings] == ["TOO SMALL TO JUDGE: the validation split",
                                                         "TOO SMALL TO JUDGE: the test split"]
