@@ -248,6 +248,10 @@ class Dataset:
         Hash of the input file bytes (of the frame when built in memory).
     coerced : dict
         Column -> {"rows": [...], "values": [...]} of non-numeric cells turned into NaN.
+    na_text : dict
+        Text column -> {text: count} of the non-empty cells the CSV reader read as missing
+        (pandas' default missing-value strings: ``None``, ``NA``, ``null`` ...); the
+        ``missing_values`` check names them, since such a word can be a category.
     group : str or None
         Entity column (patient, subject, customer) named by ``--group``: rows sharing its value
         belong to one entity, so folds and splits keep them together. It is never a feature
@@ -285,6 +289,7 @@ class Dataset:
     task_reason: str = ""
     encoding: str | None = None
     load_notes: list[dict[str, Any]] = field(default_factory=list)
+    na_text: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.roles:

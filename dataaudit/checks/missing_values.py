@@ -138,12 +138,42 @@ class MissingValues(Check):
         if placeholders:
             written = ", ".join(f"{v!r} x{c}" for v, c in sorted(placeholders.items(), key=lambda kv: -kv[1]))
             message += f" Some are written as placeholders: {written}."
+        na_text = dataset.na_text.get(column, {})
+        extra: dict[str, Any] = {}
+        if na_text:
+            message, action = self._na_text_note(column, n_missing, na_text, message)
+            extra = {"action": action}
         return self.finding(
             "missing_values", severity, message, rows=rows, columns=[column],
             details={"kind": "all_empty" if n_missing == n_rows else "missing", "n_missing": n_missing,
                      "share": share, "rows_sampled": sampled, "placeholders": placeholders,
-                     "action": action},
+                     "na_text": na_text, "action": action},
+            **extra,
         )
+
+    @staticmethod
+    def _na_text_note(column: str, n_missing: int, na_text: dict[str, int], message: str) -> tuple[str, str]:
+        """The message and action when words in a text column (``None``, ``NA``) were read as missing.
+
+        The reader keeps pandas' default missing-value strings: ``NA`` is how R writes a missing
+        value, also in factor columns, and ``None`` is how Python's ``str`` writes one, so the same
+        word is missing in one file and a category (Cars93's AirBags ``None``: no airbags) in
+        another. The finding says which words they were, so the person who knows the data decides.
+        """
+        ranked = sorted(na_text.items(), key=lambda kv: (-kv[1], kv[0]))
+        n_text = sum(na_text.values())
+        words = " and ".join(repr(text) for text, _ in ranked[:3]) + (" ..." if len(ranked) > 3 else "")
+        counts = ", ".join(f"{text!r} x{count:,}" for text, count in ranked[:3])
+        how_many = f"all {n_text:,}" if n_text == n_missing else f"{n_text:,} of them"
+        renamed = f"{ranked[0][0].lower()}_"
+        counts = f" ({counts})" if len(ranked) > 1 else ""
+        message += (f" {how_many.capitalize()} are the text {words} in the file{counts}, which the "
+                    f"reader treats as missing: if {words} is a category of {column!r} here, not an unknown "
+                    f"value, rename it in the file to a word the reader keeps (e.g. {renamed!r}; not one of "
+                    "pandas' missing-value strings such as 'NA', 'None', 'null', 'NaN') and audit again.")
+        action = (f"if {words} is a category here, rename it in the file (e.g. to {renamed!r}) so it is read "
+                  "as a value; otherwise impute (most frequent, fitted on train only)")
+        return message, action
 
     # ---- placeholders kept as categories -----------------------------------------------------
     def _category_placeholders(self, dataset: Dataset, column: str, seed: int) -> Finding | None:

@@ -49,7 +49,7 @@ from dataaudit.io.line_endings import (
 )
 from dataaudit.io.parquet import PARQUET_MAGIC
 
-__all__ = ["CsvFormat", "check_field_counts", "first_ragged_row", "parser_error", "ragged_message",
+__all__ = ["CsvFormat", "check_field_counts", "na_text_counts", "first_ragged_row", "parser_error", "ragged_message",
            "read_csv_file", "read_csv_frame", "sniff_csv"]
 
 
@@ -287,6 +287,30 @@ def read_csv_frame(fmt: CsvFormat, **options: Any) -> Any:
         return RestoredChunks(result, text, fmt.lone_cr)
     text.close()
     return restore_cr(result, fmt.lone_cr)
+
+
+def na_text_counts(fmt: CsvFormat, frame: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """Per text column with missing cells, the non-empty texts pandas read as missing, counted.
+
+    pandas' default missing-value strings include words such as ``None``, ``NA`` and ``null``; in a
+    column of categories ``None`` can be a value (Cars93's ``AirBags``: no airbags). Only the text
+    columns that have missing cells are read again, as plain strings, to tell those words from
+    empty cells.
+    """
+    positions = [i for i, column in enumerate(frame.columns)
+                 if (pd.api.types.is_object_dtype(frame[column]) or pd.api.types.is_string_dtype(frame[column]))
+                 and frame[column].isna().any()]
+    if not positions:
+        return {}
+    raw = read_csv_frame(fmt, usecols=positions, dtype=str, keep_default_na=False, na_filter=False)
+    counts: dict[str, dict[str, int]] = {}
+    for position, raw_column in zip(positions, raw.columns, strict=True):
+        column = frame.columns[position]
+        texts = raw[raw_column].to_numpy()[frame[column].isna().to_numpy()]
+        found = pd.Series(texts[texts != ""]).value_counts()
+        if len(found):
+            counts[str(column)] = {str(text): int(n) for text, n in found.items()}
+    return counts
 
 
 def parser_error(fmt: CsvFormat, exc: Exception) -> InputError:

@@ -51,6 +51,7 @@ from dataaudit.io.csv_format import (
     CsvFormat,
     check_field_counts,
     first_ragged_row,
+    na_text_counts,
     parser_error,
     ragged_message,
     read_csv_file,
@@ -102,6 +103,8 @@ class _Table:
     delimiter: str | None = None
     unsupported: dict[str, str] = field(default_factory=dict)
     notes: list[dict[str, Any]] = field(default_factory=list)
+    # Text column -> the words pandas read as missing there (``na_text_counts``); CSV only.
+    na_text: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def check_path(path: Path) -> None:
@@ -128,7 +131,8 @@ def _read(path: Path, encoding: str | None) -> _Table:
         frame, unsupported = read_parquet(path)
         return _Table(frame, "parquet", unsupported=unsupported)
     frame, fmt = read_csv_file(path, encoding)
-    return _Table(frame, fmt.file_format, fmt.encoding, fmt.delimiter, notes=list(fmt.notes))
+    return _Table(frame, fmt.file_format, fmt.encoding, fmt.delimiter, notes=list(fmt.notes),
+                  na_text=na_text_counts(fmt, frame))
 
 
 def read_table(path: str | Path, encoding: str | None = None) -> tuple[pd.DataFrame, str]:
@@ -291,6 +295,8 @@ def load_dataset(
         sha256=digest,
         id_column=id_column,
         coerced=coerced,
+        # Columns now numeric (coerced) hold numbers: there a word read as missing is missing.
+        na_text={c: n for c, n in table.na_text.items() if c not in coerced and c in frame.columns},
         file_format=table.file_format,
         encoding=table.encoding,
         load_notes=notes,

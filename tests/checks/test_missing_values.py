@@ -133,3 +133,29 @@ def test_a_set_of_conventional_codes_is_peeled_but_category_codes_are_not() -> N
     sentinels = [f for f in _run(frame).findings if f.details.get("kind") == "sentinel"]
     assert sorted((f.columns[0], f.details["placeholder"]) for f in sentinels) == [("z", 888), ("z", 999)]
     assert sentinels[0].details["codes_together"] == [999, 888]
+
+
+def test_words_the_reader_reads_as_missing_are_named(tmp_path) -> None:
+    """Cars93's AirBags: 'None' (no airbags) is one of pandas' missing-value strings; say so."""
+    frame = _clean(60)
+    frame["bags"] = np.where(np.arange(60) % 3 == 0, "Driver only", "Driver & Passenger").astype(object)
+    frame.loc[[1, 4, 7, 10], "bags"] = "None"
+    frame.loc[[13], "bags"] = ""  # an empty cell: missing, not a word
+    frame["c"] = frame["c"].astype(object)
+    frame.loc[[5, 9], "c"] = "NA"
+    frame["a"] = frame["a"].astype(object)
+    frame.loc[[3], "a"] = "NA"  # a number column: 'NA' there is missing, nothing to say
+    frame["d"] = frame["c"].where(np.arange(60) % 7 != 0, "").replace("NA", "x")  # empty cells only
+    path = tmp_path / "data.csv"
+    frame.to_csv(path, index=False)
+    dataset = load_dataset(path, label="y")
+    assert dataset.na_text == {"bags": {"None": 4}, "c": {"NA": 2}}
+    by_column = {f.columns[0]: f for f in _run(frame, dataset).findings if f.details.get("kind") == "missing"}
+    bags = by_column["bags"]
+    assert bags.details["na_text"] == {"None": 4} and bags.rows == (1, 4, 7, 10, 13)
+    assert bags.message.startswith("Column 'bags' is missing in 5 rows (8.3%). 4 of them are the text 'None' "
+                                   "in the file, which the reader treats as missing: if 'None' is a category")
+    assert "rename it in the file" in bags.message and "'none_'" in bags.action
+    assert "All 2 are the text 'NA' in the file" in by_column["c"].message
+    for column in ("a", "d"):
+        assert by_column[column].details["na_text"] == {} and "text" not in by_column[column].message
