@@ -171,3 +171,33 @@ def test_run_recipe_checks_all_pass_on_healthy_data_and_a_crash_is_recorded(
     monkeypatch.setattr(checks, "check_init_loss", boom)
     first = checks.checks_before_training(SMALL, data)[0]
     assert first["status"] == "errored" and first["severity"] is None and "planted" in first["reason"]
+
+
+def test_init_loss_is_judged_on_the_rows_it_evaluates() -> None:
+    """A 2,048-row sample of a 3 % class moves the prior's loss by 0.02 nats: not the init's fault."""
+    rng = np.random.default_rng(0)
+    y = (rng.random(20_000) < 0.03).astype(np.int64)
+    X = rng.normal(size=(20_000, 8)).astype(np.float32)
+    data = TrainData(X[:18_000], y[:18_000], X[18_000:], y[18_000:])
+    record = checks.check_init_loss(TrainConfig(seed=0), data)
+    assert_record(record, "init_loss", "passed")  # was a warning: loss 0.1548 vs entropy 0.1340
+    reference = checks.prior_loss_on(data, checks._subset(data, 2048, 0)[1])
+    assert abs(record["value"] - reference) < 0.005 < abs(record["value"] - record["expected"])
+    assert f"{reference:.4f} on the 2,048 rows evaluated" in record["reason"]
+    assert checks.prior_loss_on(data, data.y_train) == pytest.approx(checks.prior_loss(data))
+
+
+@pytest.mark.parametrize(("gap", "expected", "task", "severity"), [
+    (0.015, 0.13, "classification", None),  # within the 0.02-nat floor
+    (0.025, 0.13, "classification", "info"),  # 19 % of a low entropy: a small last layer
+    (0.045, 0.13, "classification", "info"),
+    (0.06, 0.13, "classification", "warning"),
+    (0.1, 0.13, "classification", "error"),
+    (0.2, 1.1, "classification", "info"),
+    (0.4, 1.1, "classification", "warning"),
+    (0.2, 1.0, "regression", None),
+    (0.4, 1.0, "regression", "warning"),
+    (0.6, 1.0, "regression", "error"),
+])
+def test_init_loss_severity_is_in_proportion_to_the_gap(gap, expected, task, severity) -> None:
+    assert checks.init_loss_severity(gap, expected, task) == severity
