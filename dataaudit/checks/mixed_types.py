@@ -95,6 +95,11 @@ class MixedTypes(Check):
         minority = n_text if mostly_numeric else n_number
         if not mostly_numeric and minority / filled < self.min_share:
             return None
+        if not mostly_numeric and dataset.roles.get(column) == "id":
+            # Names that look like numbers among the names of an identifier (Cars93's Model: '90',
+            # '100', '323' beside 'Integra') are names, not misread numbers; id_columns reports the
+            # column itself.
+            return None
         minority_is_number = not mostly_numeric
         minority_keys = keys[(is_number == minority_is_number) & ~placeholder]
         hits = np.flatnonzero(values.isin(minority_keys.tolist()).to_numpy())

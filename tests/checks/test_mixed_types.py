@@ -37,3 +37,19 @@ def test_object_column_mixing_numbers_and_text_in_memory() -> None:
 
 def test_clean_passes() -> None:
     assert make_check("mixed_types").run(Dataset.from_frame(_frame(), label="y"), AuditContext()).findings == ()
+
+
+def test_names_that_look_like_numbers_in_an_identifier_are_names(tmp_path) -> None:
+    """Cars93's Model: one distinct name per row, a few of them '90', '100', '323' (id_columns says key)."""
+    frame = _frame(93)
+    names = [f"{w}{i}" for i, w in zip(range(93), ["Integra", "Legend", "Century", "LeSabre"] * 24, strict=False)]
+    names[2], names[3], names[40], names[60], names[80] = "90", "100", "323", "626", "929"
+    frame["model"] = names
+    frame["size"] = (["Small", "Large", "Van"] * 31)[:88] + ["90", "100", "323", "626", "929"]  # a category column
+    path = tmp_path / "cars.csv"
+    frame.to_csv(path, index=False)
+    dataset = load_dataset(path, label="y")
+    assert dataset.roles["model"] == "id" and dataset.roles["size"] == "categorical"
+    findings = make_check("mixed_types").run(dataset, AuditContext()).findings
+    assert [f.columns for f in findings] == [("size",)]  # was ('model',) too
+    assert findings[0].details["kind"] == "text_with_numbers" and findings[0].rows == (88, 89, 90, 91, 92)
