@@ -13,7 +13,7 @@ against precision.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -106,6 +106,8 @@ class Planted:
     label: str | None
     copies: list[tuple[int, int]]  # (source, copy) positions in the shuffled frame
     exact_planted: int  # planted copies that are exact (no numeric value to perturb)
+    copy_rows: tuple[int, ...] = ()  # positions of every planted copy, exact ones included
+    noise: dict[str, float] = field(default_factory=dict)  # column -> std of the noise added to it
 
 
 def _is_numeric(series: pd.Series) -> bool:
@@ -122,6 +124,7 @@ def plant_copies(frame: pd.DataFrame, label: str | None, *, share: float = COPY_
     sources = np.sort(rng.choice(n, n_copies, replace=False))
     copies = frame.iloc[sources].copy().reset_index(drop=True)
     exact = np.ones(n_copies, dtype=bool)
+    sigma: dict[str, float] = {}
     # ID columns (unique keys) are copied as they are: noise on a row number is no near copy.
     roles = Dataset.from_frame(frame, label=label).roles
     for column in frame.columns:
@@ -134,6 +137,7 @@ def plant_copies(frame: pd.DataFrame, label: str | None, *, share: float = COPY_
         noisy = copies[column].to_numpy(dtype=np.float64, na_value=np.nan)
         exact &= np.isnan(noisy)
         copies[column] = noisy + rng.standard_normal(n_copies) * std * noise
+        sigma[column] = std * noise
         frame[column] = values  # integer columns become float once a copy is not an integer
     joined = pd.concat([frame, copies], ignore_index=True)
     order = rng.permutation(len(joined))
@@ -141,7 +145,8 @@ def plant_copies(frame: pd.DataFrame, label: str | None, *, share: float = COPY_
     position = np.empty(len(joined), dtype=np.int64)
     position[order] = np.arange(len(joined))
     pairs = [(int(position[s]), int(position[n + k])) for k, s in enumerate(sources) if not exact[k]]
-    return Planted(shuffled, label, pairs, int(exact.sum()))
+    return Planted(shuffled, label, pairs, int(exact.sum()),
+                   tuple(int(position[n + k]) for k in range(n_copies)), sigma)
 
 
 def _find(parent: dict[int, int], x: int) -> int:
@@ -155,8 +160,7 @@ def truth_classes(dataset: Dataset, copies: list[tuple[int, int]]) -> dict[int, 
     """Row -> record id for rows that belong to a record with more than one row."""
     from dataaudit.grouping import exact_duplicate_groups
 
-    identity = [c for c in dataset.columns
-                if c != dataset.label and dataset.roles.get(c) != "id" and c != dataset.id_column]
+    identity = identity_of(dataset)
     parent: dict[int, int] = {}
     touched: set[int] = set()
 
@@ -172,6 +176,80 @@ def truth_classes(dataset: Dataset, copies: list[tuple[int, int]]) -> dict[int, 
     for source, copy in copies:
         union(source, copy)
     return {r: _find(parent, r) for r in touched}
+
+
+def identity_of(dataset: Dataset) -> list[str]:
+    """The columns that say which record a row is: all but the label and ID columns."""
+    return [c for c in dataset.columns
+            if c != dataset.label and dataset.roles.get(c) != "id" and c != dataset.id_column]
+
+
+def oracle_groups(dataset: Dataset, planted: Planted) -> list[list[int]]:
+    """The groups of the Bayes-optimal matcher that knows the noise model but not the sources.
+
+    The ceiling a near-copy rule can reach on a table, given what the data says. The oracle sees
+    what the check sees (the identity columns: not the label, which a copy may disagree on, nor ID
+    columns) and knows more than any rule can: which rows are planted copies, and the noise model
+    (Gaussian noise of known standard deviation on each perturbed numeric column, every other value
+    and every missing cell copied as it is). It does not know a copy's source. A copy's source is
+    an original row drawn uniformly, so the posterior of an original record R (a set of ``m_R``
+    identical original rows) given copy ``c`` is proportional to
+    ``m_R * exp(-sum_k ((c_k - R_k) / sigma_k)**2 / 2)`` over the perturbed columns, among the
+    records equal to ``c`` in every other identity column and missing pattern; the oracle links
+    each copy to the first row of its most probable record, which maximizes the expected number of
+    copies given to their own record. No matcher does better in expectation with one link per copy
+    (linking a copy to several records can buy recall with precision), and it makes no links between
+    original rows, so its precision and recall are what the data allows: a copy nearer (in noise
+    units, a record's multiplicity counting) to another record than to its source is lost to every
+    rule. The noise is 1e-3 x each column's std, so noise units are the check's standardized
+    distance up to the column stds of the copies.
+    """
+    frame = dataset.frame
+    identity = identity_of(dataset)
+    noisy = [c for c in identity if c in planted.noise]
+    exact = [c for c in identity if c not in planted.noise]
+    is_copy = np.zeros(len(frame), dtype=bool)
+    is_copy[list(planted.copy_rows)] = True
+    from dataaudit.checks._near_search import block_codes
+    from dataaudit.grouping import exact_group_codes
+
+    values = frame[noisy].to_numpy(dtype=np.float64, na_value=np.nan) / np.array(
+        [planted.noise[c] for c in noisy])
+    missing = pd.DataFrame(np.isnan(values), columns=[f"missing {c}" for c in noisy])
+    keys = block_codes(pd.concat([frame[exact].reset_index(drop=True), missing], axis=1))
+    originals = np.flatnonzero(~is_copy)
+    record = exact_group_codes(frame.iloc[originals], identity)
+    record[record < 0] = record.max(initial=-1) + 1 + np.arange(int((record < 0).sum()))
+    first: dict[int, int] = {}  # record -> its first original row
+    for row, rec in zip(originals, record, strict=True):
+        first.setdefault(int(rec), int(row))
+    multiplicity = np.bincount(record)
+    by_key: dict[int, np.ndarray] = {}
+    order = np.argsort(keys[originals], kind="stable")
+    sorted_keys = keys[originals][order]
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+    for begin, end in zip(starts, np.r_[starts[1:], len(order)], strict=True):
+        by_key[int(sorted_keys[begin])] = order[begin:end]  # positions into ``originals``
+    filled = np.nan_to_num(values)
+    links: list[tuple[int, int]] = []
+    for _, copy in planted.copies:  # the perturbed copies (exact ones are the duplicates check's)
+        candidates = by_key.get(int(keys[copy]))
+        if candidates is None:
+            continue
+        squared = ((filled[originals[candidates]] - filled[copy]) ** 2).sum(axis=1)
+        recs = record[candidates]
+        log_posterior = np.log(multiplicity[recs]) - squared / 2.0
+        best = int(recs[int(np.argmax(log_posterior))])
+        links.append((first[best], copy))
+    parent: dict[int, int] = {}
+    for a, b in links:
+        ra, rb = _find(parent, a), _find(parent, b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    members: dict[int, list[int]] = {}
+    for row in {r for link in links for r in link}:
+        members.setdefault(_find(parent, row), []).append(row)
+    return sorted(sorted(g) for g in members.values())
 
 
 @dataclass
@@ -208,6 +286,36 @@ def score(groups: list[list[int]], record: dict[int, int], copies: list[tuple[in
 def run_table(table: Table, *, seed: int = 0, plant: bool | None = None,
               options: dict[str, object] | None = None) -> Score:
     """Plant copies in ``table`` (not in the independent-rows table), run the check, score it."""
+    return run_with_oracle(table, seed=seed, plant=plant, options=options).check
+
+
+@dataclass
+class Run:
+    """One planted table, the check's groups and the oracle's, both scored."""
+
+    planted: Planted
+    dataset: Dataset
+    record: dict[int, int]
+    groups: list[list[int]]
+    oracle_groups: list[list[int]]
+    check: Score
+    oracle: Score
+
+    def found(self, groups: list[list[int]]) -> set[int]:
+        """The planted copies ``groups`` put with a row of their own record."""
+        group_of = {m: g for g in groups for m in g}
+        return {c for _, c in self.planted.copies
+                if any(self.record.get(o) == self.record[c] for o in group_of.get(c, ()) if o != c)}
+
+    def disagreements(self) -> tuple[list[int], list[int]]:
+        """(copies the oracle finds and the check misses, copies the check finds and the oracle misses)."""
+        check, oracle = self.found(self.groups), self.found(self.oracle_groups)
+        return sorted(oracle - check), sorted(check - oracle)
+
+
+def run_with_oracle(table: Table, *, seed: int = 0, plant: bool | None = None,
+                    options: dict[str, object] | None = None) -> Run:
+    """``run_table``, keeping the groups, and the oracle (``oracle_groups``) on the same planted table."""
     import time
 
     import dataaudit.checks.near_duplicates  # noqa: F401  (registers the check)
@@ -223,4 +331,6 @@ def run_table(table: Table, *, seed: int = 0, plant: bool | None = None,
     result = check.run(dataset, AuditContext(seed=seed))
     seconds = time.perf_counter() - started
     groups = [g for f in result.findings if f.code == "near_duplicate" for g in f.details["groups"]]
-    return score(groups, record, planted.copies, seconds)
+    oracle = oracle_groups(dataset, planted)
+    return Run(planted, dataset, record, groups, oracle, score(groups, record, planted.copies, seconds),
+               score(oracle, record, planted.copies, 0.0))

@@ -157,14 +157,21 @@ def quality_table(results: list[dict[str, Any]]) -> str:
 
 
 def near_copies_table(results: list[dict[str, Any]]) -> str:
-    lines = ["| table | rows × columns | P | R | links | false links | planted |", "|---|---|---:|---:|---:|---:|---:|"]
+    oracle = any("oracle_precision" in r for r in results)
+    lines = ["| table | rows × columns | P | R |" + (" oracle P | oracle R |" if oracle else "")
+             + " links | false links | planted |",
+             "|---|---|---:|---:|" + ("---:|---:|" if oracle else "") + "---:|---:|---:|"]
     for r in results:
-        lines.append(f"| {r['table']} | {r['note']} | {r['precision']:.3f} | {r['recall']:.3f} | {r['links']} | "
-                     f"{r['false_links']} | {r['planted']} |")
+        ceiling = f" {r.get('oracle_precision', float('nan')):.3f} | {r.get('oracle_recall', float('nan')):.3f} |"
+        lines.append(f"| {r['table']} | {r['note']} | {r['precision']:.3f} | {r['recall']:.3f} |"
+                     + (ceiling if oracle else "") + f" {r['links']} | {r['false_links']} | {r['planted']} |")
     below = [r["table"] for r in results if min(r["precision"], r["recall"]) < 0.95]
+    at_ceiling = [r["table"] for r in results if r.get("verdict") == "at the data's ceiling"]
     lines.append("")
     lines.append(f"Mean over seeds {results[0]['seeds'] if results else []}; below P / R 0.95 (goal): "
-                 f"{', '.join(below) or 'none'}.")
+                 f"{', '.join(below) or 'none'}" + (f"; at the data's ceiling (the oracle's P / R): "
+                                                   f"{', '.join(at_ceiling) or 'none'}" if oracle else "")
+                 + ".")
     return "\n".join(lines)
 
 

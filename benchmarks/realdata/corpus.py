@@ -406,7 +406,25 @@ def _near_copies_differ(finding: Any, run: InspectRun) -> bool:
     return False
 
 
-WHERE = {"members_differ_in_category_or_missingness": _near_copies_differ}
+def _near_copies_share_a_spike(finding: Any, run: InspectRun) -> bool:
+    """A near-copy group whose members hold the same value of a numeric column that at least 1 % of
+    the rows hold (a spike: a balance of 0), so that the column cannot tell them apart."""
+    frame = run.frame
+    roles = getattr(run.result.dataset, "roles", {}) or {}
+    numeric = [c for c in frame.columns if roles.get(c) == "numeric" and c != run.result.dataset.label]
+    shares = {c: frame[c].value_counts(normalize=True) for c in numeric}
+    for group in finding.details.get("groups") or []:
+        members = frame.iloc[list(group)]
+        for column in numeric:
+            values = members[column].dropna()
+            if len(values) == len(members) and values.nunique() == 1 \
+                    and float(shares[column].get(values.iloc[0], 0.0)) >= 0.01:
+                return True
+    return False
+
+
+WHERE = {"members_differ_in_category_or_missingness": _near_copies_differ,
+         "members_share_a_spike": _near_copies_share_a_spike}
 
 
 # --------------------------------------------------------------------------------------------

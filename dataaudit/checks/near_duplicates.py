@@ -39,7 +39,11 @@ class NearDuplicatesCheck(Check):
     their values are equal unless one is off the grid; and (3) their remaining numeric differences,
     in standard deviations, have a norm at most ``relative_threshold`` (default 0.02) times the
     typical distance from a row to its nearest such neighbour, capped at ``sqrt(d)`` for ``d``
-    compared numeric columns. Groups are connected components of the links. Exact copies (equal in
+    compared numeric columns. Two rows on the same spike of a continuous column (a value at least
+    1% of the rows hold, like a balance of 0) are judged on their other continuous columns, against
+    the spike's own chance scale (see ``_near_search``). A row off a grid keeps its most likely
+    source (distance under the estimated noise, and how many identical rows a candidate stands
+    for). Groups are connected components of the links. Exact copies (equal in
     every column but label and ID) are the ``duplicates`` check's business: each copy group takes
     part through its first row. ``match_categories=False`` lets near copies differ in non-numeric
     columns, ``match_discrete=False`` compares discrete columns by distance, ``ignore_columns``
@@ -107,11 +111,15 @@ class NearDuplicatesCheck(Check):
         copies = later_members(copy_groups)
         kept_mask = np.ones(n, dtype=bool)
         kept_mask[copies] = False
+        multiplicity = np.ones(n, dtype=np.int64)
+        for group in copy_groups:
+            multiplicity[group[0]] = len(group)
         context.progress.step(f"nearest-neighbour search over {int(kept_mask.sum()):,} rows")
         links = near_copy_links(
             dataset.frame[key_columns], values, np.flatnonzero(kept_mask),
             relative_threshold=self.relative_threshold, method=self.method,
             sample_size=self.sample_size, match_discrete=self.match_discrete, seed=context.seed,
+            multiplicity=multiplicity,
         )
         left, right, distance = links.left, links.right, links.distance
         Z, off_row, steps = links.Z, links.off_row, links.grids
@@ -142,6 +150,9 @@ class NearDuplicatesCheck(Check):
             "compared_numeric": numeric,
             "discrete": {c: g.step for c, g in zip(numeric, steps, strict=True) if g is not None},
             "matched_exactly": key_columns,
+            # Values of a continuous column held by at least 1% of the rows: rows sharing one are
+            # judged on their other continuous columns (at most 10 values listed per column).
+            "spikes": {numeric[k]: [float(v) for v in found[:10]] for k, found in links.spikes.items()},
             "ignored": [c for c in identity if c in self.ignore_columns]
                        + ([] if self.match_categories else value_columns),
         }
@@ -162,6 +173,7 @@ class NearDuplicatesCheck(Check):
             "n_discrete": int(discrete.sum()),
             "n_rows_off_grid": int(off_row.sum()),
             "n_exact_copies_skipped": int(len(copies)),
+            "n_spike_links_dropped": int(links.n_spike_links_dropped),
         }
         if not groups:
             return self.result([], stats=stats, row_scores={"near_duplicate": scores})

@@ -63,6 +63,32 @@ def test_quality_and_near_copy_tables_print_the_records_the_scripts_write():
     table = Table("iris", lambda: None, "label", "150 x 5")  # type: ignore[arg-type, return-value]
     copies = bench_near_copies.summarize(table, [Score(1.0, 0.5, 4, 0, 4, 2, 0.1)], [0])
     assert "| iris | 150 x 5 | 1.000 | 0.500 | 4 | 0 | 4 |" in tables.near_copies_table([copies])
+    # Beside the oracle: at its level is the data's ceiling, trailing it is not.
+    at = bench_near_copies.summarize(table, [Score(0.84, 0.85, 4, 1, 4, 3, 0.1)], [0],
+                                     [Score(0.845, 0.855, 4, 1, 4, 3, 0.0)])
+    below = bench_near_copies.summarize(table, [Score(0.80, 0.85, 4, 1, 4, 3, 0.1)], [0],
+                                        [Score(0.845, 0.855, 4, 1, 4, 3, 0.0)])
+    assert (at["verdict"], below["verdict"], "verdict" in copies) == ("at the data's ceiling", "below the oracle", False)
+    assert "| iris | 150 x 5 | 0.840 | 0.850 | 0.845 | 0.855 |" in tables.near_copies_table([at])
+
+
+def test_the_near_copy_oracle_links_each_copy_to_its_most_probable_record():
+    import pandas as pd
+    from near_copy_tables import Planted, oracle_groups, score, truth_classes
+
+    from dataaudit.dataset import Dataset
+
+    # Records 10 (once), 11 (three times), 50 (shop a) and 50.2 (shop b); copies of row 0 at
+    # 10.45 and 10.2 and of row 4 at 50.3, under noise of std 0.3. 10.45 is nearer 10, but 11
+    # is three times as likely a source and about as near: the oracle loses it to record 11.
+    frame = pd.DataFrame({"count": [10, 11, 11, 11, 50, 50.2, 10.45, 10.2, 50.3],
+                          "shop": list("aaaaabaaa"), "label": list("xyxyxyyxy")})
+    planted = Planted(frame, "label", [(0, 6), (0, 7), (4, 8)], 0, (6, 7, 8), {"count": 0.3})
+    dataset = Dataset.from_frame(frame, label="label")
+    groups = oracle_groups(dataset, planted)
+    assert groups == [[0, 7], [1, 6], [4, 8]]  # 50.3 goes to shop a's 50, not the nearer 50.2
+    result = score(groups, truth_classes(dataset, planted.copies), planted.copies, 0.0)
+    assert (result.n_links, result.n_false_links, result.n_found) == (3, 1, 2)
 
 
 def test_print_all_names_results_not_written_yet(tmp_path, capsys):

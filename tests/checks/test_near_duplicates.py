@@ -292,6 +292,45 @@ def test_jittered_copies_of_neighbouring_records_do_not_chain_them():
     assert sorted(groups) == [[1000, 5000], [1001, 5001]]
 
 
+def test_a_jittered_copy_about_equally_near_two_records_goes_to_the_more_frequent_one():
+    # Counts 0..399 once each, 167 three times more: a copy at 166.45 is 0.45 from 166 (one row)
+    # and 0.55 from 167 (four rows). Twenty other copies jittered by 0.4 set the noise scale, under
+    # which 0.45 and 0.55 are about equally likely and the record seen four times is the likelier
+    # source; 166.1 is nearer 166 by far more than the noise and stays there.
+    counts = [*np.arange(400.0), 167.0, 167.0, 167.0]
+    offsets = np.random.default_rng(6).uniform(0.39, 0.41, 20)  # float noise: off the grid
+    jittered = [k + (offset if k % 2 else -offset) for k, offset in zip(range(10, 30), offsets, strict=True)]
+    frame = pd.DataFrame({"count": [*counts, *jittered, 166.45 + 1e-9, 166.1 + 1e-9]})
+    groups = groups_of(run_near(frame))
+    n = len(counts) + len(jittered)
+    assert [167, n] in groups and [166, n + 1] in groups
+    assert all([k, len(counts) + i] in groups for i, k in enumerate(range(10, 30)))
+
+
+def test_rows_sharing_a_spike_are_judged_on_their_other_columns():
+    # 10% of balances are exactly 0 (a spike): rows there differ in income only, where 400 rows
+    # have chance neighbours far nearer than the table's two-column chance scale.
+    rng = np.random.default_rng(7)
+    n = 4000
+    balance = rng.lognormal(6, 0.5, n)
+    balance[rng.random(n) < 0.1] = 0.0
+    frame = pd.DataFrame({"student": rng.choice(["yes", "no"], n), "balance": balance,
+                          "income": rng.normal(40_000, 13_000, n)})
+    at_zero = np.flatnonzero(balance == 0)
+    # A re-saved copy of a row at the spike (income with float noise) and of one off it.
+    frame.loc[n] = frame.loc[at_zero[0]]
+    frame.loc[n, "income"] *= 1 + 1e-12
+    off_zero = int(np.flatnonzero(balance > 0)[0])
+    frame.loc[n + 1] = frame.loc[off_zero]
+    frame.loc[n + 1, ["balance", "income"]] *= 1 + 1e-12
+    result = run_near(frame)
+    groups = groups_of(result)
+    assert [int(at_zero[0]), n] in groups and [off_zero, n + 1] in groups
+    assert all(frame.loc[g, "balance"].ne(0).any() for g in groups if g != [int(at_zero[0]), n])
+    assert result.findings[0].details["columns"]["spikes"] == {"balance": [0.0]}
+    assert result.stats["n_spike_links_dropped"] > 0
+
+
 def test_unknown_ignored_column_is_an_error():
     result = make_check("near_duplicates", {"ignore_columns": ["nope"]})
     with pytest.raises(ConfigError, match="nope"):
@@ -312,7 +351,7 @@ def test_independent_integer_and_categorical_rows_are_not_flagged():
 
 # ---- grids ---------------------------------------------------------------------------------------
 def test_grid_steps():
-    from dataaudit.checks._near_search import grid_step
+    from dataaudit.checks._near_grid import grid_step
 
     rng = np.random.default_rng(0)
     assert grid_step(rng.integers(0, 100, 1000).astype(float)).step == 1.0
@@ -364,7 +403,7 @@ def test_lsh_search_of_a_selection_with_an_extra_column_equals_the_built_matrix(
 
 
 def test_grid_positions_are_int32_unless_they_do_not_fit():
-    from dataaudit.checks._near_search import NO_POSITION, grid_cells, grid_step
+    from dataaudit.checks._near_grid import NO_POSITION, grid_cells, grid_step
 
     rng = np.random.default_rng(0)
     small = rng.integers(0, 1000, 500).astype(np.float64)
@@ -410,7 +449,7 @@ def test_standardized_rows_equal_the_whole_standardized_copy_bit_for_bit(order):
 
 
 def test_columns_printed_at_six_significant_digits_are_continuous():
-    from dataaudit.checks._near_search import grid_step, significant_digits
+    from dataaudit.checks._near_grid import grid_step, significant_digits
 
     rng = np.random.default_rng(1)
     assert list(significant_digits(np.array([72.8989, 0.0578638, 1372.26, 22.0, 0.9167, 1889.5, 3.0]))) == \
