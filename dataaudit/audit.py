@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from dataaudit import __version__
-from dataaudit.checks import AuditContext, make_check, ordered_checks
+from dataaudit.background import check_workers, use_background
+from dataaudit.checks import AuditContext, Check, make_check, ordered_checks
 from dataaudit.dataset import Dataset
 from dataaudit.exceptions import ConfigError
 from dataaudit.findings import AuditResult, CheckResult, Finding
@@ -41,6 +42,25 @@ def _skip_reason(check_cls: Any, dataset: Dataset, context: AuditContext) -> str
     return None
 
 
+def _run_one(check_cls: Any, check: Check, reason: str | None, dataset: Dataset, context: AuditContext,
+             strict: bool, planned_seconds: float) -> CheckResult:
+    """One check's result: skipped, what ``run`` returned, or errored (``strict``: re-raised)."""
+    description = check_cls.description()
+    if reason is not None:
+        return CheckResult(check=check_cls.name, status="skipped", reason=reason, description=description)
+    t0 = time.perf_counter()
+    try:
+        result = check.run(dataset, context)
+    except Exception as exc:  # a crashing check is recorded, never forgotten
+        if strict:
+            raise
+        result = CheckResult(check=check_cls.name, status="errored", error=f"{type(exc).__name__}: {exc}")
+    return replace(
+        result, seconds=planned_seconds + time.perf_counter() - t0, description=description,
+        findings=tuple(_described(check_cls, f) for f in result.findings),
+    )
+
+
 def run_checks(
     dataset: Dataset,
     *,
@@ -50,6 +70,7 @@ def run_checks(
     seed: int = 0,
     strict: bool = False,
     progress: Progress = NO_PROGRESS,
+    workers: int | str | None = "auto",
 ) -> AuditResult:
     """Run checks on ``dataset`` and return an AuditResult.
 
@@ -70,6 +91,16 @@ def run_checks(
     progress : Progress
         Told each check as it starts (``task``) and, through ``AuditContext.progress``, the
         sub-steps of long checks; silent by default (``dataaudit.progress``).
+    workers : int or "auto"
+        ``1``: every check runs in this process. ``"auto"`` (or None): ``label_issues``' model
+        fitting runs in one background worker process while the other checks run, when at least
+        two CPUs are usable and the table has at least ``dataaudit.background.AUTO_MIN_ROWS`` rows;
+        ``2`` or more: in the worker whatever the size. The findings are the same either way.
+
+    Raises
+    ------
+    ConfigError
+        An unknown check or option, or a ``workers`` that is not ``"auto"`` or an integer >= 1.
     """
     options = dict(options or {})
     progress.step("importing the checks")
@@ -79,32 +110,50 @@ def run_checks(
     unknown = sorted((selected | set(options)) - known)
     if unknown:
         raise ConfigError(f"Unknown check(s) {unknown}; known checks are {sorted(known)}.")
+    workers = check_workers(workers)
     context = AuditContext(test=test, seed=seed, progress=progress)
-    results: list[CheckResult] = []
     started = time.perf_counter()
     chosen = [check_cls for check_cls in available if check_cls.name in selected]
-    for index, check_cls in enumerate(chosen, start=1):
-        progress.task(check_cls.name, index, len(chosen))
-        check = make_check(check_cls.name, options.get(check_cls.name))
-        description = check_cls.description()
-        reason = _skip_reason(check_cls, dataset, context)
-        if reason is not None:
-            results.append(CheckResult(check=check_cls.name, status="skipped", reason=reason,
-                                       description=description))
-            continue
-        t0 = time.perf_counter()
-        try:
-            result = check.run(dataset, context)
-        except Exception as exc:  # a crashing check is recorded, never forgotten
-            if strict:
-                raise
-            result = CheckResult(
-                check=check_cls.name, status="errored", error=f"{type(exc).__name__}: {exc}"
-            )
-        results.append(replace(
-            result, seconds=time.perf_counter() - t0, description=description,
-            findings=tuple(_described(check_cls, f) for f in result.findings),
-        ))
+    made = {check_cls.name: make_check(check_cls.name, options.get(check_cls.name)) for check_cls in chosen}
+    reasons = {check_cls.name: _skip_reason(check_cls, dataset, context) for check_cls in chosen}
+    offloading = [name for name, check in made.items()
+                  if reasons[name] is None and type(check).plan_background is not Check.plan_background]
+    worker = None
+    if offloading and use_background(workers, dataset.n_rows):
+        from dataaudit.background import BackgroundWorker
+
+        worker = BackgroundWorker()  # its imports overlap the planning below and the other checks
+    done: dict[str, CheckResult] = {}
+    try:
+        planning: dict[str, float] = {}
+        for name in offloading if worker is not None else ():
+            assert worker is not None
+            t0 = time.perf_counter()
+            progress.step(f"{name}: preparing the background work")
+            try:
+                offload = made[name].plan_background(dataset, context)
+            except Exception:  # noqa: BLE001 - run() meets the same error and records it
+                offload = None
+            if offload is not None:
+                context.pending[name] = worker.submit(offload)
+                progress.background(f"{offload.label} fitting")
+            planning[name] = time.perf_counter() - t0
+        # Checks whose heavy part runs in the worker go last, so that the others overlap it.
+        order = ([c for c in chosen if c.name not in context.pending]
+                 + [c for c in chosen if c.name in context.pending])
+        for index, check_cls in enumerate(order, start=1):
+            progress.task(check_cls.name, index, len(order))
+            done[check_cls.name] = _run_one(check_cls, made[check_cls.name], reasons[check_cls.name], dataset,
+                                            context, strict, planning.get(check_cls.name, 0.0))
+    except BaseException:
+        if worker is not None:
+            worker.close(interrupted=True)
+        raise
+    finally:
+        progress.background(None)
+    if worker is not None:
+        worker.close()
+    results = [done[check_cls.name] for check_cls in chosen]
     return AuditResult(
         input=dataset.describe_input(),
         checks=results,
@@ -130,13 +179,15 @@ def inspect(
     strict: bool = False,
     progress: Progress = NO_PROGRESS,
     encoding: str | None = None,
+    workers: int | str | None = "auto",
 ) -> AuditResult:
     """Load ``path`` (CSV, TSV or Parquet) and run every check on it.
 
     Prints nothing; pass a ``progress`` reporter (``dataaudit.progress.Progress``) to follow the
     loading and each check as it runs. ``encoding`` is the text encoding of a CSV/TSV ``path`` and
     ``test`` that are not UTF-8, as ``dataaudit inspect --encoding`` takes it (default: detected);
-    an unknown or wrong one raises ``InputError``.
+    an unknown or wrong one raises ``InputError``. ``workers`` is ``run_checks``' (``1``: no
+    background worker; ``"auto"``: one for ``label_issues``' models on large enough tables).
 
     Examples
     --------
@@ -146,6 +197,7 @@ def inspect(
     """
     from dataaudit.io.loading import load_dataset, load_test_dataset
 
+    check_workers(workers)  # a bad value fails before the loading, not after it
     progress.stage("loading")
     dataset = load_dataset(path, label=label, id_column=id_column, encoding=encoding, group=group, task=task)
     test_dataset = None
@@ -153,4 +205,4 @@ def inspect(
         test_dataset = load_test_dataset(test, dataset, id_column=id_column, encoding=encoding)
     progress.stage("checks")
     return run_checks(dataset, test=test_dataset, checks=checks, options=options, seed=seed, strict=strict,
-                      progress=progress)
+                      progress=progress, workers=workers)

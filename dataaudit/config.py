@@ -159,6 +159,7 @@ class InspectTable:
     only: tuple[str, ...] | None = None  # run only these checks
     fail_on: str | None = None  # warning | error | none: stop after inspect (exit 1) at this severity
     strict: bool = False  # a crashing check stops the run instead of being recorded as errored
+    workers: int | str = "auto"  # 1: every check in the run's process; auto: label models in a background worker
 
 
 @dataclass(frozen=True)
@@ -206,6 +207,7 @@ class PipelineConfig:
     only_checks: list[str] | None = None
     fail_on: str | None = None
     strict: bool = False
+    inspect_workers: int | None = None  # [inspect] workers; None: automatic (dataaudit.background)
     transform: dict[str, Any] = field(default_factory=dict)
     train: dict[str, Any] = field(default_factory=dict)
     search_trials: int = 0
@@ -331,6 +333,9 @@ def load_pipeline(path: str | Path) -> PipelineConfig:
             codecs.lookup(dataset.encoding)
         except LookupError as exc:
             raise ConfigError(f"{source}: [dataset] encoding = {dataset.encoding!r} is not a known text encoding.") from exc
+    from dataaudit.background import check_workers
+
+    inspect_workers = check_workers(inspect.workers, f"{source}: [inspect] workers")
     fail_on = inspect.fail_on
     if fail_on is not None and fail_on not in _FAIL_ON:
         raise ConfigError(f"{source}: [inspect] fail_on = {fail_on!r} must be one of {list(_FAIL_ON)}.")
@@ -366,6 +371,7 @@ def load_pipeline(path: str | Path) -> PipelineConfig:
         only_checks=only,
         fail_on=None if fail_on in (None, "none") else fail_on,
         strict=inspect.strict,
+        inspect_workers=inspect_workers,
         transform=transform,
         train=train_options,
         search_trials=run.search,

@@ -25,6 +25,9 @@ class Progress:
     - ``step(what, done, total)``: the running task is at sub-step ``what``, ``done`` of ``total``
       units when countable (``fold 2 of 5``, chunks read).
 
+    Besides these, ``background(what)`` says what runs in a background worker meanwhile
+    (``label models fitting``), until ``background(None)``.
+
     Subclasses override what they show; calls must be cheap, as long loops make them.
     """
 
@@ -36,6 +39,9 @@ class Progress:
 
     def step(self, what: str, done: int | None = None, total: int | None = None) -> None:
         """The running task is at ``what``; ``done`` of ``total`` units (either may be None)."""
+
+    def background(self, what: str | None) -> None:
+        """``what`` runs in a background worker from now on (None: nothing does any more)."""
 
 
 NO_PROGRESS = Progress()
@@ -60,3 +66,6 @@ class Prefixed(Progress):
 
     def step(self, what: str, done: int | None = None, total: int | None = None) -> None:
         self.inner.step(what, done, total)
+
+    def background(self, what: str | None) -> None:
+        self.inner.background(what)

@@ -112,7 +112,7 @@ def run_pipeline(
             test_dataset.path = _final(test_dataset.path, stage, out)
         progress.stage("inspect: checks")
         audit = run_checks(dataset, test=test_dataset, checks=config.only_checks, options=config.check_options,
-                           seed=config.seed, strict=config.strict, progress=progress)
+                           seed=config.seed, strict=config.strict, progress=progress, workers=config.inspect_workers)
         progress.stage("inspect: writing")
         outputs = write_audit_outputs(audit, stage, image_shape=image_shape, report=False, progress=progress)
         counts = audit.summary()["by_severity"]

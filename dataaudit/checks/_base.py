@@ -12,6 +12,7 @@ from dataaudit.progress import NO_PROGRESS, Progress
 from dataaudit.shared import Memo, SharedComputations
 
 if TYPE_CHECKING:
+    from dataaudit.background import Offload, Pending
     from dataaudit.dataset import Dataset
 
 __all__ = ["Check", "AuditContext", "register", "REGISTRY", "make_check"]
@@ -27,7 +28,9 @@ class AuditContext:
     ``shared.correlations``); the runner passes it on to the AuditResult. ``memo`` holds what
     checks reuse among themselves, under typed keys (``Memo``); it lives for one audit.
     ``progress`` receives the sub-steps of a long check (``context.progress.step("fold 2 of 5")``);
-    it only observes, and by default it is silent.
+    it only observes, and by default it is silent. ``pending`` holds, by check name, the offloads
+    ``run_checks`` started in a background worker (``Check.plan_background``); the check's ``run``
+    takes its own out and collects the result.
     """
 
     test: Dataset | None = None
@@ -35,6 +38,7 @@ class AuditContext:
     memo: Memo = field(default_factory=Memo)
     shared: SharedComputations = field(default_factory=SharedComputations)
     progress: Progress = NO_PROGRESS
+    pending: dict[str, Pending] = field(default_factory=dict)
 
 
 class Check:
@@ -57,6 +61,15 @@ class Check:
 
     def run(self, dataset: Dataset, context: AuditContext) -> CheckResult:
         raise NotImplementedError
+
+    def plan_background(self, dataset: Dataset, context: AuditContext) -> Offload | None:
+        """The heavy part of ``run`` as an ``Offload`` (a pure function of arrays) to start in a
+        background worker before the other checks run, or None (the default: ``run`` does it all).
+
+        A check that returns one finds it, submitted, in ``context.pending[name]`` when its ``run``
+        is called, and must give the same result as when ``run`` computes it inline.
+        """
+        return None
 
     @classmethod
     def description(cls) -> str:

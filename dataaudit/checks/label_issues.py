@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
+from dataaudit.background import Offload
 from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks.label_leakage import balanced_accuracy
 from dataaudit.exceptions import ConfigError
 from dataaudit.findings import CheckResult, Code, PerRow
-from dataaudit.oos import out_of_sample_probabilities, resolve_models
+from dataaudit.oos import OutOfSample, out_of_sample_probabilities, resolve_models
+from dataaudit.oos_regression import out_of_fold_regression
 
 if TYPE_CHECKING:
     from dataaudit.dataset import Dataset
+    from dataaudit.oos_regression import OutOfFoldRegression
+    from dataaudit.progress import Progress
 
 __all__ = ["LabelIssues"]
 
@@ -28,6 +33,24 @@ _FILTERS = (
     "low_normalized_margin",
     "low_self_confidence",
 )
+
+
+@dataclass
+class _Plan:
+    """What ``label_issues`` keeps in the main process between planning the fits and finishing its result."""
+
+    task: str  # classification | regression
+    judged: np.ndarray  # row numbers of the rows judged (the fits' rows, in order)
+    stats: dict[str, Any]
+    excluded: list[str]
+    grouped: bool
+    labels: np.ndarray | None = None  # classification: class codes 0..k-1 of the judged rows
+    classes: np.ndarray | None = None
+    kept_classes: np.ndarray | None = None
+    small: dict[str, int] | None = None
+    y: np.ndarray | None = None  # regression: the judged targets, as given
+    scaled: np.ndarray | None = None  # ... and as modelled (log(y) for a right-skewed one)
+    skew: dict[str, Any] | None = None
 
 
 def _plain(value: Any) -> Any:
@@ -198,9 +221,33 @@ class LabelIssues(Check):
         self.floor_threshold = floor_threshold
 
     def run(self, dataset: Dataset, context: AuditContext) -> CheckResult:
-        from cleanlab.filter import find_label_issues
-        from cleanlab.rank import get_label_quality_scores
+        # Imported before waiting for a background worker's fits, so that the import overlaps them.
+        import cleanlab.filter  # noqa: F401
 
+        pending = context.pending.pop(self.name, None)
+        if pending is not None:  # started by run_checks in a background worker (plan_background)
+            offload, fitted = pending.offload, pending.result(context.progress)
+        else:
+            planned = self._plan(dataset, context)
+            if isinstance(planned, CheckResult):
+                return planned
+            offload, fitted = planned, planned(on_step=context.progress.step)
+        plan: _Plan = offload.state
+        if plan.task == "regression":
+            result = self._finish_regression(dataset, plan, fitted)
+        else:
+            result = self._finish_classification(dataset, plan, fitted, context.progress)
+        if pending is not None and pending.fallback:
+            result = replace(result, stats={**result.stats, "background": pending.fallback})
+        return result
+
+    def plan_background(self, dataset: Dataset, context: AuditContext) -> Offload | None:
+        """The model fitting (and confident learning) as an ``Offload``, or None when the check will skip."""
+        planned = self._plan(dataset, context)
+        return planned if isinstance(planned, Offload) else None
+
+    def _plan(self, dataset: Dataset, context: AuditContext) -> CheckResult | Offload:
+        """Everything before the model fits: a skip result, or the fits' inputs as an ``Offload``."""
         is_regression = getattr(dataset, "task", "classification") == "regression"
         if not is_regression and dataset.frame[dataset.label].nunique(dropna=True) < 2:
             return self.skip("the label has a single class")
@@ -216,7 +263,7 @@ class LabelIssues(Check):
             return self.skip("no numeric or categorical feature columns to learn the label from")
         group_codes = _group_codes(dataset)
         if is_regression:
-            return self._run_regression(dataset, context, X, keep, excluded, group_codes)
+            return self._plan_regression(dataset, context, X, keep, excluded, group_codes)
         codes, classes = dataset.label_codes
         counts = np.bincount(codes[codes >= 0], minlength=len(classes))
         kept_classes = np.flatnonzero(counts >= self.min_class_rows)
@@ -240,20 +287,26 @@ class LabelIssues(Check):
         labels = remap[codes[judged]]
         if len(judged) < n_rows or not keep.all():
             X = X[np.ix_(judged, np.flatnonzero(keep))]  # one copy, only when something is left out
-        oos = out_of_sample_probabilities(
-            X,
-            labels,
-            n_classes=len(kept_classes),
-            models=self.models,
-            n_folds=self.n_folds,
-            seed=context.seed,
-            max_fit_rows=self.max_fit_rows,
-            small_data_rows=self.small_data_rows,
-            drop_below_best=self.drop_below_best,
-            groups=None if group_codes is None else group_codes[judged],
-            weighting=self.weighting,
-            on_step=context.progress.step,
-        )
+        arrays = {"X": X, "labels": labels}
+        if group_codes is not None:
+            arrays["groups"] = group_codes[judged]
+        options = {"n_classes": len(kept_classes), "models": self.models, "n_folds": self.n_folds,
+                   "seed": context.seed, "max_fit_rows": self.max_fit_rows, "small_data_rows": self.small_data_rows,
+                   "drop_below_best": self.drop_below_best, "weighting": self.weighting}
+        plan = _Plan("classification", judged, stats, excluded, group_codes is not None, labels=labels,
+                     classes=classes, kept_classes=kept_classes, small=small)
+        return Offload(out_of_sample_probabilities, arrays, options, state=plan, label="label models")
+
+    def _finish_classification(self, dataset: Dataset, plan: _Plan, oos: OutOfSample,
+                               progress: Progress) -> CheckResult:
+        """Confident learning on the out-of-sample probabilities, and the finding."""
+        from cleanlab.filter import find_label_issues
+        from cleanlab.rank import get_label_quality_scores
+
+        judged, stats, excluded, labels = plan.judged, dict(plan.stats), plan.excluded, plan.labels
+        classes, kept_classes, small = plan.classes, plan.kept_classes, plan.small
+        assert labels is not None and classes is not None and kept_classes is not None and small is not None
+        n_rows = dataset.n_rows
         probs = oos.probabilities
         # Confident learning needs models that learned something: when the features barely
         # predict the label, every minority-class row looks "mislabelled" and the flags are noise.
@@ -266,7 +319,7 @@ class LabelIssues(Check):
                 f"chance {chance:.3f}), so wrong labels cannot be told apart from an unlearnable task",
                 **stats,
             )
-        context.progress.step("ranking suspects (confident learning)")
+        progress.step("ranking suspects (confident learning)")
         scores = get_label_quality_scores(labels, probs, method=self.score_method)
         is_issue = find_label_issues(labels, probs, filter_by=self.filter_by, n_jobs=1)
         flagged = np.flatnonzero(is_issue)
@@ -339,7 +392,7 @@ class LabelIssues(Check):
             "accuracy_lift": round(float(lift), 6),
             "majority_accuracy": round(majority, 6),
             "noise_floor": round(floor, 6),
-            "grouped": group_codes is not None,
+            "grouped": plan.grouped,
             "per_row_truncated": len(listed) < len(flagged),
             # The rows the finding flags (``rows``); on a hard target fewer than the disagreements.
             "n_flagged": len(listed_in_rows),
@@ -402,13 +455,10 @@ class LabelIssues(Check):
         )
         return self.result([finding], stats=stats, row_scores={"label_issue": row_scores})
 
-    def _run_regression(self, dataset: Dataset, context: AuditContext, X: np.ndarray, keep: np.ndarray,
-                        excluded: list[str], group_codes: np.ndarray | None) -> CheckResult:
-        """Suspect targets of a regression label: robust outliers of the out-of-fold residuals."""
-        from scipy.stats import norm
-
+    def _plan_regression(self, dataset: Dataset, context: AuditContext, X: np.ndarray, keep: np.ndarray,
+                         excluded: list[str], group_codes: np.ndarray | None) -> CheckResult | Offload:
+        """The regression path's inputs: the judged rows' features and (maybe log) targets."""
         from dataaudit.checks.skewness import log_target
-        from dataaudit.oos_regression import out_of_fold_regression
 
         assert dataset.label is not None
         y_all = pd.to_numeric(dataset.frame[dataset.label], errors="coerce").to_numpy(dtype=np.float64)
@@ -423,16 +473,25 @@ class LabelIssues(Check):
         # A positive right-skewed target (skewness's rules) is judged on log(y): on the raw scale the
         # plausible large values of its long tail would all be residual outliers.
         skew = log_target(y)
+        stats["target_scale"] = "log" if skew is not None else "raw"
+        scaled = np.log(y) if skew is not None else y
+        arrays = {"X": X, "y": scaled}
+        if group_codes is not None:
+            arrays["groups"] = group_codes[judged]
+        plan = _Plan("regression", judged, stats, excluded, group_codes is not None, y=y, scaled=scaled, skew=skew)
+        return Offload(out_of_fold_regression, arrays, {"n_folds": self.n_folds, "seed": context.seed,
+                                                "max_fit_rows": self.max_fit_rows}, state=plan, label="label models")
+
+    def _finish_regression(self, dataset: Dataset, plan: _Plan, fitted: OutOfFoldRegression) -> CheckResult:
+        """Suspect targets of a regression label: robust outliers of the out-of-fold residuals."""
+        from scipy.stats import norm
+
+        judged, stats, excluded, y, scaled, skew = plan.judged, dict(plan.stats), plan.excluded, plan.y, plan.scaled, plan.skew
+        assert y is not None and scaled is not None
         on_log = skew is not None
-        stats["target_scale"] = "log" if on_log else "raw"
-        scaled = np.log(y) if on_log else y
-        fitted = out_of_fold_regression(X, scaled, n_folds=self.n_folds, seed=context.seed,
-                                        max_fit_rows=self.max_fit_rows,
-                                        groups=None if group_codes is None else group_codes[judged],
-                                        on_step=context.progress.step)
         r2 = fitted.robust_r2[fitted.model]
         stats.update(cv_r2=fitted.r2, cv_robust_r2=fitted.robust_r2, model=fitted.model, n_folds=fitted.n_folds, n_judged=len(judged),
-                     grouped=group_codes is not None)
+                     grouped=plan.grouped)
         if r2 < self.min_signal:
             return self.skip(
                 f"the features barely predict the target (out-of-fold robust R^2 {r2:.3f}), so wrong targets "
@@ -477,7 +536,7 @@ class LabelIssues(Check):
                      "n_flagged": len(flagged), "n_judged": len(judged), "fraction": fraction,
                      "cv_r2": fitted.r2, "cv_robust_r2": fitted.robust_r2, "model": fitted.model, "n_folds": fitted.n_folds,
                      "residual_scale": scale, "residual_z": self.residual_z, "excluded_columns": excluded,
-                     "grouped": group_codes is not None, "n_missing_label": stats["n_missing_label"]},
+                     "grouped": plan.grouped, "n_missing_label": stats["n_missing_label"]},
         )
         return self.result([finding], stats=stats, row_scores={"label_issue": row_scores})
 

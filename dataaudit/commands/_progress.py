@@ -33,7 +33,8 @@ def interactive_terminal() -> bool:
 
 
 class RichProgress(Progress):
-    """Two transient lines on a rich console: the stage with its task count, and the task's sub-step.
+    """Transient lines on a rich console: the stage with its task count, the task's sub-step, and
+    (while there is some) the work running in a background worker.
 
     ``stage`` and ``task`` redraw at once (each check's name is drawn even when it runs in a
     millisecond); ``step`` only updates the state, drawn by rich's refresh thread a few times a
@@ -56,6 +57,8 @@ class RichProgress(Progress):
         self._stage = self.bars.add_task("starting", total=None, count="", current="")
         self._step = self.bars.add_task("", total=None, visible=False, count="", current="")
         self._step_shown = False
+        # Work running in a background worker meanwhile (the label models): its own line and clock.
+        self._background = self.bars.add_task("", total=None, visible=False, count="", current="")
 
     def __enter__(self) -> RichProgress:
         self.bars.start()
@@ -96,6 +99,16 @@ class RichProgress(Progress):
             return
         self._total(self._step, total)
         self.bars.update(self._step, description=description, completed=done or 0, count=counted)
+
+    def background(self, what: str | None) -> None:
+        from rich.markup import escape
+
+        if what is None:
+            self.bars.update(self._background, visible=False)
+        else:
+            self.bars.reset(self._background, visible=True, description=f"  {escape(what)} (background worker)",
+                            count="", current="")
+        self.bars.refresh()
 
     def _hide_step(self) -> None:
         self.bars.update(self._step, visible=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +122,15 @@ def check_fail_on(result: Any, fail_on: str | None) -> None:
     )
 
 
+@contextmanager
+def _released(release: Callable[[], None]) -> Iterator[None]:
+    """Stop the background worker when the block ends, however it ends (a failed load included)."""
+    try:
+        yield
+    finally:
+        release()
+
+
 def register(app: typer.Typer) -> None:
     @app.command("inspect")
     @cli_errors
@@ -138,6 +149,7 @@ def register(app: typer.Typer) -> None:
         set_options: list[str] | None = typer.Option(None, "--set", help="Check option CHECK.OPTION=VALUE (repeatable)."),
         encoding: str | None = typer.Option(None, "--encoding", help="Text encoding of a CSV that is not UTF-8."),
         strict: bool = typer.Option(False, "--strict", help="Stop at the first check that crashes."),
+        workers: str = typer.Option("auto", "--workers", help="Processes for the checks: 1 = all in this one; auto = fit label_issues' models in a background worker on tables of 5,000+ rows with 2+ CPUs."),
         no_report: bool = typer.Option(False, "--no-report", help="Skip report.html."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
         no_progress: bool = typer.Option(False, "--no-progress", help=NO_PROGRESS_HELP),
@@ -151,23 +163,29 @@ def register(app: typer.Typer) -> None:
         """
         import time
 
-        from rich.console import Console
-
-        from dataaudit.audit import run_checks
-        from dataaudit.audit_outputs import default_out_dir, write_audit_outputs
-        from dataaudit.commands._progress import terminal_progress
+        from dataaudit.audit_outputs import default_out_dir
+        from dataaudit.background import check_workers, prestart, release
         from dataaudit.exceptions import ConfigError
-        from dataaudit.io.loading import load_dataset, load_test_dataset
         from dataaudit.io.output_set import check_folder_target, output_policy
 
         if fail_on is not None and fail_on not in ("warning", "error"):
             raise ConfigError(f"--fail-on must be 'warning' or 'error', got {fail_on!r}.")
         shape = parse_image_shape(image_shape)
+        n_workers = check_workers(workers, "--workers")
         options = parse_check_options(set_options)
         out_dir = out or default_out_dir(data)
         with output_policy("inspect", [data, test], force=force):
             check_folder_target(out_dir)  # refuse before the work, not after it
-        with terminal_progress(not (quiet or no_progress)) as progress:
+        prestart(n_workers, data, label)  # the worker's imports overlap the rest of these imports and the loading
+
+        from rich.console import Console
+
+        from dataaudit.audit import run_checks
+        from dataaudit.audit_outputs import write_audit_outputs
+        from dataaudit.commands._progress import terminal_progress
+        from dataaudit.io.loading import load_dataset, load_test_dataset
+
+        with terminal_progress(not (quiet or no_progress)) as progress, _released(release):
             progress.stage(f"loading {data.name}")
             started = time.perf_counter()
             dataset = load_dataset(data, label=label, id_column=id_column, encoding=encoding, group=group, task=task)
@@ -178,7 +196,8 @@ def register(app: typer.Typer) -> None:
             load_seconds = time.perf_counter() - started
             progress.stage("checks")
             result = run_checks(dataset, test=test_dataset, checks=checks or None, options=options, seed=seed,
-                                strict=strict, progress=progress)
+                                strict=strict, progress=progress, workers=n_workers)
+            release()
             result.extra["load_seconds"] = load_seconds
             progress.stage("writing")
             with output_policy("inspect", [data, test], force=force):
