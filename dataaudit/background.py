@@ -39,14 +39,15 @@ from dataaudit.progress import Progress
 __all__ = ["AUTO_MIN_ROWS", "BackgroundWorker", "Offload", "Pending", "WorkerLost", "check_workers",
            "prestart", "release", "usable_cpus", "use_background"]
 
-# Below this many rows "auto" fits inline. The worker costs about 1.1 s of start-up and imports
-# (on the other core, overlapped with loading the checks and building the inputs) and the main
-# process waits for it when the fits are shorter than that; on the benchmark file (43 columns,
-# 3 classes) the background run is faster from about 5,000 rows (README, "Speed").
-AUTO_MIN_ROWS = 5_000
+# Below this many rows "auto" fits inline. The worker costs about 1.2 s of start-up and
+# scikit-learn imports (on the other core, overlapped with loading and the other checks), which
+# the main process waits for when its own share is shorter; on the benchmark file (43 columns,
+# 3 classes) the whole `inspect` was faster with the worker from 2,000 rows on (2.34 s against
+# 2.70 s; 10k: 2.81 against 3.79 s; README, "Speed").
+AUTO_MIN_ROWS = 2_000
 # ``prestart`` starts the worker before loading a file at least this large (the benchmark file
-# holds 5,000 rows in 2 MiB; a narrower table has more rows per byte).
-PRESTART_MIN_BYTES = 1 << 20
+# holds 2,000 rows in 0.8 MiB; a narrower table has more rows per byte).
+PRESTART_MIN_BYTES = 1 << 19
 # An idle worker exits after this many seconds (a later audit in the same process starts another).
 IDLE_SECONDS = 60
 

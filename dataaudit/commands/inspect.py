@@ -149,7 +149,7 @@ def register(app: typer.Typer) -> None:
         set_options: list[str] | None = typer.Option(None, "--set", help="Check option CHECK.OPTION=VALUE (repeatable)."),
         encoding: str | None = typer.Option(None, "--encoding", help="Text encoding of a CSV that is not UTF-8."),
         strict: bool = typer.Option(False, "--strict", help="Stop at the first check that crashes."),
-        workers: str = typer.Option("auto", "--workers", help="Processes for the checks: 1 = all in this one; auto = fit label_issues' models in a background worker on tables of 5,000+ rows with 2+ CPUs."),
+        workers: str = typer.Option("auto", "--workers", help="Processes for the checks: 1 = all in this one; auto = fit label_issues' models in a background worker on tables of 2,000+ rows with 2+ CPUs."),
         no_report: bool = typer.Option(False, "--no-report", help="Skip report.html."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
         no_progress: bool = typer.Option(False, "--no-progress", help=NO_PROGRESS_HELP),
