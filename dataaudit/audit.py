@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,15 @@ def _run_one(check_cls: Any, check: Check, reason: str | None, dataset: Dataset,
     )
 
 
+def _fill_wait(work: Callable[[], None], progress: Progress) -> None:
+    """Run ``work`` while the background worker is busy; a failure only costs the head start."""
+    progress.step("preparing the outputs while the background worker fits")
+    try:
+        work()
+    except Exception:  # noqa: BLE001, S110 - warm-up only: the real work meets and reports the error
+        pass
+
+
 def run_checks(
     dataset: Dataset,
     *,
@@ -71,6 +80,7 @@ def run_checks(
     strict: bool = False,
     progress: Progress = NO_PROGRESS,
     workers: int | str | None = "auto",
+    while_waiting: Callable[[], None] | None = None,
 ) -> AuditResult:
     """Run checks on ``dataset`` and return an AuditResult.
 
@@ -96,6 +106,12 @@ def run_checks(
         fitting runs in one background worker process while the other checks run, when at least
         two CPUs are usable and the table has at least ``dataaudit.background.AUTO_MIN_ROWS`` rows;
         ``2`` or more: in the worker whatever the size. The findings are the same either way.
+    while_waiting : callable, optional
+        Work the caller needs next (``write_audit_outputs``' imports and templates:
+        ``dataaudit.audit_outputs.prepare_outputs``), run once the other checks are done if the
+        background worker is still fitting, so that it fills time this process would spend
+        waiting; not run otherwise. It must not change anything the checks read; an exception
+        from it is ignored (the caller meets it again when it does the work for real).
 
     Raises
     ------
@@ -142,6 +158,10 @@ def run_checks(
         order = ([c for c in chosen if c.name not in context.pending]
                  + [c for c in chosen if c.name in context.pending])
         for index, check_cls in enumerate(order, start=1):
+            pending = context.pending.get(check_cls.name)
+            if while_waiting is not None and pending is not None and pending.busy():
+                _fill_wait(while_waiting, progress)
+                while_waiting = None
             progress.task(check_cls.name, index, len(order))
             done[check_cls.name] = _run_one(check_cls, made[check_cls.name], reasons[check_cls.name], dataset,
                                             context, strict, planning.get(check_cls.name, 0.0))

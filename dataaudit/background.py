@@ -119,6 +119,10 @@ class Pending:
         self.error = error  # why it could not be submitted (then it runs inline)
         self.fallback: str | None = None  # set when the offload had to run inline after all
 
+    def busy(self) -> bool:
+        """Whether the worker is still on it (collecting the result now would wait)."""
+        return self.future is not None and not self.future.done()
+
     def result(self, progress: Progress) -> Any:
         """The offload's return value: from the worker, else (worker lost) computed inline."""
         try:

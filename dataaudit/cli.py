@@ -17,6 +17,8 @@ import typer
 from rich.markup import escape
 from typer.core import TyperCommand, TyperGroup
 
+from dataaudit import lean_imports
+
 __all__ = ["app", "main", "cli_errors", "STATE"]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -156,6 +158,7 @@ _register_commands()
 
 def main() -> None:
     """Console-script entry point."""
+    lean_imports.own_process()
     try:
         sys.exit(app())
     finally:

@@ -67,7 +67,7 @@ def run_pipeline(
         each check and the sub-steps; silent by default (``dataaudit.progress``).
     """
     from dataaudit.audit import run_checks
-    from dataaudit.audit_outputs import write_audit_outputs
+    from dataaudit.audit_outputs import prepare_outputs, write_audit_outputs
     from dataaudit.datasets import materialize, score_against_truth
     from dataaudit.findings import severity_rank
     from dataaudit.io.loading import load_dataset, load_test_dataset
@@ -112,7 +112,8 @@ def run_pipeline(
             test_dataset.path = _final(test_dataset.path, stage, out)
         progress.stage("inspect: checks")
         audit = run_checks(dataset, test=test_dataset, checks=config.only_checks, options=config.check_options,
-                           seed=config.seed, strict=config.strict, progress=progress, workers=config.inspect_workers)
+                           seed=config.seed, strict=config.strict, progress=progress, workers=config.inspect_workers,
+                           while_waiting=prepare_outputs)
         progress.stage("inspect: writing")
         outputs = write_audit_outputs(audit, stage, image_shape=image_shape, report=False, progress=progress)
         counts = audit.summary()["by_severity"]

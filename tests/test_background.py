@@ -220,3 +220,34 @@ def test_terminal_display_has_a_line_for_the_background_work() -> None:
         progress.task("duplicates", 1, 2)
         progress.background(None)
     assert "label models fitting (background worker)" in buffer.getvalue()
+
+
+def test_the_wait_for_the_worker_is_filled_once_and_a_failing_filler_changes_nothing(monkeypatch) -> None:
+    frame = _frame()
+    calls: list[str] = []
+    monkeypatch.setattr(background.Pending, "busy", lambda self: True)  # the worker is still fitting
+    filled = run_checks(Dataset.from_frame(frame, label="label"), seed=3, workers=2,
+                        while_waiting=lambda: calls.append("filled"))
+    assert calls == ["filled"]
+
+    def broken() -> None:
+        calls.append("broken")
+        raise RuntimeError("a warm-up that fails")
+
+    failed = run_checks(Dataset.from_frame(frame, label="label"), seed=3, workers=2, while_waiting=broken)
+    assert calls == ["filled", "broken"] and _comparable(failed) == _comparable(filled)
+    # Without a worker there is no wait to fill.
+    run_checks(Dataset.from_frame(frame, label="label"), seed=3, workers=1, while_waiting=lambda: calls.append("x"))
+    assert calls == ["filled", "broken"]
+
+
+def test_prepare_outputs_compiles_every_report_template() -> None:
+    from dataaudit.audit_outputs import prepare_outputs
+    from dataaudit.report.section import environment
+
+    environment.cache_clear()
+    prepare_outputs()
+    env = environment()
+    assert env.cache is not None
+    cached = {name for (_, name) in env.cache}
+    assert cached == set(env.list_templates()) and "page.html.j2" in cached

@@ -290,3 +290,56 @@ def test_log_loss_weights_refuse_a_blend_less_accurate_than_its_best_member() ->
     weights = log_loss_weights([soft, sharp], labels)
     blend = weights[0] * soft + weights[1] * sharp
     assert (blend.argmax(axis=1) == labels).mean() == 1.0 and 0 < weights[1] <= 0.2
+
+
+def _linear(n: int, d: int, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)).astype(np.float32)
+    y = (X @ rng.normal(size=(d, k)) + rng.normal(size=(n, k))).argmax(axis=1)
+    return X, y
+
+
+def _rings(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    angle = rng.uniform(0, 2 * np.pi, n)
+    radius = np.where(y == 0, 1.0, 2.0) + rng.normal(scale=0.3, size=n)
+    return np.c_[radius * np.cos(angle), radius * np.sin(angle), rng.normal(size=(n, 3))].astype(np.float32), y
+
+
+def _without_peeks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataaudit import oos as oos_module
+
+    monkeypatch.setattr(oos_module, "PEEK_TREES", 10**6)
+    monkeypatch.setattr(oos_module, "PEEK_ROWS", 10**9)
+
+
+@pytest.mark.parametrize("table", ["linear", "rings"])
+def test_first_fold_peeks_change_no_probability_only_the_work(monkeypatch, table) -> None:
+    # Linear classes in 40 dimensions: kNN and a few extra trees are already far behind logistic
+    # regression on a part of the first fold, and are left out there; on rings extra trees lead
+    # and are grown to the full forest. Either way the blend is the one without peeks, exactly.
+    X, y = _linear(5000, 40, 3) if table == "linear" else _rings(3000)
+    fits: list[str] = []
+    peeked = out_of_sample_probabilities(X, y, seed=0, on_step=lambda text, done, planned: fits.append(text))
+    _without_peeks(monkeypatch)
+    plain = out_of_sample_probabilities(X, y, seed=0)
+    assert peeked.models == plain.models
+    np.testing.assert_array_equal(peeked.probabilities, plain.probabilities)
+    if table == "linear":
+        assert peeked.models == ("logistic",)
+        assert "on 500 of the first fold's held-out rows" in peeked.skipped_models["knn"]
+        assert "with 10 of its 50 trees" in peeked.skipped_models["extra_trees"]
+        assert not any("fold 2" in f and ("knn" in f or "extra_trees" in f) for f in fits)
+        # What the full fits would have said: as far behind or further.
+        for member in ("knn", "extra_trees"):
+            assert plain.cv_accuracy[member] < plain.cv_accuracy["logistic"] - 0.06
+    else:
+        assert "extra_trees" in peeked.models and "extra_trees" not in peeked.skipped_models
+        assert "fold 5 of 5: extra_trees" in fits
+
+
+def test_no_peek_drops_a_member_when_every_member_is_kept() -> None:
+    X, y = _linear(5000, 40, 3)
+    everyone = out_of_sample_probabilities(X, y, seed=0, drop_below_best=1.0)
+    assert set(everyone.models) == set(SMALL_DATA_MODELS)

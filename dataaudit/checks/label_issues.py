@@ -13,6 +13,7 @@ from dataaudit.checks._base import AuditContext, Check, register
 from dataaudit.checks.label_leakage import balanced_accuracy
 from dataaudit.exceptions import ConfigError
 from dataaudit.findings import CheckResult, Code, PerRow
+from dataaudit.lean_imports import import_cleanlab
 from dataaudit.oos import OutOfSample, out_of_sample_probabilities, resolve_models
 from dataaudit.oos_regression import out_of_fold_regression
 
@@ -221,9 +222,7 @@ class LabelIssues(Check):
         self.floor_threshold = floor_threshold
 
     def run(self, dataset: Dataset, context: AuditContext) -> CheckResult:
-        # Imported before waiting for a background worker's fits, so that the import overlaps them.
-        import cleanlab.filter  # noqa: F401
-
+        import_cleanlab()  # before waiting for a background worker's fits: the import overlaps them
         pending = context.pending.pop(self.name, None)
         if pending is not None:  # started by run_checks in a background worker (plan_background)
             offload, fitted = pending.offload, pending.result(context.progress)

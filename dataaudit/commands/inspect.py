@@ -181,7 +181,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
 
         from dataaudit.audit import run_checks
-        from dataaudit.audit_outputs import write_audit_outputs
+        from dataaudit.audit_outputs import prepare_outputs, write_audit_outputs
         from dataaudit.commands._progress import terminal_progress
         from dataaudit.io.loading import load_dataset, load_test_dataset
 
@@ -196,7 +196,8 @@ def register(app: typer.Typer) -> None:
             load_seconds = time.perf_counter() - started
             progress.stage("checks")
             result = run_checks(dataset, test=test_dataset, checks=checks or None, options=options, seed=seed,
-                                strict=strict, progress=progress, workers=n_workers)
+                                strict=strict, progress=progress, workers=n_workers,
+                                while_waiting=lambda: prepare_outputs(report=not no_report))
             release()
             result.extra["load_seconds"] = load_seconds
             progress.stage("writing")

@@ -50,6 +50,20 @@ def test_a_peer_over_its_cap_is_killed_and_marked():
     assert tables._timed(record) == "timed out (> 1 s)"
 
 
+def test_peak_memory_is_the_commands_own_not_the_benchmarks():
+    import resource
+
+    import numpy as np
+
+    held = np.ones(300 * 2**20 // 8)  # the benchmark process holds a large table (pages written)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 > 300
+    done = measure(python("pass"))
+    assert done["exit_code"] == 0 and 0 < done["peak_rss_mib"] < 100, done
+    grown = measure(python("import numpy as np; a = np.ones(200 * 2**20 // 8)"))
+    assert 200 < grown["peak_rss_mib"] < 300, grown
+    del held
+
+
 def test_quality_and_near_copy_tables_print_the_records_the_scripts_write():
     import bench_label_quality
     import bench_near_copies
