@@ -34,23 +34,40 @@ def _groups_of(finding: Finding) -> list[tuple[int, ...]]:
     return list(groups) if groups is not None else [(r,) for r in finding.rows]
 
 
-def _group_table(ctx: ReportContext, group: tuple[int, ...]) -> dict[str, Any]:
+class _GroupRows:
+    """The values of every row a duplicates block shows, read from the table once (not per group)."""
+
+    def __init__(self, ctx: ReportContext, rows: list[int]) -> None:
+        frame = ctx.rows_frame(list(dict.fromkeys(rows)))
+        self.columns: list[str] = [] if frame is None else list(frame.columns)
+        self.empty = frame is None or frame.empty
+        self.values = np.empty((0, 0), dtype=object) if frame is None else frame.to_numpy(dtype=object)
+        self.missing = np.empty((0, 0), dtype=bool) if frame is None else frame.isna().to_numpy()
+        self.position = {} if frame is None else {int(r): i for i, r in enumerate(frame.index)}
+
+    def of(self, members: list[int]) -> tuple[list[int], np.ndarray, np.ndarray]:
+        """The members found in the table, their values and their missing-cell mask."""
+        found = [r for r in members if r in self.position]
+        at = [self.position[r] for r in found]
+        return found, self.values[at], self.missing[at]
+
+
+def _group_table(ctx: ReportContext, group: tuple[int, ...], block: _GroupRows) -> dict[str, Any]:
     """One duplicate group side by side: rows as lines, differing cells highlighted."""
     members = list(group[:MAX_GROUP_MEMBERS])
-    frame = ctx.rows_frame(members)
     uris = ctx.image_uris(members)
     label = ctx.dataset.label if ctx.dataset is not None else None
     table: dict[str, Any] = {"rows": [], "columns": [], "hidden_same": 0, "n_members": len(group),
                              "more": max(len(group) - len(members), 0)}
-    if frame is None or frame.empty:
+    found, values, missing = block.of(members)
+    if block.empty or not found:
         table["rows"] = [{"row": r, "cells": [], "image": uris.get(r)} for r in members]
         return table
     # Compare each member with the first; missing cells compare equal to each other. A plain
     # loop over a few hundred cells beats pandas string conversion of the whole block.
-    values = frame.to_numpy(dtype=object)
-    missing = frame.isna().to_numpy()
+    names = block.columns
     differing = [
-        name for j, name in enumerate(frame.columns)
+        name for j, name in enumerate(names)
         if any(missing[i, j] != missing[0, j] or (not missing[i, j] and values[i, j] != values[0, j])
                for i in range(1, len(values)))
     ]
@@ -59,26 +76,27 @@ def _group_table(ctx: ReportContext, group: tuple[int, ...]) -> dict[str, Any]:
     if label is not None:
         columns.append(label)
     columns += [c for c in differing if c != label and c not in pixels][:MAX_VALUE_COLUMNS]
-    for name in frame.columns:
+    for name in names:
         if len(columns) >= MAX_VALUE_COLUMNS + 1:
             break
         if name not in columns and name not in pixels:
             columns.append(name)
     table["columns"] = [{"name": c, "diff": c in differing} for c in columns]
-    table["hidden_same"] = len([c for c in frame.columns if c not in columns and c not in differing])
+    table["hidden_same"] = len([c for c in names if c not in columns and c not in differing])
     table["hidden_diff"] = len([c for c in differing if c not in columns])
-    table["n_columns"] = len(frame.columns)
+    table["n_columns"] = len(names)
     table["n_differing"] = len(differing)
     table["pixels_differing"] = len([c for c in differing if c in pixels])
     roles = ctx.dataset.roles if ctx.dataset is not None else {}
     # With images and nothing but the label beside the pixels, the pictures say it all.
     table["show_table"] = not pixels or any(c != label for c in columns)
-    for row, (_, values) in zip(frame.index, frame[columns].iterrows(), strict=True):
+    index = {name: j for j, name in enumerate(names)}
+    for row, line in zip(found, values, strict=True):
         table["rows"].append({
             "row": int(row),
             "image": uris.get(int(row)),
-            "label": cell(values[label])["text"] if label is not None else None,
-            "cells": [cell(values[c], diff=c in differing, wide=roles.get(c) == "text") for c in columns],
+            "label": cell(line[index[label]])["text"] if label is not None else None,
+            "cells": [cell(line[index[c]], diff=c in differing, wide=roles.get(c) == "text") for c in columns],
         })
     return table
 
@@ -91,7 +109,9 @@ def duplicates_section(ctx: ReportContext) -> Section | None:
     for finding in found:
         # The largest groups first: they weigh most (the full list is in findings.json).
         groups = sorted(_groups_of(finding), key=len, reverse=True)
-        tables = [_group_table(ctx, g) for g in groups[:MAX_GROUPS]]
+        shown = groups[:MAX_GROUPS]
+        block = _GroupRows(ctx, [r for g in shown for r in g[:MAX_GROUP_MEMBERS]])
+        tables = [_group_table(ctx, g, block) for g in shown]
         blocks.append({
             "code": finding.code,
             "title": title_of(finding),

@@ -186,3 +186,20 @@ def test_big_table_report_is_small_and_capped() -> None:
     body = body[body.index("<tbody>"): body.index("</tbody>")]
     assert body.count("<tr>") == MAX_LIST_ROWS
     assert seconds < 20  # generous: shared CI machines; the benchmark measures the real number
+
+
+def test_duplicate_groups_show_each_value_as_its_column_holds_it() -> None:
+    # An integer label beside float columns: shown as "2", not the "2.0" a row-wise float view gives.
+    from dataaudit.audit import run_checks
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=60), "y": rng.normal(size=60), "label": rng.integers(0, 3, 60)})
+    frame = pd.concat([frame, frame.iloc[[3, 3, 7]]], ignore_index=True)
+    result = run_checks(Dataset.from_frame(frame, label="label"), checks=["duplicates"], workers=1)
+    html = render_report(result)
+    section = html[html.index('id="duplicates"'):]
+    section = section[:section.index("</section>")]
+    labels = re.findall(r'title="([^"]*)"', section)
+    assert str(frame.loc[3, "label"]) in labels and str(frame.loc[7, "label"]) in labels
+    assert not any(v.endswith(".0") and v[:-2].isdigit() for v in labels)
+    assert f'{frame.loc[3, "x"]:.4g}'[:4] in section  # the float columns are still there
