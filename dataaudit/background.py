@@ -29,12 +29,13 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from dataaudit.exceptions import ConfigError
 from dataaudit.progress import Progress
+
+if TYPE_CHECKING:  # numpy is imported where it is used: prestart runs before anything else needs it
+    import numpy as np
 
 __all__ = ["AUTO_MIN_ROWS", "BackgroundWorker", "Offload", "Pending", "WorkerLost", "check_workers",
            "prestart", "release", "usable_cpus", "use_background"]
@@ -202,6 +203,8 @@ class BackgroundWorker:
             if self._folder is None:
                 self._folder = Path(tempfile.mkdtemp(prefix="dataaudit-"))
             paths: dict[str, str] = {}
+            import numpy as np
+
             for name, array in offload.arrays.items():
                 path = self._folder / f"{len(self._pending)}-{name}.npy"
                 np.save(path, np.ascontiguousarray(array), allow_pickle=False)
@@ -239,5 +242,7 @@ def _warm_up() -> int:
 
 def _call_with_arrays(function: Callable[..., Any], paths: dict[str, str], options: dict[str, Any]) -> Any:
     """Open the arrays read-only (memory-mapped, never unpickled) and call ``function`` (in the worker)."""
+    import numpy as np
+
     arrays = {name: np.load(path, mmap_mode="r", allow_pickle=False) for name, path in paths.items()}
     return function(**arrays, **options, on_step=None)

@@ -251,3 +251,20 @@ def test_prepare_outputs_compiles_every_report_template() -> None:
     assert env.cache is not None
     cached = {name for (_, name) in env.cache}
     assert cached == set(env.list_templates()) and "page.html.j2" in cached
+
+
+def test_a_refused_output_folder_stops_the_prestarted_worker(tmp_path, monkeypatch) -> None:
+    # The worker is started before the output folder is checked; a refusal stops it at once.
+    path = tmp_path / "data.csv"
+    _frame().to_csv(path, index=False)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("the user's")
+    started, released = [], []
+    monkeypatch.setattr(background, "prestart", lambda *a: started.append(a) or True)
+    real_release = background.release
+    monkeypatch.setattr(background, "release", lambda: released.append(1) or real_release())
+    result = CliRunner().invoke(app, ["inspect", str(path), "--label", "label", "--out", str(out), "--workers", "2"])
+    assert result.exit_code == 2 and "mine.txt" in result.output
+    assert started and released
+    assert (out / "mine.txt").read_text() == "the user's" and sorted(p.name for p in out.iterdir()) == ["mine.txt"]

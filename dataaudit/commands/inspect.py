@@ -163,20 +163,28 @@ def register(app: typer.Typer) -> None:
         """
         import time
 
-        from dataaudit.audit_outputs import default_out_dir
         from dataaudit.background import check_workers, prestart, release
         from dataaudit.exceptions import ConfigError
-        from dataaudit.io.output_set import check_folder_target, output_policy
 
         if fail_on is not None and fail_on not in ("warning", "error"):
             raise ConfigError(f"--fail-on must be 'warning' or 'error', got {fail_on!r}.")
         shape = parse_image_shape(image_shape)
         n_workers = check_workers(workers, "--workers")
         options = parse_check_options(set_options)
-        out_dir = out or default_out_dir(data)
-        with output_policy("inspect", [data, test], force=force):
-            check_folder_target(out_dir)  # refuse before the work, not after it
-        prestart(n_workers, data, label)  # the worker's imports overlap the rest of these imports and the loading
+        # First, before numpy and pandas: the worker's imports overlap the rest of these imports, the
+        # checks of the output folder below (a refusal only stops an idle worker) and the loading.
+        prestart(n_workers, data, label)
+
+        try:
+            from dataaudit.audit_outputs import default_out_dir
+            from dataaudit.io.output_set import check_folder_target, output_policy
+
+            out_dir = out or default_out_dir(data)
+            with output_policy("inspect", [data, test], force=force):
+                check_folder_target(out_dir)  # refuse before the work, not after it
+        except BaseException:
+            release()  # a refused run does not wait for the worker's imports at exit
+            raise
 
         from rich.console import Console
 
