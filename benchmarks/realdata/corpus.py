@@ -43,6 +43,7 @@ KINDS = ("must", "must_not", "task", "check_runs", "no_warnings", "fit_transform
 FINDING_KEYS = {
     "code", "column", "columns_any", "columns_match", "min_severity", "max_severity", "min_rows",
     "max_rows", "min_row_share", "max_row_share", "details", "rows_include", "where",
+    "tells_class", "missing_in_classes",
 }
 COMMON_KEYS = {"kind", "why", "gap", "run"}
 FIT_KEYS = {"min_row_share", "features", "not_features", "split_tolerance", "groups_in_one_split",
@@ -294,6 +295,12 @@ class Corpus:
             if finding.details.get(key) != value:
                 return False
         if "rows_include" in spec and not set(spec["rows_include"]) <= set(finding.rows):
+            return False
+        # missing_values: classes whose share of missing cells sets them apart (details.by_class)
+        named = {str(entry.get("class")) for entry in finding.details.get("by_class", [])}
+        if "tells_class" in spec and bool(named) != bool(spec["tells_class"]):
+            return False
+        if "missing_in_classes" in spec and not {str(c) for c in spec["missing_in_classes"]} <= named:
             return False
         if "where" in spec:
             return bool(WHERE[spec["where"]](finding, run))

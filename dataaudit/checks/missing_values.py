@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -49,6 +50,12 @@ class MissingValues(Check):
     sentinel_min_gap : float
         ... and lies at least this many interquartile ranges beyond the column's other values (and
         farther from them than their whole range; see ``_gap``).
+    class_gap : float
+        With a class label, a column's missingness "tells the class" when the share of missing cells
+        in one class (of at least ``MIN_CLASS_ROWS`` rows) and in the other rows differ by at least
+        this much, beyond chance (Fisher's exact test, p < ``CLASS_P``): Cars93's ``Luggage.room``
+        is empty for all 9 vans and 2 of the 84 other cars. The finding then says which classes, is
+        at least a warning, and its ``details.by_class`` lists them.
     """
 
     name = "missing_values"
@@ -63,9 +70,12 @@ class MissingValues(Check):
     order = 60
 
     def __init__(self, warn_share: float = 0.05, sentinel_min_share: float = 0.005,
-                 sentinel_min_gap: float = 3.0) -> None:
+                 sentinel_min_gap: float = 3.0, class_gap: float = 0.5) -> None:
         if not 0 <= warn_share <= 1:
             raise ValueError(f"warn_share must be in [0, 1], got {warn_share}")
+        if not 0 < class_gap <= 1:
+            raise ValueError(f"class_gap must be in (0, 1], got {class_gap}")
+        self.class_gap = class_gap
         self.warn_share = warn_share
         self.sentinel_min_share = sentinel_min_share
         self.sentinel_min_gap = sentinel_min_gap
@@ -93,12 +103,19 @@ class MissingValues(Check):
                              "share": len(label_missing) / n_rows, "rows_sampled": sampled,
                              "action": "drop these rows before training, or label them"},
                 ))
+        codes = dataset.label_codes[0] if dataset.label is not None and dataset.task == "classification" else None
         for column in dataset.feature_columns:
             n_missing = int(missing_counts[column])
             placeholders = self._coerced_placeholders(dataset, column)
             per_column[column] = {"n_missing": n_missing, "share": n_missing / n_rows}
             if n_missing:
-                findings.append(self._missing_finding(dataset, column, n_missing, placeholders, context.seed))
+                finding = self._missing_finding(dataset, column, n_missing, placeholders, context.seed)
+                if codes is not None and n_missing < n_rows:
+                    missing = dataset.frame[column].isna().to_numpy()
+                    by_class = missing_by_class(missing, codes, self.class_gap)
+                    if by_class:
+                        finding = self._with_classes(finding, by_class, dataset.classes, missing, codes)
+                findings.append(finding)
             if dataset.roles.get(column) in ("categorical", "boolean", "text", "constant"):
                 found = self._category_placeholders(dataset, column, context.seed)
                 if found is not None:
@@ -150,6 +167,30 @@ class MissingValues(Check):
                      "na_text": na_text, "action": action},
             **extra,
         )
+
+    @staticmethod
+    def _with_classes(finding: Finding, by_class: list[dict[str, Any]], classes: np.ndarray,
+                      missing: np.ndarray, codes: np.ndarray) -> Finding:
+        """The missing-cells finding of a column whose missingness tells classes apart."""
+        flagged = np.isin(codes, [entry["code"] for entry in by_class])
+        rest = (codes >= 0) & ~flagged
+        rest_share = float(missing[rest].mean()) if rest.any() else 0.0
+        named = [{"class": json_value(classes[entry["code"]]), **{k: v for k, v in entry.items() if k != "code"}}
+                 for entry in by_class]
+        shown = ", ".join(f"{entry['n_missing']:,} of {entry['n_rows']:,} {str(entry['class'])!r}" for entry in named[:3])
+        more = f" and {len(named) - 3} more classes" if len(named) > 3 else ""
+        message = (f"{finding.message} Its missingness tells the class: missing in {shown} rows{more}, against "
+                   f"{fmt_share(rest_share)} of the other rows, so a model can read the label off an empty cell "
+                   "(a missing indicator or an imputed constant gives it away).")
+        action = ("find out why the value is missing for these classes (not measured for them, not "
+                  "applicable); keep the missing indicator on purpose only if it will be missing the same way "
+                  "when the model is used, otherwise fill the values at the source")
+        if finding.details.get("na_text"):  # words read as missing: that advice comes first
+            action = f"{finding.details['action']}; either way, {action}"
+        details = {**finding.details, "by_class": named, "by_class_rest_share": rest_share, "action": action}
+        severity = "warning" if finding.severity == "info" else finding.severity
+        return replace(finding, message=message, severity=severity, details=details,
+                       action=action[0].upper() + action[1:] + ".")
 
     @staticmethod
     def _na_text_note(column: str, n_missing: int, na_text: dict[str, int], message: str) -> tuple[str, str]:
@@ -324,6 +365,51 @@ class MissingValues(Check):
                          "treat these cells as missing or clip them before training"},
             ))
         return findings
+
+
+# A class needs this many rows (with a label) before its share of missing cells is compared.
+MIN_CLASS_ROWS = 5
+# ... and the difference must be this unlikely by chance (Fisher's exact test, two-sided).
+CLASS_P = 1e-3
+# At most this many classes are tested per column (the largest differences first).
+MAX_CLASSES_TESTED = 20
+
+
+def missing_by_class(missing: np.ndarray, codes: np.ndarray, gap: float) -> list[dict[str, Any]]:
+    """Classes whose share of missing cells differs from the other rows' by ``gap`` or more, beyond chance.
+
+    ``missing`` is the column's missing mask and ``codes`` the label's class codes (-1: no label,
+    left out). Returns one entry per such class, most significant first: ``code``, ``n_missing``,
+    ``n_rows``, ``share``, ``share_elsewhere``, ``p_value``. A pure function of its arrays (a
+    partitioned engine passes the per-class counts it summed).
+    """
+    labelled = codes >= 0
+    codes, missing = codes[labelled], missing[labelled]
+    if not len(codes):
+        return []
+    k = int(codes.max()) + 1
+    rows = np.bincount(codes, minlength=k)
+    empty = np.bincount(codes, weights=missing.astype(np.float64), minlength=k).astype(np.int64)
+    total_rows, total_empty = int(rows.sum()), int(empty.sum())
+    other_rows = total_rows - rows
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = empty / rows
+        elsewhere = np.where(other_rows > 0, (total_empty - empty) / np.maximum(other_rows, 1), 0.0)
+    candidates = np.flatnonzero((rows >= MIN_CLASS_ROWS) & (other_rows >= MIN_CLASS_ROWS)
+                                & (np.abs(share - elsewhere) >= gap))
+    if not len(candidates):
+        return []
+    from scipy.stats import fisher_exact
+
+    found = []
+    for code in candidates[np.argsort(-np.abs(share - elsewhere)[candidates], kind="stable")][:MAX_CLASSES_TESTED]:
+        a, n_c = int(empty[code]), int(rows[code])
+        b, n_o = total_empty - a, int(other_rows[code])
+        p_value = float(fisher_exact([[a, n_c - a], [b, n_o - b]])[1])
+        if p_value < CLASS_P:
+            found.append({"code": int(code), "n_missing": a, "n_rows": n_c, "share": a / n_c,
+                          "share_elsewhere": b / n_o, "p_value": p_value})
+    return sorted(found, key=lambda entry: (entry["p_value"], -entry["n_rows"]))
 
 
 def _span(rest: np.ndarray) -> str:

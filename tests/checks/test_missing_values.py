@@ -159,3 +159,47 @@ def test_words_the_reader_reads_as_missing_are_named(tmp_path) -> None:
     assert "All 2 are the text 'NA' in the file" in by_column["c"].message
     for column in ("a", "d"):
         assert by_column[column].details["na_text"] == {} and "text" not in by_column[column].message
+
+
+def _by_class_frame(seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    label = np.repeat(["car", "van", "sport"], [80, 10, 30])
+    frame = pd.DataFrame({"x": rng.normal(size=120), "room": rng.normal(size=120),
+                          "noise": rng.normal(size=120), "label": label})
+    frame.loc[frame["label"] == "van", "room"] = np.nan  # never measured for vans
+    frame.loc[[3, 50], "room"] = np.nan                  # and two cars
+    frame.loc[rng.choice(120, 36, replace=False), "noise"] = np.nan  # 30 % anywhere
+    return frame
+
+
+def test_missingness_that_names_a_class_is_a_warning_with_the_classes() -> None:
+    frame = _by_class_frame()
+    result = _run(frame, Dataset.from_frame(frame, label="label"))
+    (room,) = [f for f in result.findings if f.columns == ("room",)]
+    assert room.severity == "warning"
+    (entry,) = room.details["by_class"]
+    assert entry["class"] == "van" and (entry["n_missing"], entry["n_rows"]) == (10, 10)
+    assert entry["p_value"] < 1e-3 and room.details["by_class_rest_share"] == 2 / 110
+    assert "missing in 10 of 10 'van' rows" in room.message and "read the label off an empty cell" in room.message
+    assert "missing the same way when the model is used" in room.action
+    (noise,) = [f for f in result.findings if f.columns == ("noise",)]
+    assert "by_class" not in noise.details and "tells the class" not in noise.message
+
+
+def test_by_class_needs_enough_rows_a_large_gap_and_a_class_label() -> None:
+    from dataaudit.checks.missing_values import missing_by_class
+
+    codes = np.repeat([0, 1], [100, 4])
+    missing = np.r_[np.zeros(100, bool), np.ones(4, bool)]
+    assert missing_by_class(missing, codes, 0.5) == []  # a class of 4 rows is too small to judge
+    codes = np.repeat([0, 1], [60, 60])
+    missing = np.r_[np.ones(20, bool), np.zeros(40, bool), np.ones(45, bool), np.zeros(15, bool)]
+    assert missing_by_class(missing, codes, 0.5) == []  # 33 % against 75 %: related, not a giveaway
+    found = missing_by_class(missing, codes, 0.4)
+    assert [e["code"] for e in found] == [1, 0] or [e["code"] for e in found] == [0, 1]
+    labelled = np.r_[codes, [-1] * 10]
+    assert missing_by_class(np.r_[missing, np.ones(10, bool)], labelled, 0.4) == found  # unlabelled rows left out
+    frame = _by_class_frame()
+    frame["label"] = np.arange(120, dtype=float) * 1.37  # a numeric target: regression, no classes
+    result = _run(frame, Dataset.from_frame(frame, label="label"))
+    assert all("by_class" not in f.details for f in result.findings)
