@@ -292,6 +292,7 @@ class Dataset:
     na_text: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self._check_names()
         if not self.roles:
             self.roles = infer_roles(self.frame, self.label, self.id_column)
         self._check_group()
@@ -301,6 +302,16 @@ class Dataset:
             import hashlib
 
             self.sha256 = hashlib.sha256(hashed.tobytes()).hexdigest()
+
+    def _check_names(self) -> None:
+        """Every column name once: a name twice makes every per-column view (roles, matrices) ambiguous."""
+        names = pd.Index([str(c) for c in self.frame.columns])
+        if names.has_duplicates:
+            from dataaudit.exceptions import InputError
+
+            twice = sorted(set(names[names.duplicated()]))
+            raise InputError(f"{self.name}: column name(s) {twice} appear more than once; rename them so each "
+                             "column has its own name.")
 
     def _check_group(self) -> None:
         from dataaudit.exceptions import InputError

@@ -268,3 +268,58 @@ def test_a_refused_output_folder_stops_the_prestarted_worker(tmp_path, monkeypat
     assert result.exit_code == 2 and "mine.txt" in result.output
     assert started and released
     assert (out / "mine.txt").read_text() == "the user's" and sorted(p.name for p in out.iterdir()) == ["mine.txt"]
+
+
+def _children(pid: int) -> set[int]:
+    """Live processes whose parent is ``pid`` (Linux /proc)."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.add(int(entry))
+    return found
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process table from /proc")
+def test_ctrl_c_stops_the_worker_and_leaves_nothing_behind(tmp_path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "data.csv"
+    _frame(n=20_000).to_csv(path, index=False)  # over 512 KiB: the worker starts before loading
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "dataaudit", "inspect", str(path), "--label", "label",
+                             "--out", str(out), "--workers", "2", "-q"],
+                            env={**os.environ, "TMPDIR": str(scratch)}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    workers: set[int] = set()
+    while time.monotonic() < deadline and proc.poll() is None:
+        workers = {c for c in _children(proc.pid)}
+        if workers and any(scratch.iterdir()):  # the worker runs and the arrays were handed over
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None and workers, "the run ended before the worker got its work"
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    assert "Traceback" not in stderr
+    time.sleep(0.5)
+    assert not [w for w in workers if os.path.exists(f"/proc/{w}") and _state(w) != "Z"]
+    assert list(scratch.iterdir()) == [] and not out.exists()
+
+
+def _state(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"

@@ -45,8 +45,16 @@ def test_numeric_matrix_is_read_only_and_the_frame_reads_its_float_columns_from_
     assert dataset.numeric_matrix is matrix and dataset.feature_matrix[1][:4] == ["a", "b", "infinite", "count"]
 
 
-def test_a_frame_with_repeated_column_names_keeps_its_own_columns():
-    frame = pd.DataFrame(np.arange(60.0).reshape(20, 3), columns=["x", "x", "y"])
-    dataset = Dataset(frame=frame, roles={"x": "numeric", "y": "numeric"})
-    matrix = dataset.numeric_matrix
-    assert dataset.frame is frame and not np.shares_memory(frame.to_numpy(), matrix)
+def test_a_frame_with_repeated_column_names_is_refused_with_the_names():
+    # Every per-column view (roles, the numeric and feature matrices) needs one column per name;
+    # the loader refuses such files, and an in-memory frame is refused the same way.
+    from dataaudit.exceptions import InputError
+
+    frame = pd.DataFrame(np.arange(80.0).reshape(20, 4), columns=["x", "x", "y", 1])
+    frame.columns = ["x", "x", "y", "1"]
+    with pytest.raises(InputError, match=r"\['x'\] appear more than once"):
+        Dataset(frame=frame, roles={"x": "numeric", "y": "numeric"})
+    frame.columns = ["x", "z", "y", 1]
+    with pytest.raises(InputError, match="more than once"):
+        Dataset.from_frame(frame.rename(columns={1: "y"}))
+    assert Dataset.from_frame(frame).columns == ["x", "z", "y", "1"]
