@@ -409,7 +409,15 @@ def missing_by_class(missing: np.ndarray, codes: np.ndarray, gap: float) -> list
         if p_value < CLASS_P:
             found.append({"code": int(code), "n_missing": a, "n_rows": n_c, "share": a / n_c,
                           "share_elsewhere": b / n_o, "p_value": p_value})
-    return sorted(found, key=lambda entry: (entry["p_value"], -entry["n_rows"]))
+    # Most significant first and, at equal evidence, the class the missing cells gather in (with two
+    # classes both sides test alike: "missing in all 174 '0' rows", not "in none of the 532 '1' rows").
+    found.sort(key=lambda entry: (entry["p_value"], -entry["share"], -entry["n_rows"]))
+    kept: list[dict[str, Any]] = []
+    for entry in found:
+        # A class is named only while the named ones leave other rows to compare with.
+        if total_rows - sum(e["n_rows"] for e in kept) - entry["n_rows"] >= MIN_CLASS_ROWS:
+            kept.append(entry)
+    return kept
 
 
 def _span(rest: np.ndarray) -> str:

@@ -196,7 +196,8 @@ def test_by_class_needs_enough_rows_a_large_gap_and_a_class_label() -> None:
     missing = np.r_[np.ones(20, bool), np.zeros(40, bool), np.ones(45, bool), np.zeros(15, bool)]
     assert missing_by_class(missing, codes, 0.5) == []  # 33 % against 75 %: related, not a giveaway
     found = missing_by_class(missing, codes, 0.4)
-    assert [e["code"] for e in found] == [1, 0] or [e["code"] for e in found] == [0, 1]
+    # Two classes test alike; the one the missing cells gather in is named, once.
+    assert [e["code"] for e in found] == [1] and found[0]["share"] == 0.75
     labelled = np.r_[codes, [-1] * 10]
     assert missing_by_class(np.r_[missing, np.ones(10, bool)], labelled, 0.4) == found  # unlabelled rows left out
     frame = _by_class_frame()
