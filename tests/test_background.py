@@ -299,12 +299,15 @@ def test_ctrl_c_stops_the_worker_and_leaves_nothing_behind(tmp_path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "dataaudit", "inspect", str(path), "--label", "label",
                              "--out", str(out), "--workers", "2", "-q"],
                             env={**os.environ, "TMPDIR": str(scratch)}, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            # A child inherits an ignored SIGINT (a test run started in the background
+                            # has one), and Python then never raises KeyboardInterrupt: restore it.
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     workers: set[int] = set()
     while time.monotonic() < deadline and proc.poll() is None:
         workers = {c for c in _children(proc.pid)}
-        if workers and any(scratch.iterdir()):  # the worker runs and the arrays were handed over
+        if workers and any(p.name.startswith("dataaudit-") for p in scratch.iterdir()):  # arrays handed over
             break
         time.sleep(0.05)
     assert proc.poll() is None and workers, "the run ended before the worker got its work"
