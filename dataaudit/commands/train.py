@@ -46,8 +46,11 @@ def print_summary(report: Any, console: Any) -> None:
                 text += f", R² {m[f'{split}_r2']:.4f}, RMSE {m[f'{split}_rmse']:.4g}, MAE {m[f'{split}_mae']:.4g}"
             parts.append(text)
     console.print(" | ".join(parts))
+    gap = next((c.get("value") for c in report.checks if c.get("name") == "train_val_gap"), None)
+    ceiling = " at the data's ceiling (inspect's out-of-fold accuracy)" if isinstance(gap, dict) and gap.get(
+        "at_ceiling") else ""
     console.print(
-        f"diagnosis: [bold]{report.diagnosis}[/]; best step {m['best_step']} of {m['steps']} "
+        f"diagnosis: [bold]{report.diagnosis}[/]{ceiling}; best step {m['best_step']} of {m['steps']} "
         f"({m['stopped']}), {m['seconds']:.1f} s"
     )
     console.print(f"wrote {escape(str(report.out))}/: {', '.join(report.files.values())}")

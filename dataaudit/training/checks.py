@@ -412,6 +412,10 @@ def check_dead_units(history: list[dict[str, Any]], activation: str) -> dict[str
     )
 
 
+# Val accuracy within this of inspect's out-of-fold accuracy counts as at the data's ceiling.
+CEILING_MARGIN = 0.02
+
+
 def check_train_val_gap(data: TrainData, result: FitResult) -> dict[str, Any]:
     """Plain-words diagnosis at the best step: underfitting, overfitting or fine.
 
@@ -420,6 +424,9 @@ def check_train_val_gap(data: TrainData, result: FitResult) -> dict[str, Any]:
     val accuracy trails train accuracy by more than 5 points. On a validation set too small to
     judge (``small_split_problem``: under 30 rows, or a class with under 2 rows) the record is
     flagged at ``info`` with diagnosis ``unknown`` and what it looks like in ``value.looks_like``.
+    Underfitting whose val accuracy is within ``CEILING_MARGIN`` of what ``inspect``'s out-of-fold
+    label models reached (``TrainData.label_ceiling``, from the manifest) is at the data's ceiling:
+    ``info``, ``value.at_ceiling``, and no advice to grow the model.
     """
     rows = [r for r in result.history if r["step"] == result.best_step]
     if not rows:
@@ -450,6 +457,19 @@ def check_train_val_gap(data: TrainData, result: FitResult) -> dict[str, Any]:
             f"Weak evidence: the validation set has {small}, too few to tell over- from underfitting; "
             f"it looks like {looks} ({detail}). Get more data, a larger validation share, or "
             "cross-validate before acting on it.",
+        )
+    ceiling = data.label_ceiling["out_of_fold_accuracy"] if data.label_ceiling and "val_acc" in row else None
+    if train_loss > 0.5 * baseline and ceiling is not None and row["val_acc"] >= ceiling - CEILING_MARGIN:
+        # As accurate on held-out rows as inspect's out-of-fold models were: the data, not the model,
+        # sets the limit, and a bigger model would only fit the training rows closer.
+        value.update(diagnosis="underfitting", at_ceiling=True, out_of_fold_accuracy=ceiling)
+        return check_result(
+            "train_val_gap", "info", value, expected,
+            f"At the data's ceiling: train loss {train_loss:.4f} is still more than half of the {baseline:.4f} "
+            f"of predicting the label distribution, but val accuracy {row['val_acc']:.3f} already matches the "
+            f"{ceiling:.3f} that inspect's out-of-fold label models reached on this table. A bigger model or "
+            "longer training would mostly fit the training rows closer; more signal needs better features "
+            "(or cleaner labels).",
         )
     if train_loss > 0.5 * baseline:
         value["diagnosis"] = "underfitting"

@@ -39,6 +39,9 @@ class TrainData:
     classes: list[Any] | None = None  # class names in index order, when known
     label_name: str | None = None
     source: str = "arrays"  # where the arrays came from (an artifacts folder path, or "arrays")
+    # What inspect's out-of-fold label models reached on the table (manifest cleaning.label_ceiling):
+    # {"out_of_fold_accuracy": float, "models": [...]}, or None.
+    label_ceiling: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -105,6 +108,16 @@ class TrainData:
         return load_train_data(path)
 
 
+def _ceiling(record: Any) -> dict[str, Any] | None:
+    """The manifest's ``cleaning.label_ceiling`` when it is well formed (older manifests have none)."""
+    if not isinstance(record, dict):
+        return None
+    accuracy = record.get("out_of_fold_accuracy")
+    if isinstance(accuracy, bool) or not isinstance(accuracy, int | float) or not 0.0 <= accuracy <= 1.0:
+        return None
+    return {"out_of_fold_accuracy": float(accuracy), "models": [str(m) for m in record.get("models") or []]}
+
+
 def load_train_data(path: str | Path) -> TrainData:
     """Train/val/test arrays of an artifact folder, verified by ``io.load_artifacts``.
 
@@ -132,6 +145,7 @@ def load_train_data(path: str | Path) -> TrainData:
             X_train=train[0], y_train=train[1], X_val=val[0], y_val=val[1], X_test=test[0], y_test=test[1],
             task=label.task, n_classes=len(classes) if classes else None, classes=classes,
             label_name=label.name, source=str(artifacts.path),
+            label_ceiling=_ceiling(artifacts.manifest.cleaning.get("label_ceiling")),
         )
     except InputError as exc:
         raise ArtifactError(f"Artifacts in {artifacts.path} cannot be trained on: {exc}") from exc

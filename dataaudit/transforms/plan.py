@@ -406,6 +406,24 @@ def quarantine_frame(frame: pd.DataFrame, rows: np.ndarray, reasons: list[str],
     return out
 
 
+def label_ceiling(audit: Any) -> dict[str, Any] | None:
+    """What ``inspect``'s out-of-fold label models reached on this table, for ``train`` to compare with.
+
+    ``{"out_of_fold_accuracy", "models"}`` from the ``label_issues`` check's statistics (the
+    blended members' accuracy against the given labels, every row held out once), or None without
+    an audit, a classification label or that check.
+    """
+    try:
+        stats = audit.check("label_issues").stats if audit is not None else None
+    except KeyError:
+        return None
+    stats = stats or {}
+    accuracy = (stats.get("cv_accuracy") or {}).get("ensemble")
+    if not isinstance(accuracy, int | float) or isinstance(accuracy, bool):
+        return None
+    return {"out_of_fold_accuracy": round(float(accuracy), 6), "models": list(stats.get("models") or [])}
+
+
 def cleaning_record(acc: RowAccounting, config: TransformConfig, notes: list[str], n_groups: int,
                      findings_source: str) -> dict[str, Any]:
     from collections import Counter

@@ -163,3 +163,27 @@ def test_report_severity_is_the_worst_flagged_one_info_included() -> None:
     assert report(None, "info").severity == "info"
     assert report("info", "warning").severity == "warning"
     assert report("warning", "error", "info").severity == "error"
+
+
+def test_the_out_of_fold_ceiling_travels_from_the_findings_to_train(tmp_path: Path) -> None:
+    # fit-transform records what inspect's label models reached; train reads it from the manifest.
+    import pandas as pd
+
+    from dataaudit.audit import run_checks
+    from dataaudit.dataset import Dataset
+    from dataaudit.transforms.pipeline import fit_transform
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=400), "b": rng.normal(size=400)})
+    frame["y"] = np.where(frame["a"] + rng.normal(scale=1.0, size=400) > 0, "yes", "no")  # a hard target
+    audit = run_checks(Dataset.from_frame(frame, label="y"), workers=1)
+    expected = audit.check("label_issues").stats["cv_accuracy"]["ensemble"]
+    fit_transform(frame, "y", tmp_path / "art", findings=audit)
+    manifest = json.loads((tmp_path / "art" / "manifest.json").read_text())
+    ceiling = manifest["cleaning"]["label_ceiling"]
+    assert ceiling["out_of_fold_accuracy"] == pytest.approx(expected, abs=1e-6) and ceiling["models"]
+    assert TrainData.from_artifacts(tmp_path / "art").label_ceiling == ceiling
+    # Without findings that hold label_issues (the default policy keeps suspects) there is none.
+    fit_transform(frame, "y", tmp_path / "plain")
+    assert json.loads((tmp_path / "plain" / "manifest.json").read_text())["cleaning"]["label_ceiling"] is None
+    assert TrainData.from_artifacts(tmp_path / "plain").label_ceiling is None

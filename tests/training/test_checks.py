@@ -133,6 +133,24 @@ def test_train_val_gap_diagnosis(train_loss: float, val_loss: float, train_acc: 
     assert record["reason"].lower().startswith(diagnosis)
 
 
+@pytest.mark.parametrize(("val_acc", "at_ceiling"), [(0.80, True), (0.79, True), (0.75, False)])
+def test_underfitting_at_inspects_out_of_fold_accuracy_is_the_datas_ceiling(val_acc: float, at_ceiling: bool) -> None:
+    # Titanic: train loss 0.44 of a 0.67 prior loss, val accuracy 0.81, inspect's models 0.80 out of fold.
+    import dataclasses
+
+    data = dataclasses.replace(blobs(), label_ceiling={"out_of_fold_accuracy": 0.80, "models": ["logistic"]})
+    rows = [{"step": 10, "train_loss": 0.90, "val_loss": 0.95, "train_acc": 0.81, "val_acc": val_acc}]
+    record = checks.check_train_val_gap(data, fake_result(rows, 10))
+    assert record["value"]["diagnosis"] == "underfitting"
+    if at_ceiling:
+        assert_record(record, "train_val_gap", "info")
+        assert record["value"]["at_ceiling"] and record["value"]["out_of_fold_accuracy"] == 0.80
+        assert record["reason"].startswith("At the data's ceiling") and "bigger model" in record["reason"]
+    else:
+        assert_record(record, "train_val_gap", "warning")
+        assert "at_ceiling" not in record["value"] and record["reason"].startswith("Underfitting")
+
+
 @pytest.mark.parametrize(("n_val", "drop_class", "looks"), [
     (9, False, "overfitting"),  # Cars93 at 0.8,0.1,0.1: 9 validation rows
     (60, True, "overfitting"),  # enough rows, but class 2 absent from validation
