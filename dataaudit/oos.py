@@ -422,7 +422,14 @@ def out_of_sample_probabilities(
         leaders = [m for m in first_fitted if m in used] if fold == 0 and drop_below_best < 1.0 else []
         if fold == 0:
             first_fitted.append(name)
-        rest = test
+        rest = fit_with_peeks(name, model, fit_idx, test, leaders)
+        if rest is not None:
+            predict(name, model, rest)
+        seconds[name] += time.perf_counter() - t0
+
+    def fit_with_peeks(name: str, model: Any, fit_idx: np.ndarray, test: np.ndarray,
+                       leaders: list[str]) -> np.ndarray | None:
+        """Fit ``model``; the ``test`` rows still to predict, or None when a peek left it out (``sure_drop``)."""
         if leaders and name == "extra_trees" and model.n_estimators > PEEK_TREES:
             # A first few trees, judged on the held-out rows; grown to the full forest only when
             # they are not far behind (warm start: the grown forest is the one a full fit gives).
@@ -431,8 +438,7 @@ def out_of_sample_probabilities(
             fit(model, fit_idx)
             predict(name, model, test)
             if sure_drop(name, leaders, test, f"with {PEEK_TREES} of its {full} trees", PEEK_TREE_SLACK, False):
-                seconds[name] += time.perf_counter() - t0
-                return
+                return None
             model.set_params(n_estimators=full)
         fit(model, fit_idx)
         if leaders and name == "knn" and len(test) > 2 * PEEK_ROWS:
@@ -440,11 +446,9 @@ def out_of_sample_probabilities(
             peek = test[:: len(test) // PEEK_ROWS]
             predict(name, model, peek)
             if sure_drop(name, leaders, peek, f"on {len(peek)} of the first fold's held-out rows", 0.0, True):
-                seconds[name] += time.perf_counter() - t0
-                return
-            rest = np.setdiff1d(test, peek, assume_unique=True)
-        predict(name, model, rest)
-        seconds[name] += time.perf_counter() - t0
+                return None
+            return np.setdiff1d(test, peek, assume_unique=True)
+        return test
 
     def sure_drop(name: str, leaders: list[str], rows: np.ndarray, how: str, slack: float, sampled: bool) -> bool:
         """Whether a peek at ``name`` (a part of its model, or of the rows) already shows it far behind.
@@ -462,11 +466,9 @@ def out_of_sample_probabilities(
         margin = 2 * drop_below_best + slack + PEEK_Z * se
         if accuracy >= best - margin:
             return False
-        used.remove(name)
-        early_accuracy[name] = accuracy
-        early_dropped[name] = (f"first-fold accuracy {how} {accuracy:.3f} is more than {margin:.3f} below "
-                               f"{leader}'s {best:.3f} (twice {drop_below_best:g}, plus what the rest may "
-                               f"change); not fitted on the other folds")
+        leave_out(name, accuracy, f"first-fold accuracy {how} {accuracy:.3f} is more than {margin:.3f} below "
+                                  f"{leader}'s {best:.3f} (twice {drop_below_best:g}, plus what the rest may "
+                                  f"change); not fitted on the other folds")
         return True
 
     def screen_first_fold(candidates: list[str]) -> None:
@@ -492,14 +494,18 @@ def out_of_sample_probabilities(
                               f"the best member's {best_accuracy:.3f} ({z:.1f} standard errors) and averaging it "
                               f"in does not raise that ({float(mean.mean()):.3f}); not fitted on the other folds")
             if reason is not None:
-                used.remove(m)
-                early_accuracy[m] = accuracy
-                early_dropped[m] = reason
-                for twin, base in TWINS.items():
-                    if base == m and twin in used and twin not in first_fitted:
-                        used.remove(twin)
-                        early_dropped[twin] = (f"another initialization of {m}, fitted only while {m} is "
-                                               f"kept; {m} was left out after the first fold")
+                leave_out(m, accuracy, reason)
+
+    def leave_out(name: str, accuracy: float, reason: str) -> None:
+        """Fit ``name`` on no further fold (its first-fold ``accuracy`` is reported), nor its twin."""
+        used.remove(name)
+        early_accuracy[name] = accuracy
+        early_dropped[name] = reason
+        for twin, base in TWINS.items():
+            if base == name and twin in used and twin not in first_fitted:
+                used.remove(twin)
+                early_dropped[twin] = (f"another initialization of {name}, fitted only while {name} is "
+                                       f"kept; {name} was left out after the first fold")
 
     for fold, (train, test) in enumerate(fold_list):
         fit_idx = _fit_sample(train, labels, max_fit_rows, rng)

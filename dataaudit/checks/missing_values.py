@@ -109,9 +109,9 @@ class MissingValues(Check):
             placeholders = self._coerced_placeholders(dataset, column)
             per_column[column] = {"n_missing": n_missing, "share": n_missing / n_rows}
             if n_missing:
-                finding = self._missing_finding(dataset, column, n_missing, placeholders, context.seed)
+                missing = frame[column].isna().to_numpy()
+                finding = self._missing_finding(dataset, column, missing, placeholders, context.seed)
                 if codes is not None and n_missing < n_rows:
-                    missing = dataset.frame[column].isna().to_numpy()
                     by_class = missing_by_class(missing, codes, self.class_gap)
                     if by_class:
                         finding = self._with_classes(finding, by_class, dataset.classes, missing, codes)
@@ -138,11 +138,12 @@ class MissingValues(Check):
                 counts[str(value)] = counts.get(str(value), 0) + 1
         return counts
 
-    def _missing_finding(self, dataset: Dataset, column: str, n_missing: int,
+    def _missing_finding(self, dataset: Dataset, column: str, missing: np.ndarray,
                          placeholders: dict[str, int], seed: int) -> Finding:
         n_rows = dataset.n_rows
+        missing_rows = np.flatnonzero(missing)
+        n_missing = len(missing_rows)
         share = n_missing / n_rows
-        missing_rows = np.flatnonzero(dataset.frame[column].isna().to_numpy())
         rows, sampled = listed_rows(missing_rows, seed)
         if n_missing == n_rows:
             severity, message = "warning", f"Column {column!r} is empty in every row."
